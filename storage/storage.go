@@ -1,0 +1,192 @@
+package storage
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/kappa-db/kappa/pgerr"
+)
+
+// DB is kappa's pebble store.
+type DB struct {
+	pdb *pebble.DB
+}
+
+// quietLogger sends pebble's chatter to slog at debug level.
+type quietLogger struct{ l *slog.Logger }
+
+func (q quietLogger) Infof(format string, args ...interface{}) {
+	if q.l != nil {
+		q.l.Debug(fmt.Sprintf(format, args...))
+	}
+}
+func (q quietLogger) Errorf(format string, args ...interface{}) {
+	if q.l != nil {
+		q.l.Error(fmt.Sprintf(format, args...))
+	}
+}
+func (q quietLogger) Fatalf(format string, args ...interface{}) {
+	panic(fmt.Sprintf("pebble: "+format, args...))
+}
+
+// Open opens (creating if needed) the store in dir.
+func Open(dir string, logger *slog.Logger) (*DB, error) {
+	opts := &pebble.Options{
+		FormatMajorVersion: pebble.FormatNewest,
+		Logger:             quietLogger{logger},
+		MemTableSize:       64 << 20,
+	}
+	opts.EnsureDefaults()
+	pdb, err := pebble.Open(dir, opts)
+	if err != nil {
+		return nil, pgerr.Wrap(err, pgerr.IOError, "opening storage in "+dir)
+	}
+	return &DB{pdb: pdb}, nil
+}
+
+// Close closes the store.
+func (db *DB) Close() error { return db.pdb.Close() }
+
+// Reader reads keys: the DB itself, a Snapshot, or an indexed Batch (which
+// sees its own writes).
+type Reader interface {
+	// Get returns a copy of the value of key, or ok=false.
+	Get(key []byte) (val []byte, ok bool, err error)
+	// Scan calls fn for every key in [lower, upper) in order (reverse=true for
+	// descending); key and val are valid only during fn. fn returns false to stop.
+	Scan(lower, upper []byte, reverse bool, fn func(key, val []byte) (bool, error)) error
+}
+
+type pebbleReader interface {
+	Get(key []byte) ([]byte, io.Closer, error)
+	NewIter(o *pebble.IterOptions) (*pebble.Iterator, error)
+}
+
+func get(r pebbleReader, key []byte) ([]byte, bool, error) {
+	v, closer, err := r.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, pgerr.Wrap(err, pgerr.IOError, "storage get")
+	}
+	out := bytes.Clone(v)
+	closer.Close()
+	return out, true, nil
+}
+
+func scan(r pebbleReader, lower, upper []byte, reverse bool, fn func(key, val []byte) (bool, error)) error {
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return pgerr.Wrap(err, pgerr.IOError, "storage scan")
+	}
+	var ok bool
+	if reverse {
+		ok = it.Last()
+	} else {
+		ok = it.First()
+	}
+	for ok {
+		v, verr := it.ValueAndErr()
+		if verr != nil {
+			it.Close()
+			return pgerr.Wrap(verr, pgerr.IOError, "storage scan")
+		}
+		more, ferr := fn(it.Key(), v)
+		if ferr != nil {
+			it.Close()
+			return ferr
+		}
+		if !more {
+			break
+		}
+		if reverse {
+			ok = it.Prev()
+		} else {
+			ok = it.Next()
+		}
+	}
+	if err := it.Close(); err != nil {
+		return pgerr.Wrap(err, pgerr.IOError, "storage scan")
+	}
+	return nil
+}
+
+func (db *DB) Get(key []byte) ([]byte, bool, error) { return get(db.pdb, key) }
+func (db *DB) Scan(lower, upper []byte, reverse bool, fn func(key, val []byte) (bool, error)) error {
+	return scan(db.pdb, lower, upper, reverse, fn)
+}
+
+// Snapshot is a consistent read view of the store at one epoch boundary.
+type Snapshot struct{ s *pebble.Snapshot }
+
+// NewSnapshot pins the current state.
+func (db *DB) NewSnapshot() *Snapshot { return &Snapshot{s: db.pdb.NewSnapshot()} }
+
+func (s *Snapshot) Get(key []byte) ([]byte, bool, error) { return get(s.s, key) }
+func (s *Snapshot) Scan(lower, upper []byte, reverse bool, fn func(key, val []byte) (bool, error)) error {
+	return scan(s.s, lower, upper, reverse, fn)
+}
+
+// Close releases the snapshot.
+func (s *Snapshot) Close() error { return s.s.Close() }
+
+// Batch is a set of writes committed atomically. It is indexed: reads through
+// it see its own uncommitted writes over the committed store.
+type Batch struct {
+	b *pebble.Batch
+}
+
+// NewBatch starts an indexed batch.
+func (db *DB) NewBatch() *Batch { return &Batch{b: db.pdb.NewIndexedBatch()} }
+
+func (b *Batch) Get(key []byte) ([]byte, bool, error) { return get(b.b, key) }
+func (b *Batch) Scan(lower, upper []byte, reverse bool, fn func(key, val []byte) (bool, error)) error {
+	return scan(b.b, lower, upper, reverse, fn)
+}
+
+// Set writes key=val; both are copied.
+func (b *Batch) Set(key, val []byte) error {
+	if err := b.b.Set(key, val, nil); err != nil {
+		return pgerr.Wrap(err, pgerr.IOError, "storage set")
+	}
+	return nil
+}
+
+// Delete removes key.
+func (b *Batch) Delete(key []byte) error {
+	if err := b.b.Delete(key, nil); err != nil {
+		return pgerr.Wrap(err, pgerr.IOError, "storage delete")
+	}
+	return nil
+}
+
+// DeleteRange removes [lower, upper).
+func (b *Batch) DeleteRange(lower, upper []byte) error {
+	if err := b.b.DeleteRange(lower, upper, nil); err != nil {
+		return pgerr.Wrap(err, pgerr.IOError, "storage delete range")
+	}
+	return nil
+}
+
+// Len is the batch's size in bytes.
+func (b *Batch) Len() int { return b.b.Len() }
+
+// Commit applies the batch atomically; sync waits for the WAL fsync.
+func (b *Batch) Commit(sync bool) error {
+	opts := pebble.NoSync
+	if sync {
+		opts = pebble.Sync
+	}
+	if err := b.b.Commit(opts); err != nil {
+		return pgerr.Wrap(err, pgerr.IOError, "storage commit")
+	}
+	return nil
+}
+
+// Close discards an uncommitted batch (and releases a committed one).
+func (b *Batch) Close() error { return b.b.Close() }
