@@ -1,0 +1,249 @@
+package catalog
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/kappa-db/kappa/pgerr"
+	"github.com/kappa-db/kappa/storage"
+	"github.com/kappa-db/kappa/types"
+)
+
+// Kind is the kind of a catalog object.
+type Kind uint8
+
+const (
+	KindTable Kind = iota + 1
+	KindView
+	KindMaterializedView
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindTable:
+		return "table"
+	case KindView:
+		return "view"
+	case KindMaterializedView:
+		return "materialized view"
+	}
+	return "object"
+}
+
+// Column is a column of a relation.
+type Column struct {
+	Name    string     `json:"name"`
+	Type    types.Type `json:"type"`
+	NotNull bool       `json:"not_null,omitempty"`
+	// Default is the SQL text of the column's DEFAULT expression ("" for
+	// none: NULL).
+	Default string `json:"default,omitempty"`
+}
+
+// Object is one catalog object.
+type Object struct {
+	ID      uint64    `json:"id"`
+	Kind    Kind      `json:"kind"`
+	Name    string    `json:"name"`
+	Columns []Column  `json:"columns"`
+	Created time.Time `json:"created"`
+	// PrimaryKey holds the primary key's column indexes (tables); empty
+	// for a table keyed by a hidden row id.
+	PrimaryKey []int `json:"primary_key,omitempty"`
+	// CreateSQL is the statement that created the object.
+	CreateSQL string `json:"create_sql"`
+	// Query is the defining query text of a view or materialized view.
+	Query string `json:"query,omitempty"`
+	// DependsOn lists the objects this one reads.
+	DependsOn []uint64 `json:"depends_on,omitempty"`
+	// KeyCols and Unique describe how a materialized view's rows are
+	// keyed in storage (see exec.ViewSink).
+	KeyCols []int `json:"key_cols,omitempty"`
+	Unique  bool  `json:"unique,omitempty"`
+	// Source is the table whose log a materialized view reads.
+	Source uint64 `json:"source,omitempty"`
+}
+
+// Types returns the object's column types.
+func (o *Object) Types() []types.Type {
+	ts := make([]types.Type, len(o.Columns))
+	for i, c := range o.Columns {
+		ts[i] = c.Type
+	}
+	return ts
+}
+
+// ColumnIndex returns the index of the named column, or -1.
+func (o *Object) ColumnIndex(name string) int {
+	for i, c := range o.Columns {
+		if c.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// FirstUserID is the first id given to user objects; lower ids are kept for
+// built-in relations.
+const FirstUserID = 1000
+
+// Catalog is the set of objects, in memory and in storage.
+type Catalog struct {
+	db *storage.DB
+	mu struct {
+		sync.RWMutex
+		byID   map[uint64]*Object
+		byName map[string]*Object
+		nextID uint64
+	}
+}
+
+var nextIDKey = storage.MetaKey("next_id")
+
+// Open loads the catalog from db.
+func Open(db *storage.DB) (*Catalog, error) {
+	c := &Catalog{db: db}
+	c.mu.byID = map[uint64]*Object{}
+	c.mu.byName = map[string]*Object{}
+	c.mu.nextID = FirstUserID
+	if v, ok, err := db.Get(nextIDKey); err != nil {
+		return nil, err
+	} else if ok {
+		c.mu.nextID = binary.BigEndian.Uint64(v)
+	}
+	lo, hi := storage.CatalogSpan()
+	err := db.Scan(lo, hi, false, func(_, val []byte) (bool, error) {
+		var o Object
+		if err := json.Unmarshal(val, &o); err != nil {
+			return false, pgerr.Wrap(err, pgerr.DataCorrupted, "decoding catalog record")
+		}
+		c.mu.byID[o.ID] = &o
+		c.mu.byName[o.Name] = &o
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Lookup finds a relation by name.
+func (c *Catalog) Lookup(name string) (*Object, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	o, ok := c.mu.byName[name]
+	return o, ok
+}
+
+// Get finds an object by id.
+func (c *Catalog) Get(id uint64) (*Object, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	o, ok := c.mu.byID[id]
+	return o, ok
+}
+
+// All returns every object in id order (creation order).
+func (c *Catalog) All() []*Object {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]*Object, 0, len(c.mu.byID))
+	for _, o := range c.mu.byID {
+		out = append(out, o)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Dependents returns the objects that depend on id directly.
+func (c *Catalog) Dependents(id uint64) []*Object {
+	var out []*Object
+	for _, o := range c.All() {
+		for _, d := range o.DependsOn {
+			if d == id {
+				out = append(out, o)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// ReserveID hands out a fresh object id. Ids are never reused; an id
+// reserved by a statement that then fails is simply skipped.
+func (c *Catalog) ReserveID() (uint64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id := c.mu.nextID
+	c.mu.nextID++
+	b := c.db.NewBatch()
+	defer b.Close()
+	if err := b.Set(nextIDKey, binary.BigEndian.AppendUint64(nil, c.mu.nextID)); err != nil {
+		return 0, err
+	}
+	if err := b.Commit(true); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+// Create stores a new object. extra may add more writes to the same batch.
+func (c *Catalog) Create(o *Object, extra func(*storage.Batch) error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.mu.byName[o.Name]; ok {
+		return pgerr.New(pgerr.DuplicateTable, "relation %q already exists", o.Name)
+	}
+	rec, err := json.Marshal(o)
+	if err != nil {
+		return pgerr.Wrap(err, pgerr.InternalError, "encoding catalog record")
+	}
+	b := c.db.NewBatch()
+	defer b.Close()
+	if err := b.Set(storage.CatalogKey(o.ID), rec); err != nil {
+		return err
+	}
+	if extra != nil {
+		if err := extra(b); err != nil {
+			return err
+		}
+	}
+	if err := b.Commit(true); err != nil {
+		return err
+	}
+	c.mu.byID[o.ID] = o
+	c.mu.byName[o.Name] = o
+	return nil
+}
+
+// Drop removes objects (the caller has resolved dependencies). extra adds
+// the deletion of their data to the same batch.
+func (c *Catalog) Drop(objs []*Object, extra func(*storage.Batch) error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := c.db.NewBatch()
+	defer b.Close()
+	for _, o := range objs {
+		if err := b.Delete(storage.CatalogKey(o.ID)); err != nil {
+			return err
+		}
+	}
+	if extra != nil {
+		if err := extra(b); err != nil {
+			return err
+		}
+	}
+	if err := b.Commit(true); err != nil {
+		return err
+	}
+	for _, o := range objs {
+		delete(c.mu.byID, o.ID)
+		if c.mu.byName[o.Name] == o {
+			delete(c.mu.byName, o.Name)
+		}
+	}
+	return nil
+}
