@@ -45,6 +45,7 @@ const (
 	DuplicateTable            = "42P07"
 	DuplicateObject           = "42710"
 	DuplicateColumn           = "42701"
+	DuplicateAlias            = "42712"
 	AmbiguousColumn           = "42702"
 	AmbiguousFunction         = "42725"
 	GroupingError             = "42803"
