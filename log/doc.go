@@ -1,0 +1,41 @@
+// Package log owns one partition's durable, append-only log of records: the
+// segment files on disk, their batch format, recovery after a crash, group
+// commit, the sparse offset index and reads by offset. Records are opaque
+// byte strings; callers (exec, the table and source writers) encode rows.
+// Related code: vfs is the only way it touches files.
+//
+// log must not import any other kappa package except pgerr (errors) and vfs.
+//
+// Invariants:
+//   - Offsets are dense: Append gives its records consecutive offsets, and the
+//     log holds every offset in [Start(), End()).
+//   - An Append is acknowledged only after its batch was written and, in
+//     SyncGroup and SyncAlways modes, fdatasynced. Readers and End() see only
+//     acknowledged records, so nothing a reader saw can vanish in a crash.
+//   - One Append is one batch (or part of one batch merged from concurrent
+//     Appends) with one CRC32C, so after a crash an Append is all there or
+//     not there at all.
+//   - Every segment but the last is synced whole before the next one is
+//     created, and a new segment's name is synced into the directory before
+//     anything is written to it. Recovery therefore checks only the last
+//     segment and cuts it at the first batch that does not check out.
+//   - A failed write or fsync stops the log (fail-stop): later Appends fail
+//     until it is reopened, because after a failed fsync the kernel may have
+//     dropped the data while still showing it in the page cache.
+//
+// Files in Options.Dir: LOCK (held while open), and segments named by the
+// offset of their first record, 00000000000000000000.log. See format.go for
+// the batch layout.
+//
+// Caveats:
+//   - Corruption inside the last segment (a flipped bit in an old batch, not a
+//     torn write) is indistinguishable from a torn tail: recovery cuts the log
+//     there, losing the acknowledged records after it. Older segments are
+//     checked when first read, and corruption there fails the Read with
+//     XX001 (data_corrupted) instead.
+//   - An Append that failed (error returned, or the process died before it
+//     returned) may or may not be present after reopening.
+//   - SyncOff survives a crash of the process, not of the machine.
+//   - The sparse index lives in memory: Open scans only the last segment; an
+//     older segment's batch headers are read the first time a Read touches it.
+package log

@@ -1,0 +1,650 @@
+package log
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kappa-db/kappa/pgerr"
+	"github.com/kappa-db/kappa/vfs"
+)
+
+// SyncMode says when an Append is acknowledged.
+type SyncMode int
+
+const (
+	// SyncGroup (the default) acknowledges an Append once it is fsynced; one
+	// write and fdatasync covers every Append that queued while the previous
+	// one ran.
+	SyncGroup SyncMode = iota
+	// SyncAlways gives every Append its own write and fdatasync. It is never
+	// safer than SyncGroup, only slower; it exists to measure group commit
+	// against.
+	SyncAlways
+	// SyncOff acknowledges an Append once it is written to the OS: it survives
+	// a crash of the process but not of the machine. Segments are still synced
+	// when they roll and on Close.
+	SyncOff
+)
+
+func (m SyncMode) String() string {
+	switch m {
+	case SyncGroup:
+		return "group"
+	case SyncAlways:
+		return "always"
+	case SyncOff:
+		return "off"
+	}
+	return fmt.Sprintf("SyncMode(%d)", int(m))
+}
+
+// DefaultSegmentBytes is the segment size used when Options.SegmentBytes is 0.
+const DefaultSegmentBytes = 64 << 20
+
+const (
+	// mergeBatchBytes caps how much of a group commit's concurrent Appends are
+	// merged into one batch; larger Appends get a batch each.
+	mergeBatchBytes = 1 << 20
+	// maxGroupBytes caps how much one group commit takes from the queue, to
+	// bound the writer's buffer.
+	maxGroupBytes = 16 << 20
+)
+
+// Options configure Open.
+type Options struct {
+	FS  vfs.FS // vfs.Default when nil
+	Dir string // the log's own directory; created if missing
+	// Sync says when an Append is acknowledged (default SyncGroup).
+	Sync SyncMode
+	// SegmentBytes is the size at which a new segment file starts (default
+	// DefaultSegmentBytes). A batch bigger than this gets a segment of its own.
+	SegmentBytes int64
+	// GroupCommitDelay is how long the writer waits for more Appends after the
+	// first one of a group arrives (default 0: it takes whatever queued
+	// during the previous write and fsync).
+	GroupCommitDelay time.Duration
+}
+
+// Log is one partition's durable log. Its methods are safe for concurrent
+// use.
+type Log struct {
+	opts Options
+	fs   vfs.FS
+	lock io.Closer
+
+	reqs       chan *appendReq
+	closing    chan struct{}
+	writerDone chan struct{}
+	closeOnce  sync.Once
+
+	end  atomic.Uint64 // next offset among published (durable) records
+	size atomic.Int64  // bytes written to segment files
+
+	// readMu is held shared by every Read while it uses segment files, and
+	// exclusively by Close and RemoveBefore while they close them.
+	readMu sync.RWMutex
+
+	mu struct {
+		sync.RWMutex
+		segments []*segment // by base; the last one is being appended to
+		notify   chan struct{}
+		closed   bool
+		failed   *pgerr.Error // set once a write or sync failed: fail-stop
+	}
+
+	// w is the writer goroutine's own state.
+	w struct {
+		seg         *segment
+		f           vfs.File // append handle of seg
+		size        int64    // bytes written to seg
+		next        uint64   // next offset to assign
+		lastIndexed int64    // position of seg's last index entry
+		pending     []indexEntry
+		batch       batchWriter
+		group       []*appendReq
+		timer       *time.Timer
+	}
+}
+
+type appendReq struct {
+	records [][]byte
+	first   uint64
+	err     error
+	done    chan struct{}
+}
+
+var reqPool = sync.Pool{New: func() any { return &appendReq{done: make(chan struct{}, 1)} }}
+
+// closedChan is what Notify returns once the log is closed or failed.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// Open opens the log in opts.Dir, creating it if needed. It takes the
+// directory's lock file, then recovers: it checks every batch of the last
+// segment and truncates (and syncs) the log at the first batch whose length,
+// framing or checksum is wrong, which is where a crash tore an unacknowledged
+// write.
+func Open(opts Options) (*Log, error) {
+	if opts.Dir == "" {
+		return nil, pgerr.New(pgerr.InvalidParameterValue, "log: no directory given")
+	}
+	if opts.FS == nil {
+		opts.FS = vfs.Default
+	}
+	if opts.SegmentBytes <= 0 {
+		opts.SegmentBytes = DefaultSegmentBytes
+	}
+	if opts.Sync < SyncGroup || opts.Sync > SyncOff {
+		return nil, pgerr.New(pgerr.InvalidParameterValue, "log: unknown sync mode %d", int(opts.Sync))
+	}
+	l := &Log{
+		opts:       opts,
+		fs:         opts.FS,
+		reqs:       make(chan *appendReq),
+		closing:    make(chan struct{}),
+		writerDone: make(chan struct{}),
+	}
+	l.mu.notify = make(chan struct{})
+	if err := vfs.MkdirAllSynced(l.fs, opts.Dir); err != nil {
+		return nil, ioError(err, "create log directory %s", opts.Dir)
+	}
+	lock, err := l.fs.Lock(filepath.Join(opts.Dir, "LOCK"))
+	if err != nil {
+		if errors.Is(err, vfs.ErrLocked) {
+			return nil, pgerr.Wrap(fmt.Errorf("%w: %w", ErrLocked, err), objectInUse,
+				fmt.Sprintf("log directory %s is in use by another server", opts.Dir))
+		}
+		return nil, ioError(err, "lock log directory %s", opts.Dir)
+	}
+	l.lock = lock
+	if err := l.recover(); err != nil {
+		errs := []error{err}
+		if l.w.f != nil {
+			errs = append(errs, l.w.f.Close())
+		}
+		errs = append(errs, l.closeFiles(), lock.Close())
+		if cleanup := errors.Join(errs[1:]...); cleanup != nil {
+			return nil, errors.Join(err, cleanup)
+		}
+		return nil, err
+	}
+	go l.run()
+	return l, nil
+}
+
+// recover loads the segment list, checks the last segment and opens it for
+// appending.
+func (l *Log) recover() error {
+	dir := l.opts.Dir
+	names, err := l.fs.List(dir)
+	if err != nil {
+		return ioError(err, "list log directory %s", dir)
+	}
+	var segs []*segment
+	for _, name := range names {
+		if base, ok := parseSegmentName(name); ok {
+			segs = append(segs, &segment{base: base, path: filepath.Join(dir, name)})
+		}
+	}
+	// Fixed-width names list in offset order already; sort anyway, it is cheap.
+	sort.Slice(segs, func(i, j int) bool { return segs[i].base < segs[j].base })
+	if len(segs) == 0 {
+		s := &segment{base: 0, path: segmentPath(dir, 0), indexed: true}
+		f, err := l.fs.Create(s.path)
+		if err != nil {
+			return ioError(err, "create log segment %s", s.path)
+		}
+		if err := f.Close(); err != nil {
+			return ioError(err, "close log segment %s", s.path)
+		}
+		segs = append(segs, s)
+	}
+	var total int64
+	for i, s := range segs {
+		fi, err := l.fs.Stat(s.path)
+		if err != nil {
+			return ioError(err, "stat log segment %s", s.path)
+		}
+		s.size, s.durable = fi.Size(), fi.Size()
+		if i+1 < len(segs) {
+			s.end = segs[i+1].base
+		}
+		total += s.size
+	}
+
+	last := segs[len(segs)-1]
+	f, err := l.fs.OpenAppend(last.path)
+	if err != nil {
+		return ioError(err, "open log segment %s", last.path)
+	}
+	l.w.f = f
+	w := newWindow()
+	r, err := scanSegment(w, f, last.size, last.base, true)
+	w.release()
+	if err != nil {
+		return ioError(err, "recover log segment %s", last.path)
+	}
+	if r.valid < last.size {
+		if err := f.Truncate(r.valid); err != nil {
+			return ioError(err, "truncate the torn tail of log segment %s at byte %d", last.path, r.valid)
+		}
+		total -= last.size - r.valid
+	}
+	// Sync even when nothing was cut: what recovery found may so far live only
+	// in the page cache (after a process crash), and readers must never see
+	// records that a power loss could still take away.
+	if err := f.Sync(); err != nil {
+		return ioError(err, "sync log segment %s", last.path)
+	}
+	if err := vfs.SyncDir(l.fs, dir); err != nil {
+		return ioError(err, "sync log directory %s", dir)
+	}
+	last.size, last.durable, last.end = r.valid, r.valid, r.end
+	last.index, last.indexed = r.index, true
+
+	l.mu.segments = segs
+	l.end.Store(r.end)
+	l.size.Store(total)
+	l.w.seg = last
+	l.w.size = r.valid
+	l.w.next = r.end
+	l.w.lastIndexed = -indexIntervalBytes
+	if n := len(r.index); n > 0 {
+		l.w.lastIndexed = r.index[n-1].pos
+	}
+	l.w.batch.reset()
+	return nil
+}
+
+// Append appends records as one batch and returns the offset of the first;
+// they get consecutive offsets. It returns once they are durable per the
+// SyncMode, and it does not keep records (the caller may reuse them). After a
+// crash an Append is either wholly present or wholly absent.
+//
+// An error from a failed write or sync is fail-stop: this and every later
+// Append fail, and the records of failed Appends may or may not be present
+// after the log is reopened. An Append bigger than MaxBatchBytes fails with
+// 54000 (program_limit_exceeded) and does not stop the log.
+func (l *Log) Append(records [][]byte) (first uint64, err error) {
+	if len(records) == 0 {
+		l.mu.RLock()
+		closed, failed := l.mu.closed, l.mu.failed
+		l.mu.RUnlock()
+		switch {
+		case closed:
+			return 0, ErrClosed
+		case failed != nil:
+			return 0, failed
+		}
+		return l.End(), nil
+	}
+	r := reqPool.Get().(*appendReq)
+	r.records, r.err = records, nil
+	select {
+	case l.reqs <- r:
+	case <-l.closing:
+		r.records = nil
+		reqPool.Put(r)
+		return 0, ErrClosed
+	}
+	<-r.done
+	first, err = r.first, r.err
+	r.records, r.err = nil, nil
+	reqPool.Put(r)
+	return first, err
+}
+
+// run is the writer goroutine: it takes Appends from the queue in groups and
+// commits each group with one write and one sync.
+func (l *Log) run() {
+	defer close(l.writerDone)
+	for {
+		var r *appendReq
+		select {
+		case r = <-l.reqs:
+		case <-l.closing:
+			return
+		}
+		group := append(l.w.group[:0], r)
+		if l.opts.Sync != SyncAlways {
+			bytes := encodedLen(r.records)
+			if d := l.opts.GroupCommitDelay; d > 0 {
+				group, bytes = l.collect(group, bytes, d)
+			}
+		drain:
+			for bytes < maxGroupBytes {
+				select {
+				case r := <-l.reqs:
+					group = append(group, r)
+					bytes += encodedLen(r.records)
+				default:
+					break drain
+				}
+			}
+		}
+		l.commit(group)
+		clear(group)
+		l.w.group = group[:0]
+	}
+}
+
+// collect adds Appends to group until d has passed since the first arrived.
+func (l *Log) collect(group []*appendReq, bytes int64, d time.Duration) ([]*appendReq, int64) {
+	if l.w.timer == nil {
+		l.w.timer = time.NewTimer(d)
+	} else {
+		l.w.timer.Reset(d)
+	}
+	defer l.w.timer.Stop()
+	for bytes < maxGroupBytes {
+		select {
+		case r := <-l.reqs:
+			group = append(group, r)
+			bytes += encodedLen(r.records)
+		case <-l.w.timer.C:
+			return group, bytes
+		case <-l.closing:
+			return group, bytes
+		}
+	}
+	return group, bytes
+}
+
+// commit writes and syncs one group of Appends, publishes them to readers and
+// answers them.
+func (l *Log) commit(group []*appendReq) {
+	var err error // not *pgerr.Error: a nil one would be a non-nil error
+	l.mu.RLock()
+	failed := l.mu.failed
+	l.mu.RUnlock()
+	if failed != nil {
+		err = failed
+	} else if perr := l.writeGroup(group); perr != nil {
+		l.fail(perr)
+		err = perr
+	}
+	for _, r := range group {
+		if r.err == nil {
+			r.err = err
+		}
+		r.done <- struct{}{}
+	}
+}
+
+func (l *Log) writeGroup(group []*appendReq) *pgerr.Error {
+	w := &l.w
+	now := time.Now().UnixNano()
+	w.batch.reset()
+	wrote := false
+	for _, r := range group {
+		n := encodedLen(r.records)
+		if n > MaxBatchBytes {
+			r.err = pgerr.New(pgerr.ProgramLimitExceeded,
+				"log append of %d records is %d bytes, more than the limit of %d", len(r.records), n, MaxBatchBytes)
+			continue
+		}
+		if w.batch.start >= 0 && w.batch.payloadLen()+n > mergeBatchBytes {
+			l.closeBatch(now)
+		}
+		if w.batch.start < 0 {
+			pending := w.size + int64(len(w.batch.buf))
+			if pending > 0 && pending+batchHeaderLen+n > l.opts.SegmentBytes {
+				if err := l.roll(); err != nil {
+					return err
+				}
+			}
+			w.batch.open(w.next)
+		}
+		w.batch.add(r.records)
+		r.first = w.next
+		w.next += uint64(len(r.records))
+		wrote = true
+	}
+	if !wrote {
+		return nil
+	}
+	l.closeBatch(now)
+	if err := l.flush(); err != nil {
+		return err
+	}
+	if l.opts.Sync != SyncOff {
+		if err := w.f.Sync(); err != nil {
+			return ioError(err, "sync log segment %s", w.seg.path)
+		}
+	}
+	l.publish()
+	return nil
+}
+
+// closeBatch finishes the open batch and notes it in the sparse index.
+func (l *Log) closeBatch(now int64) {
+	w := &l.w
+	pos := w.size + int64(w.batch.start)
+	h := w.batch.close(now)
+	if pos-w.lastIndexed >= indexIntervalBytes {
+		w.pending = append(w.pending, indexEntry{offset: h.base, pos: pos})
+		w.lastIndexed = pos
+	}
+}
+
+// flush writes the encoded batches to the active segment.
+func (l *Log) flush() *pgerr.Error {
+	w := &l.w
+	if len(w.batch.buf) == 0 {
+		return nil
+	}
+	n, err := w.f.Write(w.batch.buf)
+	w.size += int64(n)
+	l.size.Add(int64(n))
+	if err != nil {
+		return ioError(err, "write log segment %s", w.seg.path)
+	}
+	w.batch.reset()
+	return nil
+}
+
+// publish makes everything written so far visible to readers and wakes
+// waiters. The caller has synced it, unless the mode is SyncOff.
+func (l *Log) publish() {
+	w := &l.w
+	l.mu.Lock()
+	w.seg.size, w.seg.durable, w.seg.end = w.size, w.size, w.next
+	w.seg.index = append(w.seg.index, w.pending...)
+	w.pending = w.pending[:0]
+	l.end.Store(w.next)
+	close(l.mu.notify)
+	l.mu.notify = make(chan struct{})
+	l.mu.Unlock()
+}
+
+// roll seals the active segment and starts the next one. The sealed segment
+// is synced in every mode and the new name is synced into the directory before
+// anything is written to it, so that all segments but the last are always
+// whole on disk and recovery only needs to check the last.
+func (l *Log) roll() *pgerr.Error {
+	w := &l.w
+	if err := l.flush(); err != nil {
+		return err
+	}
+	if err := w.f.Sync(); err != nil {
+		return ioError(err, "sync log segment %s", w.seg.path)
+	}
+	// The sealed segment is durable now, though its last records are not yet
+	// published: readers stay within End, which moves once the whole group is
+	// durable. Recording it here also keeps fail from cutting synced records
+	// out of a segment that a new one already follows.
+	l.mu.Lock()
+	w.seg.size, w.seg.durable, w.seg.end = w.size, w.size, w.next
+	w.seg.index = append(w.seg.index, w.pending...)
+	l.mu.Unlock()
+	w.pending = w.pending[:0]
+
+	next := &segment{base: w.next, path: segmentPath(l.opts.Dir, w.next), indexed: true, end: w.next}
+	f, err := l.fs.Create(next.path)
+	if err != nil {
+		return ioError(err, "create log segment %s", next.path)
+	}
+	if err := vfs.SyncDir(l.fs, l.opts.Dir); err != nil {
+		_ = f.Close() // the log is failing; the sync error is the one to report
+		return ioError(err, "sync log directory %s", l.opts.Dir)
+	}
+	l.mu.Lock()
+	l.mu.segments = append(l.mu.segments, next)
+	l.mu.Unlock()
+	old, oldPath := w.f, w.seg.path
+	w.seg, w.f, w.size, w.lastIndexed = next, f, 0, -indexIntervalBytes
+	if err := old.Close(); err != nil {
+		return ioError(err, "close log segment %s", oldPath)
+	}
+	return nil
+}
+
+// fail puts the log into the failed state: no more appends until reopened.
+func (l *Log) fail(err *pgerr.Error) {
+	// Cut what was written but never published, so that this process's page
+	// cache does not show a reopened log records nobody was promised. Best
+	// effort: after a failed fsync the disk itself is suspect.
+	w := &l.w
+	l.mu.RLock()
+	durable := w.seg.durable
+	l.mu.RUnlock()
+	if w.size > durable {
+		if terr := w.f.Truncate(durable); terr != nil {
+			err = err.WithDetail("cutting the unacknowledged tail also failed: %v", terr)
+		} else {
+			l.size.Add(durable - w.size)
+			w.size = durable
+		}
+	}
+	w.batch.reset()
+	w.pending = w.pending[:0]
+	l.mu.Lock()
+	l.mu.failed = pgerr.Wrap(err, err.Code,
+		fmt.Sprintf("log %s refuses appends after a failed write or sync; reopen it", l.opts.Dir))
+	close(l.mu.notify)
+	l.mu.notify = closedChan
+	l.mu.Unlock()
+}
+
+// Err returns the error that stopped the log, or nil.
+func (l *Log) Err() error {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.mu.failed == nil {
+		return nil
+	}
+	return l.mu.failed
+}
+
+// End returns the offset the next durable record will get: readers see the
+// records [Start(), End()).
+func (l *Log) End() uint64 { return l.end.Load() }
+
+// Start returns the first offset still in the log (0 unless RemoveBefore
+// removed segments).
+func (l *Log) Start() uint64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.mu.segments[0].base
+}
+
+// Size returns the bytes of the log's segment files.
+func (l *Log) Size() int64 { return l.size.Load() }
+
+// Notify returns a channel that is closed when End moves past its value at
+// the time of the call, or when the log closes or fails. Take the channel
+// before reading End, so that no move is missed.
+func (l *Log) Notify() <-chan struct{} {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.mu.notify
+}
+
+// Wait blocks until End() > offset, the context ends (returning its error),
+// or the log closes (ErrClosed) or fails (its error).
+func (l *Log) Wait(ctx context.Context, offset uint64) error {
+	for {
+		l.mu.RLock()
+		ch, closed, failed := l.mu.notify, l.mu.closed, l.mu.failed
+		l.mu.RUnlock()
+		switch {
+		case l.end.Load() > offset:
+			return nil
+		case closed:
+			return ErrClosed
+		case failed != nil:
+			return failed
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		}
+	}
+}
+
+// Close stops the writer, syncs (with SyncOff) and closes the files, and
+// releases the directory lock. Appends still queued fail with ErrClosed or
+// complete; Read, Wait and Append afterwards return ErrClosed. Close waits
+// for Reads in progress.
+func (l *Log) Close() error {
+	var err error
+	l.closeOnce.Do(func() { err = l.close() })
+	return err
+}
+
+func (l *Log) close() error {
+	close(l.closing)
+	<-l.writerDone
+	var errs []error
+	l.mu.Lock()
+	failed := l.mu.failed
+	l.mu.closed = true
+	if failed == nil {
+		close(l.mu.notify)
+		l.mu.notify = closedChan
+	}
+	l.mu.Unlock()
+	if failed == nil && l.opts.Sync == SyncOff {
+		if err := l.w.f.Sync(); err != nil {
+			errs = append(errs, ioError(err, "sync log segment %s", l.w.seg.path))
+		}
+	}
+	if err := l.w.f.Close(); err != nil {
+		errs = append(errs, ioError(err, "close log segment %s", l.w.seg.path))
+	}
+	l.readMu.Lock()
+	if err := l.closeFiles(); err != nil {
+		errs = append(errs, err)
+	}
+	l.readMu.Unlock()
+	if err := l.lock.Close(); err != nil {
+		errs = append(errs, ioError(err, "unlock log directory %s", l.opts.Dir))
+	}
+	return errors.Join(errs...)
+}
+
+// closeFiles closes the segments' read handles.
+func (l *Log) closeFiles() error {
+	var errs []error
+	l.mu.RLock()
+	segs := l.mu.segments
+	l.mu.RUnlock()
+	for _, s := range segs {
+		s.rmu.Lock()
+		if s.rf != nil {
+			if err := s.rf.Close(); err != nil {
+				errs = append(errs, ioError(err, "close log segment %s", s.path))
+			}
+			s.rf = nil
+		}
+		s.rmu.Unlock()
+	}
+	return errors.Join(errs...)
+}
