@@ -248,13 +248,15 @@ func (fr *fileRun) run(ctx context.Context) error {
 			}
 			continue
 		}
-		var fail *Failure
 		if rec.Kind == KindQuery && !rec.ExpectError {
-			fail = fr.query(ctx, i, rec)
+			fail, view := fr.query(ctx, i, rec)
+			fr.count(rec, fail, false)
+			if view != nil {
+				fr.count(rec, view(), true)
+			}
 		} else {
-			fail = fr.statement(ctx, rec)
+			fr.count(rec, fr.statement(ctx, rec), false)
 		}
-		fr.count(rec, fail, false)
 		if fr.s.broken() {
 			return fmt.Errorf("%s:%d: connection lost", fr.f.Name, rec.Line)
 		}
@@ -353,27 +355,28 @@ func errorMatches(pattern string, err error) bool {
 	return re.MatchString(pe.Message) || re.MatchString(errorText(err))
 }
 
-// query runs a query record that expects rows, and its materialized-view twin.
-func (fr *fileRun) query(ctx context.Context, idx int, rec *Record) *Failure {
+// query runs a query record that expects rows. When the record also runs as
+// a materialized view, view is the function that does so.
+func (fr *fileRun) query(ctx context.Context, idx int, rec *Record) (fail *Failure, view func() *Failure) {
 	rs, err := fr.exec(ctx, rec.SQL)
 	if err != nil {
-		return &Failure{Message: "query failed: " + errorText(err)}
+		return &Failure{Message: "query failed: " + errorText(err)}, nil
 	}
 	values, fail := formatResult(rec, rs)
 	if fail != nil {
-		return fail
+		return fail, nil
 	}
 	if fr.rewrites != nil {
 		fr.rewrites[idx] = fr.expectedBlock(rec, values)
 	}
 	ok, got := match(rec.Expected, values, len(rec.Types), rec.Sort)
 	if fr.r.AsMaterializedViews && mvEligible(rec.SQL) && !fr.s.broken() {
-		fr.count(rec, fr.viewQuery(ctx, rec, rs, values, ok), true)
+		view = func() *Failure { return fr.viewQuery(ctx, rec, rs, values, ok) }
 	}
 	if !ok {
-		return &Failure{Message: "results differ", Expected: nonNil(rec.Expected), Got: nonNil(got)}
+		fail = &Failure{Message: "results differ", Expected: nonNil(rec.Expected), Got: nonNil(got)}
 	}
-	return nil
+	return fail, view
 }
 
 // formatResult checks the column count and formats every value.
