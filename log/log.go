@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -317,6 +318,10 @@ func (l *Log) run() {
 			if d := l.opts.GroupCommitDelay; d > 0 {
 				group, bytes = l.collect(group, bytes, d)
 			}
+			// Appenders answered by the previous commit are runnable but may
+			// not have queued again yet; letting them run first roughly
+			// doubles how many Appends one fsync covers.
+			runtime.Gosched()
 		drain:
 			for bytes < maxGroupBytes {
 				select {

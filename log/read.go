@@ -141,6 +141,8 @@ func (l *Log) readError(err error, s *segment, pos int64) error {
 // Start(). Reads of removed offsets fail with an error wrapping
 // ErrOffsetRemoved. It waits for Reads in progress.
 func (l *Log) RemoveBefore(offset uint64) (uint64, error) {
+	// Segments past End may hold records of a commit still in progress.
+	offset = min(offset, l.End())
 	l.readMu.Lock()
 	defer l.readMu.Unlock()
 	for {
