@@ -136,7 +136,8 @@ func TestTornTail(t *testing.T) {
 // TestCrashAtEverySyncPoint runs concurrent appends over segment rolls and
 // takes a crash clone of the filesystem at every sync; each clone must open
 // to a prefix of the final log that holds every Append acknowledged before
-// the clone was taken, cut at an Append boundary.
+// the clone was taken, cut at an Append boundary. Torn clones also keep a
+// random part of the unsynced writes, with holes.
 func TestCrashAtEverySyncPoint(t *testing.T) {
 	for _, mode := range []SyncMode{SyncGroup, SyncAlways} {
 		t.Run(mode.String(), func(t *testing.T) { testCrashAtEverySyncPoint(t, mode) })
@@ -156,14 +157,18 @@ func testCrashAtEverySyncPoint(t *testing.T, mode SyncMode) {
 		what  string
 	}
 	var (
-		mu     sync.Mutex
+		mu     sync.Mutex // guards all three
 		acked  []ackedAppend
 		points []crashPoint
+		rng    = rand.New(rand.NewPCG(uint64(mode), 3))
 	)
 	fs := vfs.WithFaults(mem, func(op vfs.Op, path string) error {
 		if op == vfs.OpSync {
 			mu.Lock()
-			points = append(points, crashPoint{mem.CrashClone(), slices.Clone(acked), "before sync of " + path})
+			a := slices.Clone(acked)
+			points = append(points,
+				crashPoint{mem.CrashClone(), a, "before sync of " + path},
+				crashPoint{mem.CrashCloneTorn(rng), a, "torn, before sync of " + path})
 			mu.Unlock()
 		}
 		return nil

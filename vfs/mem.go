@@ -1,9 +1,11 @@
 package vfs
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"maps"
+	"math/rand/v2"
 	"os"
 	"path"
 	"slices"
@@ -56,15 +58,38 @@ func (fs *MemFS) CrashClone() *MemFS {
 	return &MemFS{root: cloneDurable(fs.root), locks: map[string]bool{}}
 }
 
-func cloneDurable(n *memNode) *memNode {
+// CrashCloneTorn is CrashClone, except that every file whose unsynced
+// writes extend its synced data keeps a random prefix of them, in which
+// random 4 KiB pages read back as zeroes: what a power loss can leave when the
+// kernel had already written back some dirty pages, in any order.
+func (fs *MemFS) CrashCloneTorn(rng *rand.Rand) *MemFS {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return &MemFS{root: cloneDurableTorn(fs.root, rng), locks: map[string]bool{}}
+}
+
+func cloneDurable(n *memNode) *memNode { return cloneDurableTorn(n, nil) }
+
+const pageBytes = 4096
+
+func cloneDurableTorn(n *memNode, rng *rand.Rand) *memNode {
 	if !n.isDir {
 		data := slices.Clone(n.synced)
+		if rng != nil && len(n.data) > len(n.synced) && bytes.Equal(n.data[:len(n.synced)], n.synced) {
+			extra := n.data[len(n.synced):]
+			data = append(data, extra[:rng.IntN(len(extra)+1)]...)
+			for p := len(n.synced) / pageBytes * pageBytes; p < len(data); p += pageBytes {
+				if rng.IntN(4) == 0 {
+					clear(data[max(p, len(n.synced)):min(p+pageBytes, len(data))])
+				}
+			}
+		}
 		return &memNode{modTime: n.modTime, data: data, synced: data[:len(data):len(data)]}
 	}
 	c := newDir()
 	c.modTime = n.modTime
 	for name, child := range n.syncedChildren {
-		cc := cloneDurable(child)
+		cc := cloneDurableTorn(child, rng)
 		c.children[name] = cc
 		c.syncedChildren[name] = cc
 	}

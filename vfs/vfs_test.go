@@ -3,8 +3,10 @@ package vfs_test
 import (
 	"errors"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -226,5 +228,32 @@ func TestWithFaults(t *testing.T) {
 	}
 	if vfs.OpSync.String() != "sync" {
 		t.Fatal(vfs.OpSync.String())
+	}
+}
+
+func TestCrashCloneTorn(t *testing.T) {
+	fs := vfs.NewMem()
+	f, _ := fs.Create("/f")
+	write(t, f, "synced")
+	f.Sync()
+	vfs.SyncDir(fs, "/")
+	tail := strings.Repeat("u", 3*4096)
+	write(t, f, tail)
+	rng := rand.New(rand.NewPCG(1, 1))
+	lengths := map[int]bool{}
+	for i := 0; i < 50; i++ {
+		got := readAll(t, fs.CrashCloneTorn(rng), "/f")
+		if !strings.HasPrefix(got, "synced") || len(got) > len("synced")+len(tail) {
+			t.Fatalf("torn clone holds %d bytes starting %q", len(got), got[:min(len(got), 10)])
+		}
+		for i, c := range got[len("synced"):] {
+			if c != 'u' && c != 0 {
+				t.Fatalf("byte %d of the unsynced tail is %q", i, c)
+			}
+		}
+		lengths[len(got)] = true
+	}
+	if len(lengths) < 10 {
+		t.Fatalf("torn clones kept only %d distinct lengths", len(lengths))
 	}
 }
