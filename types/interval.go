@@ -1,0 +1,411 @@
+package types
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/kappa-db/kappa/pgerr"
+)
+
+// appendIntervalText is interval_out with IntervalStyle postgres:
+// '1 year 2 mons 3 days 04:05:06.5', '-1 days +02:03:04'.
+func appendIntervalText(dst []byte, v Value) []byte {
+	year := int64(v.Mon) / 12
+	mon := int64(v.Mon) % 12
+	day := int64(v.Day)
+	isZero, isBefore := true, false
+	part := func(val int64, unit string) {
+		if val == 0 {
+			return
+		}
+		if !isZero {
+			dst = append(dst, ' ')
+		}
+		if isBefore && val > 0 {
+			dst = append(dst, '+')
+		}
+		dst = strconv.AppendInt(dst, val, 10)
+		dst = append(dst, ' ')
+		dst = append(dst, unit...)
+		if val != 1 {
+			dst = append(dst, 's')
+		}
+		isBefore = val < 0
+		isZero = false
+	}
+	part(year, "year")
+	part(mon, "mon")
+	part(day, "day")
+	us := v.I
+	if isZero || us != 0 {
+		if !isZero {
+			dst = append(dst, ' ')
+		}
+		var mag uint64
+		if us < 0 {
+			dst = append(dst, '-')
+			mag = uint64(-(us + 1)) + 1 // -MinInt64 overflows int64
+		} else {
+			if isBefore {
+				dst = append(dst, '+')
+			}
+			mag = uint64(us)
+		}
+		h := mag / USPerHour
+		rem := mag % USPerHour
+		if h < 10 {
+			dst = append(dst, '0')
+		}
+		dst = strconv.AppendUint(dst, h, 10)
+		dst = append(dst, ':')
+		dst = appendPadded(dst, int64(rem/USPerMinute), 2)
+		dst = append(dst, ':')
+		dst = appendSeconds(dst, int64(rem%USPerMinute))
+	}
+	return dst
+}
+
+// intervalAcc accumulates an interval while parsing; fractional units spill
+// into smaller fields the way PostgreSQL's DecodeInterval does.
+type intervalAcc struct {
+	imon, iday int64
+	ius        int64
+}
+
+func (a *intervalAcc) addMonths(v float64) {
+	whole := math.Trunc(v)
+	a.imon += int64(whole)
+	a.addDaysFrac((v - whole) * 30)
+}
+
+// addDaysFrac adds fractional days: the whole part to days, the rest to time.
+func (a *intervalAcc) addDaysFrac(v float64) {
+	whole := math.Trunc(v)
+	a.iday += int64(whole)
+	a.ius += int64(math.RoundToEven((v - whole) * USPerDay))
+}
+
+func (a *intervalAcc) addUnit(val float64, unit string) bool {
+	switch unit {
+	case "millennium", "millenniums", "millennia", "mil", "mils":
+		a.imon += int64(math.Trunc(val)) * 12000
+		a.imon += int64(math.RoundToEven((val - math.Trunc(val)) * 12000))
+	case "century", "centuries", "cent", "c":
+		a.imon += int64(math.Trunc(val)) * 1200
+		a.imon += int64(math.RoundToEven((val - math.Trunc(val)) * 1200))
+	case "decade", "decades", "dec", "decs":
+		a.imon += int64(math.Trunc(val)) * 120
+		a.imon += int64(math.RoundToEven((val - math.Trunc(val)) * 120))
+	case "year", "years", "y", "yr", "yrs":
+		a.imon += int64(math.Trunc(val)) * 12
+		a.imon += int64(math.RoundToEven((val - math.Trunc(val)) * 12))
+	case "month", "months", "mon", "mons":
+		a.addMonths(val)
+	case "week", "weeks", "w":
+		a.addDaysFrac(val * 7)
+	case "day", "days", "d":
+		a.addDaysFrac(val)
+	case "hour", "hours", "h", "hr", "hrs":
+		a.ius += int64(math.RoundToEven(val * USPerHour))
+	case "minute", "minutes", "m", "min", "mins":
+		a.ius += int64(math.RoundToEven(val * USPerMinute))
+	case "second", "seconds", "s", "sec", "secs":
+		a.ius += int64(math.RoundToEven(val * USPerSecond))
+	case "millisecond", "milliseconds", "ms", "msec", "msecs", "millisecon":
+		a.ius += int64(math.RoundToEven(val * 1000))
+	case "microsecond", "microseconds", "us", "usec", "usecs":
+		a.ius += int64(math.RoundToEven(val))
+	default:
+		return false
+	}
+	return true
+}
+
+func errIntervalSyntax(s string) error {
+	return pgerr.New(pgerr.InvalidDatetimeFormat, "invalid input syntax for type interval: \"%s\"", s)
+}
+
+func errIntervalRange(s string) error {
+	return pgerr.New(pgerr.DatetimeFieldOverflow, "interval field value out of range: \"%s\"", s)
+}
+
+// parseInterval is interval_in: PostgreSQL's verbose format ('1 year 2
+// months', '@ 1 day ago', '-1 day +02:03:04'), bare times ('01:02:03'), bare
+// numbers (seconds), SQL-standard year-month ('1-2') and ISO 8601 ('P1DT2H').
+func parseInterval(s string) (Value, error) {
+	t := strings.ToLower(trimSpace(s))
+	if t == "" {
+		return Null, errIntervalSyntax(s)
+	}
+	if t[0] == 'p' {
+		return parseISOInterval(s, t[1:])
+	}
+	var acc intervalAcc
+	toks, ok := splitInterval(t)
+	if !ok || len(toks) == 0 {
+		return Null, errIntervalSyntax(s)
+	}
+	ago := false
+	for i := 0; i < len(toks); i++ {
+		tok := toks[i]
+		switch {
+		case tok == "@":
+			if i != 0 {
+				return Null, errIntervalSyntax(s)
+			}
+		case tok == "ago":
+			if i != len(toks)-1 || ago {
+				return Null, errIntervalSyntax(s)
+			}
+			ago = true
+		case strings.Contains(tok, ":"):
+			us, ok := parseIntervalTime(tok)
+			if !ok {
+				return Null, errIntervalSyntax(s)
+			}
+			acc.ius += us
+		case isNumberStart(tok[0]):
+			num, unit := splitNumberUnit(tok)
+			if unit == "" && i+1 < len(toks) && isUnitWord(toks[i+1]) {
+				unit = toks[i+1]
+				i++
+			}
+			if unit == "" && strings.Count(num[1:], "-") == 1 && !strings.ContainsAny(num, ".e") {
+				// SQL-standard year-month: '1-2'.
+				neg := num[0] == '-'
+				body := strings.TrimLeft(num, "+-")
+				ys, ms, _ := strings.Cut(body, "-")
+				y, err1 := strconv.ParseInt(ys, 10, 32)
+				m, err2 := strconv.ParseInt(ms, 10, 32)
+				if err1 != nil || err2 != nil || m > 11 {
+					return Null, errIntervalRange(s)
+				}
+				total := y*12 + m
+				if neg {
+					total = -total
+				}
+				acc.imon += total
+				continue
+			}
+			val, err := strconv.ParseFloat(num, 64)
+			if err != nil {
+				return Null, errIntervalSyntax(s)
+			}
+			if math.Abs(val) > 1e18 {
+				return Null, errIntervalRange(s)
+			}
+			if unit == "" {
+				// A bare number is seconds, or days when a time follows.
+				if i+1 < len(toks) && strings.Contains(toks[i+1], ":") {
+					unit = "day"
+				} else {
+					unit = "second"
+				}
+			}
+			if !acc.addUnit(val, unit) {
+				return Null, errIntervalSyntax(s)
+			}
+		default:
+			return Null, errIntervalSyntax(s)
+		}
+	}
+	return finishInterval(&acc, ago, s)
+}
+
+func finishInterval(acc *intervalAcc, neg bool, s string) (Value, error) {
+	if acc.imon > math.MaxInt32 || acc.imon < math.MinInt32 || acc.iday > math.MaxInt32 || acc.iday < math.MinInt32 {
+		return Null, errIntervalRange(s)
+	}
+	v := NewInterval(int32(acc.imon), int32(acc.iday), acc.ius)
+	if neg {
+		v.Mon, v.Day, v.I = -v.Mon, -v.Day, -v.I
+	}
+	return v, nil
+}
+
+func isNumberStart(c byte) bool { return isDigit(c) || c == '-' || c == '+' || c == '.' }
+
+func isUnitWord(s string) bool {
+	var a intervalAcc
+	return a.addUnit(0, s)
+}
+
+// splitInterval splits on whitespace and between a number and a following
+// unit or sign ('1day', '2 days+3 hours' is not accepted by PostgreSQL
+// either).
+func splitInterval(s string) ([]string, bool) {
+	var toks []string
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		if isSpace(c) || c == ',' {
+			i++
+			continue
+		}
+		start := i
+		switch {
+		case c == '@':
+			i++
+		case isNumberStart(c):
+			i++
+			for i < len(s) && (isDigit(s[i]) || s[i] == '.' || s[i] == ':' || s[i] == '-' ||
+				(s[i] == 'e' && i+1 < len(s) && (isDigit(s[i+1]) || s[i+1] == '-' || s[i+1] == '+'))) {
+				if s[i] == 'e' {
+					i++
+				}
+				i++
+			}
+			// A unit glued to the number: '1day', '10min'.
+			for i < len(s) && isAlpha(s[i]) {
+				i++
+			}
+		case isAlpha(c):
+			for i < len(s) && isAlpha(s[i]) {
+				i++
+			}
+		default:
+			return nil, false
+		}
+		toks = append(toks, s[start:i])
+	}
+	return toks, true
+}
+
+// splitNumberUnit separates '10min' into '10' and 'min'.
+func splitNumberUnit(tok string) (string, string) {
+	i := len(tok)
+	for i > 0 && isAlpha(tok[i-1]) {
+		i--
+	}
+	return tok[:i], tok[i:]
+}
+
+// parseIntervalTime reads [-]H:M[:S[.frac]] or M:S.frac as microseconds.
+func parseIntervalTime(tok string) (int64, bool) {
+	neg := false
+	if tok[0] == '-' || tok[0] == '+' {
+		neg = tok[0] == '-'
+		tok = tok[1:]
+	}
+	parts := strings.Split(tok, ":")
+	if len(parts) > 3 {
+		return 0, false
+	}
+	var h, m int64
+	var secUS int64
+	var err error
+	parseSec := func(p string) bool {
+		whole, frac, _ := strings.Cut(p, ".")
+		if whole == "" && frac == "" {
+			return false
+		}
+		var sec int64
+		if whole != "" {
+			if sec, err = strconv.ParseInt(whole, 10, 64); err != nil {
+				return false
+			}
+		}
+		us, ok := fractionMicros(frac)
+		if !ok {
+			return false
+		}
+		secUS = sec*USPerSecond + us
+		return true
+	}
+	switch len(parts) {
+	case 2:
+		if strings.Contains(parts[1], ".") {
+			// MM:SS.frac
+			if m, err = strconv.ParseInt(parts[0], 10, 64); err != nil || !parseSec(parts[1]) {
+				return 0, false
+			}
+		} else {
+			if h, err = strconv.ParseInt(parts[0], 10, 64); err != nil {
+				return 0, false
+			}
+			if m, err = strconv.ParseInt(parts[1], 10, 64); err != nil {
+				return 0, false
+			}
+		}
+	case 3:
+		if h, err = strconv.ParseInt(parts[0], 10, 64); err != nil {
+			return 0, false
+		}
+		if m, err = strconv.ParseInt(parts[1], 10, 64); err != nil {
+			return 0, false
+		}
+		if !parseSec(parts[2]) {
+			return 0, false
+		}
+	default:
+		return 0, false
+	}
+	if m > 59 || secUS >= 60*USPerSecond || h > math.MaxInt64/USPerHour-1 {
+		return 0, false
+	}
+	us := h*USPerHour + m*USPerMinute + secUS
+	if neg {
+		us = -us
+	}
+	return us, true
+}
+
+// parseISOInterval reads the ISO 8601 "format with designators":
+// P[nY][nM][nW][nD][T[nH][nM][nS]].
+func parseISOInterval(orig, s string) (Value, error) {
+	var acc intervalAcc
+	inTime := false
+	if s == "" {
+		return Null, errIntervalSyntax(orig)
+	}
+	for len(s) > 0 {
+		if s[0] == 't' {
+			if inTime {
+				return Null, errIntervalSyntax(orig)
+			}
+			inTime = true
+			s = s[1:]
+			if s == "" {
+				return Null, errIntervalSyntax(orig)
+			}
+			continue
+		}
+		i := 0
+		if i < len(s) && (s[i] == '-' || s[i] == '+') {
+			i++
+		}
+		for i < len(s) && (isDigit(s[i]) || s[i] == '.') {
+			i++
+		}
+		if i == 0 || i >= len(s) {
+			return Null, errIntervalSyntax(orig)
+		}
+		val, err := strconv.ParseFloat(s[:i], 64)
+		if err != nil {
+			return Null, errIntervalSyntax(orig)
+		}
+		var unit string
+		switch d := s[i]; {
+		case d == 'y' && !inTime:
+			unit = "year"
+		case d == 'm' && !inTime:
+			unit = "month"
+		case d == 'w' && !inTime:
+			unit = "week"
+		case d == 'd' && !inTime:
+			unit = "day"
+		case d == 'h' && inTime:
+			unit = "hour"
+		case d == 'm' && inTime:
+			unit = "minute"
+		case d == 's' && inTime:
+			unit = "second"
+		default:
+			return Null, errIntervalSyntax(orig)
+		}
+		acc.addUnit(val, unit)
+		s = s[i+1:]
+	}
+	return finishInterval(&acc, false, orig)
+}
