@@ -21,10 +21,11 @@
 //     file (fail-stop) and recover from what is durable, never retry the sync.
 //
 // Caveats:
-//   - MemFS models a crash as "everything not synced is lost, everything synced
-//     survives". Real disks can also keep part of the unsynced data, in any
-//     order; tests that care about torn writes (a partly persisted tail) must
-//     construct them explicitly, e.g. by truncating or scribbling on a file.
+//   - CrashClone models a crash as "everything not synced is lost, everything
+//     synced survives". Real disks can also keep part of the unsynced data, in
+//     any order; CrashCloneTorn models that for appended data (a random prefix
+//     with zeroed pages), but not reordering of directory operations: an
+//     unsynced create, rename or remove is always entirely lost.
 //   - MemFS is for tests: one mutex guards the whole tree and ReadAt copies.
 //   - The OS Lock uses flock(2): it excludes other processes and other opens in
 //     this process, but not on network filesystems that ignore flock.
