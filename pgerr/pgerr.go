@@ -54,6 +54,8 @@ const (
 	WrongObjectType           = "42809"
 	InvalidColumnReference    = "42P10"
 	InvalidTableDefinition    = "42P16"
+	InvalidObjectDefinition   = "42P17"
+	InvalidSchemaName         = "3F000"
 	IndeterminateDatatype     = "42P18"
 	InvalidParameterType      = "42P20"
 	UndefinedPrepStatement    = "26000"
