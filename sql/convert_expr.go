@@ -735,19 +735,19 @@ const (
 )
 
 var intervalFieldNames = map[int32]string{
-	intervalYear:                                                "YEAR",
-	intervalMonth:                                               "MONTH",
-	intervalDay:                                                 "DAY",
-	intervalHour:                                                "HOUR",
-	intervalMinute:                                              "MINUTE",
-	intervalSecond:                                              "SECOND",
-	intervalYear | intervalMonth:                                "YEAR TO MONTH",
-	intervalDay | intervalHour:                                  "DAY TO HOUR",
-	intervalDay | intervalHour | intervalMinute:                 "DAY TO MINUTE",
+	intervalYear:                 "YEAR",
+	intervalMonth:                "MONTH",
+	intervalDay:                  "DAY",
+	intervalHour:                 "HOUR",
+	intervalMinute:               "MINUTE",
+	intervalSecond:               "SECOND",
+	intervalYear | intervalMonth: "YEAR TO MONTH",
+	intervalDay | intervalHour:   "DAY TO HOUR",
+	intervalDay | intervalHour | intervalMinute:                  "DAY TO MINUTE",
 	intervalDay | intervalHour | intervalMinute | intervalSecond: "DAY TO SECOND",
-	intervalHour | intervalMinute:                               "HOUR TO MINUTE",
-	intervalHour | intervalMinute | intervalSecond:              "HOUR TO SECOND",
-	intervalMinute | intervalSecond:                             "MINUTE TO SECOND",
+	intervalHour | intervalMinute:                                "HOUR TO MINUTE",
+	intervalHour | intervalMinute | intervalSecond:               "HOUR TO SECOND",
+	intervalMinute | intervalSecond:                              "MINUTE TO SECOND",
 }
 
 func (c *converter) typeName(t *pg.TypeName) (*TypeName, error) {

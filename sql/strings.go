@@ -1,0 +1,45 @@
+package sql
+
+// String methods format nodes as SQL (see Format).
+
+func (n *ColumnRef) String() string      { return Format(n) }
+func (n *Literal) String() string        { return Format(n) }
+func (n *TypedLiteral) String() string   { return Format(n) }
+func (n *Param) String() string          { return Format(n) }
+func (n *Unary) String() string          { return Format(n) }
+func (n *Binary) String() string         { return Format(n) }
+func (n *And) String() string            { return Format(n) }
+func (n *Or) String() string             { return Format(n) }
+func (n *IsNull) String() string         { return Format(n) }
+func (n *IsBool) String() string         { return Format(n) }
+func (n *IsDistinctFrom) String() string { return Format(n) }
+func (n *Between) String() string        { return Format(n) }
+func (n *In) String() string             { return Format(n) }
+func (n *InSubquery) String() string     { return Format(n) }
+func (n *Quantified) String() string     { return Format(n) }
+func (n *Exists) String() string         { return Format(n) }
+func (n *ScalarSubquery) String() string { return Format(n) }
+func (n *ArraySubquery) String() string  { return Format(n) }
+func (n *Case) String() string           { return Format(n) }
+func (n *Coalesce) String() string       { return Format(n) }
+func (n *NullIf) String() string         { return Format(n) }
+func (n *Greatest) String() string       { return Format(n) }
+func (n *Least) String() string          { return Format(n) }
+func (n *Cast) String() string           { return Format(n) }
+func (n *FuncCall) String() string       { return Format(n) }
+func (n *ArrayExpr) String() string      { return Format(n) }
+func (n *Subscript) String() string      { return Format(n) }
+func (n *FieldAccess) String() string    { return Format(n) }
+func (n *Row) String() string            { return Format(n) }
+func (n *Collate) String() string        { return Format(n) }
+func (n *Default) String() string        { return Format(n) }
+func (n *GroupingSet) String() string    { return Format(n) }
+func (n *TypeName) String() string       { return Format(n) }
+func (n *Select) String() string         { return Format(n) }
+func (n *TableName) String() string      { return Format(n) }
+func (n *Subquery) String() string       { return Format(n) }
+func (n *Join) String() string           { return Format(n) }
+func (n *TableFunc) String() string      { return Format(n) }
+func (n *OrderItem) String() string      { return Format(n) }
+func (n *WindowDef) String() string      { return Format(n) }
+func (n *Target) String() string         { return Format(n) }
