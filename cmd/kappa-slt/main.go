@@ -67,7 +67,7 @@ func (m Main) parse(args []string) (config, error) {
 	fl.BoolVar(&c.createDB, "createdb", false, "run each file in a database of its own, created and dropped (always on with -pg)")
 	fl.BoolVar(&c.rewrite, "rewrite", false, "write the actual results into the files")
 	fl.BoolVar(&c.extended, "extended", false, "use the extended query protocol instead of simple queries")
-	fl.BoolVar(&c.verbose, "v", false, "print every failure in full")
+	fl.BoolVar(&c.verbose, "v", false, "print every failure in full (default: its first line)")
 	fl.IntVar(&c.threshold, "ht", 0, "hash threshold for -rewrite (a file's hash-threshold overrides it)")
 	fl.DurationVar(&c.timeout, "timeout", sqllogictest.DefaultRecordTimeout, "time limit of one record")
 	fl.Usage = func() {
@@ -158,6 +158,13 @@ func (m Main) Run(ctx context.Context, args []string) int {
 		if err != nil {
 			failedFiles++
 			line += fmt.Sprintf(" (stopped: %v)", err)
+		}
+		if !c.verbose {
+			// The full reports are long; -v prints them as they happen.
+			for _, f := range res.Failures {
+				first, _, _ := strings.Cut(f.String(), "\n")
+				fmt.Fprintln(m.Stdout, first)
+			}
 		}
 		fmt.Fprintln(m.Stdout, line)
 		if ctx.Err() != nil {
