@@ -151,7 +151,7 @@ func (r *Runner) Run(ctx context.Context, f *File) (Result, error) {
 		fr.rewrites = map[int][]string{}
 	}
 	runErr := fr.run(ctx)
-	if err := s.close(ctx); err != nil && runErr == nil && !s.broken() {
+	if err := s.close(ctx); err != nil && runErr == nil {
 		runErr = fmt.Errorf("run %s: close connection: %w", f.Name, err)
 	}
 	if runErr == nil && r.Rewrite {
