@@ -1,6 +1,7 @@
 // Package sqllogictest owns kappa's runner for sqllogictest files: it parses
 // the format of SQLite's corpus (statement ok|error, query <types> <sort mode>,
-// ----, hash-threshold, skipif/onlyif, halt), runs each file on a fresh
+// ----, hash-threshold, skipif/onlyif, halt; plus CockroachDB's statement
+// count N, query error and pgcode patterns), runs each file on a fresh
 // PostgreSQL-protocol connection through pgx, and compares what the server
 // returns with the expected values, formatted as SQLite's reference runner
 // formats them. It runs the same files against kappa and against a real

@@ -60,7 +60,8 @@ type Runner struct {
 }
 
 // Result counts what happened to a file's records. Records = Passed + Failed
-// + Skipped; control records (hash-threshold, halt) are not counted.
+// + Skipped; control records (hash-threshold, halt) and the records after a
+// halt are not counted.
 type Result struct {
 	Records, Passed, Failed, Skipped int
 	// MVPassed and MVFailed count the materialized-view runs of queries
