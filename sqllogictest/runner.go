@@ -222,9 +222,11 @@ func (fr *fileRun) applies(conds []Condition) bool {
 	return true
 }
 
+// logf writes to Log. The log is a courtesy to whoever watches; a failed
+// write must not change a file's outcome, so its error is not kept.
 func (fr *fileRun) logf(format string, args ...any) {
 	if fr.r.Log != nil {
-		fmt.Fprintf(fr.r.Log, format, args...)
+		_, _ = fmt.Fprintf(fr.r.Log, format, args...)
 	}
 }
 
