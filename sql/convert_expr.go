@@ -17,12 +17,18 @@ import (
 type converter struct {
 	text string
 	toks []token
+	// stmtPos is the offset of the statement being converted: the
+	// position of errors about nodes that have no location of their own.
+	stmtPos int
 }
 
 // unsupported is the 0A000 error for a construct kappa does not support, at
 // byte offset pos (-1: none).
 func (c *converter) unsupported(pos int, format string, args ...any) *pgerr.Error {
 	e := pgerr.New(pgerr.FeatureNotSupported, format, args...)
+	if pos < 0 {
+		pos = c.stmtPos
+	}
 	if pos >= 0 {
 		e = e.WithPosition(CharPos(c.text, pos))
 	}

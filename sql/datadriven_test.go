@@ -390,4 +390,3 @@ func errString(err error) string {
 func TestParseDataDriven(t *testing.T) {
 	runDataDriven(t, "testdata/parse", runParse)
 }
-

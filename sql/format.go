@@ -48,13 +48,36 @@ var reservedWords = func() map[string]bool {
 		foreign from grant group having in initially intersect into lateral leading limit localtime
 		localtimestamp not null offset on only or order placing primary references returning select
 		session_user some symmetric system_user table then to trailing true union unique user using
-		variadic when where window with authorization binary collation concurrently cross current_schema
+		variadic when where window with`) {
+		m[w] = true
+	}
+	for w := range typeFuncNameWords {
+		m[w] = true
+	}
+	return m
+}()
+
+// typeFuncNameWords are the keywords that may name a function or type but
+// not a column: a function name spelled like one needs no quotes.
+var typeFuncNameWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`authorization binary collation concurrently cross current_schema
 		freeze full ilike inner is isnull join left like natural notnull outer overlaps right similar
 		tablesample verbose`) {
 		m[w] = true
 	}
 	return m
 }()
+
+// funcName writes a function name, quoted only when a function call needs
+// it.
+func (w *formatter) funcName(s string) {
+	if typeFuncNameWords[s] {
+		w.WriteString(s)
+		return
+	}
+	w.name(s)
+}
 
 // quoteString is a standard SQL string literal.
 func quoteString(s string) string {
@@ -498,7 +521,7 @@ func (w *formatter) funcCall(f *FuncCall) {
 		w.name(f.Schema)
 		w.WriteByte('.')
 	}
-	w.name(f.Name)
+	w.funcName(f.Name)
 	w.WriteByte('(')
 	if f.Star {
 		w.WriteByte('*')

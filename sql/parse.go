@@ -50,6 +50,7 @@ func Parse(text string) ([]Statement, error) {
 			continue
 		}
 		cl := segmentAt(segs, toks[lo].start, toks)
+		c.stmtPos = toks[lo].start
 		stmt, err := c.statement(raw.Stmt, cl)
 		if err != nil {
 			return nil, err

@@ -403,7 +403,7 @@ func (p *preparser) statement(lo, hi int) (*clauses, *pgerr.Error) {
 		info.Text = p.text[p.toks[lo].start:p.toks[hi-1].end]
 		return cl, nil
 	}
-	if k, ok := p.findEmit(lo, hi); ok {
+	if k, ok := p.findEmit(lo, hi); ok && k+4 == hi {
 		cl.emit, cl.emitPos = true, p.toks[k].start
 		p.blankToks(k, k+4)
 		if cl.queryEnd > 0 && cl.queryEnd > p.toks[k].start {
@@ -671,7 +671,7 @@ func (p *preparser) parseSubSelect(buf string) (*Select, *pgerr.Error) {
 		return nil, pgerr.New(pgerr.SyntaxError, "syntax error: a query is expected").
 			WithPosition(CharPos(p.text, int(res.Stmts[0].StmtLocation)))
 	}
-	c := &converter{text: p.text, toks: p.toks}
+	c := &converter{text: p.text, toks: p.toks, stmtPos: int(res.Stmts[0].StmtLocation)}
 	sel, cerr := c.selectStmt(res.Stmts[0].Stmt.GetSelectStmt())
 	if cerr != nil {
 		return nil, pgerr.As(cerr)
