@@ -254,6 +254,10 @@ func castToInt(v Value, k Kind) (Value, error) {
 	default:
 		return Null, errCannotCast(ByKind(v.K), ByKind(k))
 	}
+	if v.K == KindOid && k == KindInt4 {
+		// oid → int4 is a binary-coercible reinterpretation in PostgreSQL.
+		return NewInt4(int64(int32(uint32(i)))), nil
+	}
 	if !intFits(i, k) {
 		return Null, intRangeError(k)
 	}
@@ -290,8 +294,13 @@ func castToFloat(v Value, k Kind) (Value, error) {
 		default:
 			var err error
 			f, err = strconv.ParseFloat(d.Text('e'), 64)
+			if err == nil && k == KindFloat4 && math.IsInf(float64(float32(f)), 0) {
+				err = strconv.ErrRange
+			}
 			if err != nil {
-				return Null, pgerr.New(pgerr.NumericValueOutOfRange, "value out of range: overflow")
+				// numeric_float8 goes through float8in on the numeric's text.
+				return Null, pgerr.New(pgerr.NumericValueOutOfRange, "\"%s\" is out of range for type %s",
+					appendNumericText(nil, d), ByKind(k))
 			}
 		}
 	default:

@@ -433,6 +433,7 @@ type dateTime struct {
 	zoneLoc        *time.Location
 	hasZone        bool
 	special        string // "epoch", "infinity", "-infinity", "now", "today", ...
+	badZone        string // the unknown zone name, for dtBadZone
 }
 
 // dtError distinguishes bad syntax (22007) from an out-of-range field (22008).
@@ -442,6 +443,8 @@ const (
 	dtOK dtError = iota
 	dtBadFormat
 	dtFieldOverflow
+	dtZoneOverflow // a numeric zone offset beyond ±15:59:59
+	dtBadZone      // a zone name that is not in the time zone database
 )
 
 // decodeDateTime interprets the fields of a date, time or timestamp.
@@ -475,9 +478,9 @@ func decodeDateTime(s string) (dateTime, dtError) {
 			if dt.hasZone {
 				return dt, dtBadFormat
 			}
-			off, ok := parseZoneOffset(f.s)
-			if !ok {
-				return dt, dtBadFormat
+			off, e := parseZoneOffset(f.s)
+			if e != dtOK {
+				return dt, e
 			}
 			dt.zoneOff, dt.hasZone = off, true
 		case dtNumber:
@@ -516,6 +519,10 @@ func decodeDateTime(s string) (dateTime, dtError) {
 				}
 				loc, err := loadLocation(f.orig)
 				if err != nil {
+					if strings.Contains(w, "/") {
+						dt.badZone = w
+						return dt, dtBadZone
+					}
 					return dt, dtBadFormat
 				}
 				dt.zoneLoc, dt.hasZone = loc, true
@@ -764,7 +771,7 @@ func fractionMicros(frac string) (int64, bool) {
 }
 
 // parseZoneOffset reads +HH, +HH:MM, +HH:MM:SS, +HHMM or +HHMMSS.
-func parseZoneOffset(s string) (int, bool) {
+func parseZoneOffset(s string) (int, dtError) {
 	sign := 1
 	if s[0] == '-' {
 		sign = -1
@@ -775,15 +782,15 @@ func parseZoneOffset(s string) (int, bool) {
 	if strings.Contains(s, ":") {
 		parts := strings.Split(s, ":")
 		if len(parts) > 3 {
-			return 0, false
+			return 0, dtBadFormat
 		}
 		vals := [3]int{}
 		for i, p := range parts {
 			if p == "" || len(p) > 2 && i > 0 {
-				return 0, false
+				return 0, dtBadFormat
 			}
 			if vals[i], err = strconv.Atoi(p); err != nil {
-				return 0, false
+				return 0, dtBadFormat
 			}
 		}
 		h, m, sec = vals[0], vals[1], vals[2]
@@ -799,18 +806,32 @@ func parseZoneOffset(s string) (int, bool) {
 			m, _ = strconv.Atoi(s[len(s)-4 : len(s)-2])
 			sec, _ = strconv.Atoi(s[len(s)-2:])
 		default:
-			return 0, false
+			return 0, dtBadFormat
 		}
 	}
-	if h > 15 || m > 59 || sec > 59 {
-		return 0, false
+	if m > 59 || sec > 59 {
+		return 0, dtFieldOverflow
 	}
-	return sign * (h*3600 + m*60 + sec), true
+	if h > 15 {
+		return 0, dtZoneOverflow
+	}
+	return sign * (h*3600 + m*60 + sec), dtOK
+}
+
+// dtDecodeErr reports a decodeDateTime failure.
+func dtDecodeErr(dt dateTime, e dtError, typ, s string) error {
+	if e == dtBadZone {
+		return pgerr.New(pgerr.InvalidParameterValue, "time zone \"%s\" not recognized", dt.badZone)
+	}
+	return dtErr(e, typ, s)
 }
 
 func dtErr(e dtError, typ, s string) error {
-	if e == dtFieldOverflow {
+	switch e {
+	case dtFieldOverflow:
 		return pgerr.New(pgerr.DatetimeFieldOverflow, "date/time field value out of range: \"%s\"", s)
+	case dtZoneOverflow:
+		return pgerr.New("22009", "time zone displacement out of range: \"%s\"", s)
 	}
 	return pgerr.New(pgerr.InvalidDatetimeFormat, "invalid input syntax for type %s: \"%s\"", typ, s)
 }
@@ -821,7 +842,7 @@ var now = time.Now
 func parseDate(s string, loc *time.Location) (int64, error) {
 	dt, e := decodeDateTime(s)
 	if e != dtOK {
-		return 0, dtErr(e, "date", s)
+		return 0, dtDecodeErr(dt, e, "date", s)
 	}
 	switch dt.special {
 	case "epoch":
@@ -852,7 +873,7 @@ func parseDate(s string, loc *time.Location) (int64, error) {
 func parseTimeOfDay(s string) (int64, error) {
 	dt, e := decodeDateTime(s)
 	if e != dtOK {
-		return 0, dtErr(e, "time", s)
+		return 0, dtDecodeErr(dt, e, "time", s)
 	}
 	switch dt.special {
 	case "allballs":
@@ -884,7 +905,7 @@ func parseTimestamp(s string, tz bool, loc *time.Location) (int64, error) {
 	}
 	dt, e := decodeDateTime(s)
 	if e != dtOK {
-		return 0, dtErr(e, typ, s)
+		return 0, dtDecodeErr(dt, e, typ, s)
 	}
 	var days int64
 	switch dt.special {

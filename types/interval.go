@@ -86,48 +86,98 @@ func (a *intervalAcc) addDaysFrac(v float64) {
 	a.ius += int64(math.RoundToEven((v - whole) * USPerDay))
 }
 
-func (a *intervalAcc) addUnit(val float64, unit string) bool {
-	switch unit {
-	case "millennium", "millenniums", "millennia", "mil", "mils":
+// Unit bits: each unit may appear once, as in PostgreSQL's DecodeInterval.
+const (
+	unitMillennium = 1 << iota
+	unitCentury
+	unitDecade
+	unitYear
+	unitMonth
+	unitWeek
+	unitDay
+	unitHour
+	unitMinute
+	unitSecond
+	unitMillisecond
+	unitMicrosecond
+)
+
+// addUnit adds val units and returns the unit's bit, or 0 for an unknown
+// unit.
+func (a *intervalAcc) addUnit(val float64, unit string) int {
+	bit := unitBit(unit)
+	switch bit {
+	case unitMillennium:
 		a.imon += int64(math.Trunc(val)) * 12000
 		a.imon += int64(math.RoundToEven((val - math.Trunc(val)) * 12000))
-	case "century", "centuries", "cent", "c":
+	case unitCentury:
 		a.imon += int64(math.Trunc(val)) * 1200
 		a.imon += int64(math.RoundToEven((val - math.Trunc(val)) * 1200))
-	case "decade", "decades", "dec", "decs":
+	case unitDecade:
 		a.imon += int64(math.Trunc(val)) * 120
 		a.imon += int64(math.RoundToEven((val - math.Trunc(val)) * 120))
-	case "year", "years", "y", "yr", "yrs":
+	case unitYear:
 		a.imon += int64(math.Trunc(val)) * 12
 		a.imon += int64(math.RoundToEven((val - math.Trunc(val)) * 12))
-	case "month", "months", "mon", "mons":
+	case unitMonth:
 		a.addMonths(val)
-	case "week", "weeks", "w":
+	case unitWeek:
 		a.addDaysFrac(val * 7)
-	case "day", "days", "d":
+	case unitDay:
 		a.addDaysFrac(val)
-	case "hour", "hours", "h", "hr", "hrs":
+	case unitHour:
 		a.ius += int64(math.RoundToEven(val * USPerHour))
-	case "minute", "minutes", "m", "min", "mins":
+	case unitMinute:
 		a.ius += int64(math.RoundToEven(val * USPerMinute))
-	case "second", "seconds", "s", "sec", "secs":
+	case unitSecond:
 		a.ius += int64(math.RoundToEven(val * USPerSecond))
-	case "millisecond", "milliseconds", "ms", "msec", "msecs", "millisecon":
+	case unitMillisecond:
 		a.ius += int64(math.RoundToEven(val * 1000))
-	case "microsecond", "microseconds", "us", "usec", "usecs":
+	case unitMicrosecond:
 		a.ius += int64(math.RoundToEven(val))
-	default:
-		return false
 	}
-	return true
+	return bit
 }
+
+func unitBit(unit string) int {
+	switch unit {
+	case "millennium", "millenniums", "millennia", "mil", "mils":
+		return unitMillennium
+	case "century", "centuries", "cent", "c":
+		return unitCentury
+	case "decade", "decades", "dec", "decs":
+		return unitDecade
+	case "year", "years", "y", "yr", "yrs":
+		return unitYear
+	case "month", "months", "mon", "mons":
+		return unitMonth
+	case "week", "weeks", "w":
+		return unitWeek
+	case "day", "days", "d":
+		return unitDay
+	case "hour", "hours", "h", "hr", "hrs":
+		return unitHour
+	case "minute", "minutes", "m", "min", "mins":
+		return unitMinute
+	case "second", "seconds", "s", "sec", "secs":
+		return unitSecond
+	case "millisecond", "milliseconds", "ms", "msec", "msecs", "millisecon":
+		return unitMillisecond
+	case "microsecond", "microseconds", "us", "usec", "usecs":
+		return unitMicrosecond
+	}
+	return 0
+}
+
+// errIntervalFieldOverflow is SQLSTATE interval_field_overflow.
+const errIntervalFieldOverflow = "22015"
 
 func errIntervalSyntax(s string) error {
 	return pgerr.New(pgerr.InvalidDatetimeFormat, "invalid input syntax for type interval: \"%s\"", s)
 }
 
 func errIntervalRange(s string) error {
-	return pgerr.New(pgerr.DatetimeFieldOverflow, "interval field value out of range: \"%s\"", s)
+	return pgerr.New(errIntervalFieldOverflow, "interval field value out of range: \"%s\"", s)
 }
 
 // parseInterval is interval_in: PostgreSQL's verbose format ('1 year 2
@@ -147,6 +197,7 @@ func parseInterval(s string) (Value, error) {
 		return Null, errIntervalSyntax(s)
 	}
 	ago := false
+	seen := 0
 	for i := 0; i < len(toks); i++ {
 		tok := toks[i]
 		switch {
@@ -161,9 +212,10 @@ func parseInterval(s string) (Value, error) {
 			ago = true
 		case strings.Contains(tok, ":"):
 			us, ok := parseIntervalTime(tok)
-			if !ok {
+			if !ok || seen&(unitHour|unitMinute|unitSecond) != 0 {
 				return Null, errIntervalSyntax(s)
 			}
+			seen |= unitHour | unitMinute | unitSecond
 			acc.ius += us
 		case isNumberStart(tok[0]):
 			num, unit := splitNumberUnit(tok)
@@ -203,9 +255,12 @@ func parseInterval(s string) (Value, error) {
 					unit = "second"
 				}
 			}
-			if !acc.addUnit(val, unit) {
+			if bit := unitBit(unit); bit == 0 || seen&bit != 0 {
 				return Null, errIntervalSyntax(s)
+			} else {
+				seen |= bit
 			}
+			acc.addUnit(val, unit)
 		default:
 			return Null, errIntervalSyntax(s)
 		}
@@ -227,8 +282,7 @@ func finishInterval(acc *intervalAcc, neg bool, s string) (Value, error) {
 func isNumberStart(c byte) bool { return isDigit(c) || c == '-' || c == '+' || c == '.' }
 
 func isUnitWord(s string) bool {
-	var a intervalAcc
-	return a.addUnit(0, s)
+	return unitBit(s) != 0
 }
 
 // splitInterval splits on whitespace and between a number and a following

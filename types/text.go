@@ -254,6 +254,18 @@ func parseFloat(s string, bitSize int, typ string) (float64, error) {
 	if t == "" {
 		return 0, errSyntax(typ, s)
 	}
+	if body := strings.TrimLeft(t, "+-"); len(body) > 2 && body[0] == '0' && (body[1] == 'x' || body[1] == 'X') {
+		// strtod reads C99 hexadecimal floats too.
+		hex := t
+		if !strings.ContainsAny(hex, "pP") {
+			hex += "p0"
+		}
+		f, err := strconv.ParseFloat(hex, bitSize)
+		if err != nil || strings.Contains(hex, "_") {
+			return 0, errSyntax(typ, s)
+		}
+		return f, nil
+	}
 	nonzero, digits := false, false
 	for i := 0; i < len(t); i++ {
 		c := t[i]
