@@ -38,9 +38,9 @@ type Column struct {
 	Name    string     `json:"name"`
 	Type    types.Type `json:"type"`
 	NotNull bool       `json:"not_null,omitempty"`
-	// Default is the SQL text of the column's DEFAULT expression ("" for
-	// none: NULL).
-	Default string `json:"default,omitempty"`
+	// HasDefault says the column has a DEFAULT expression; its text is in
+	// the table's CreateSQL (the planner binds it from there).
+	HasDefault bool `json:"has_default,omitempty"`
 }
 
 // Object is one catalog object.
@@ -98,7 +98,16 @@ type Catalog struct {
 		byID   map[uint64]*Object
 		byName map[string]*Object
 		nextID uint64
+		// version counts changes, so cached plans know when to re-plan.
+		version uint64
 	}
+}
+
+// Version increases with every change to the catalog.
+func (c *Catalog) Version() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.mu.version
 }
 
 var nextIDKey = storage.MetaKey("next_id")
@@ -216,6 +225,7 @@ func (c *Catalog) Create(o *Object, extra func(*storage.Batch) error) error {
 	}
 	c.mu.byID[o.ID] = o
 	c.mu.byName[o.Name] = o
+	c.mu.version++
 	return nil
 }
 
@@ -245,5 +255,48 @@ func (c *Catalog) Drop(objs []*Object, extra func(*storage.Batch) error) error {
 			delete(c.mu.byName, o.Name)
 		}
 	}
+	c.mu.version++
+	return nil
+}
+
+// Replace swaps old for o (same name) in one synced batch; objects that
+// depended on old depend on o afterwards.
+func (c *Catalog) Replace(old, o *Object) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var changed []*Object
+	for _, d := range c.mu.byID {
+		for i, dep := range d.DependsOn {
+			if dep == old.ID {
+				cp := *d
+				cp.DependsOn = append([]uint64(nil), d.DependsOn...)
+				cp.DependsOn[i] = o.ID
+				changed = append(changed, &cp)
+			}
+		}
+	}
+	b := c.db.NewBatch()
+	defer b.Close()
+	if err := b.Delete(storage.CatalogKey(old.ID)); err != nil {
+		return err
+	}
+	for _, x := range append(changed, o) {
+		rec, err := json.Marshal(x)
+		if err != nil {
+			return pgerr.Wrap(err, pgerr.InternalError, "encoding catalog record")
+		}
+		if err := b.Set(storage.CatalogKey(x.ID), rec); err != nil {
+			return err
+		}
+	}
+	if err := b.Commit(true); err != nil {
+		return err
+	}
+	delete(c.mu.byID, old.ID)
+	for _, x := range append(changed, o) {
+		c.mu.byID[x.ID] = x
+		c.mu.byName[x.Name] = x
+	}
+	c.mu.version++
 	return nil
 }

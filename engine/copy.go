@@ -1,0 +1,301 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strconv"
+
+	"github.com/kappa-db/kappa/catalog"
+	"github.com/kappa-db/kappa/exec"
+	"github.com/kappa-db/kappa/expr"
+	"github.com/kappa-db/kappa/pgerr"
+	"github.com/kappa-db/kappa/pgwire"
+	"github.com/kappa-db/kappa/sql"
+	"github.com/kappa-db/kappa/types"
+)
+
+// copyOptions turns COPY's options into pgwire's codec options.
+func (st *statement) copyOptions(x *sql.Copy) (pgwire.CopyOptions, error) {
+	var o pgwire.CopyOptions
+	switch x.Format {
+	case "", "text":
+		o = pgwire.NewCopyOptions(pgwire.CopyText)
+	case "csv":
+		o = pgwire.NewCopyOptions(pgwire.CopyCSV)
+	default:
+		return o, st.unsupported(x.Pos, "COPY format "+x.Format)
+	}
+	o.Header = x.Header
+	one := func(p *string, what string) (byte, error) {
+		if len(*p) != 1 {
+			return 0, st.errAt(x.Pos, pgerr.FeatureNotSupported, "COPY %s must be a single one-byte character", what)
+		}
+		return (*p)[0], nil
+	}
+	var err error
+	if x.Delimiter != nil {
+		if o.Delimiter, err = one(x.Delimiter, "delimiter"); err != nil {
+			return o, err
+		}
+	}
+	if x.Quote != nil {
+		if o.Quote, err = one(x.Quote, "quote"); err != nil {
+			return o, err
+		}
+	}
+	if x.Escape != nil {
+		if o.Escape, err = one(x.Escape, "escape"); err != nil {
+			return o, err
+		}
+	}
+	if x.Null != nil {
+		o.Null = *x.Null
+	}
+	if err := o.Validate(); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+// maxCopyChunk bounds one log append of a COPY (the log caps an Append at
+// 64 MiB).
+const maxCopyChunk = 32 << 20
+
+func (st *statement) runCopy(ctx context.Context, x *sql.Copy, w pgwire.ResultWriter) (string, error) {
+	opts, err := st.copyOptions(x)
+	if err != nil {
+		return "", err
+	}
+	if !x.From {
+		return st.copyOut(ctx, x, opts, w)
+	}
+	s := st.s
+	if x.Table == nil {
+		return "", st.unsupported(x.Pos, "COPY (query) FROM")
+	}
+	t, ok := s.e.cat.Lookup(x.Table.Name)
+	if !ok {
+		return "", st.errAt(x.Table.Pos, pgerr.UndefinedTable, "relation %q does not exist", x.Table.Name)
+	}
+	if t.Kind != catalog.KindTable {
+		return "", st.errAt(x.Table.Pos, pgerr.WrongObjectType, "cannot copy to %s %q", t.Kind, t.Name)
+	}
+	target, err := st.copyColumns(x, t)
+	if err != nil {
+		return "", err
+	}
+	var defaults []expr.Expr
+	if len(target) < len(t.Columns) {
+		if defaults, err = s.e.planner.ColumnDefaults(t); err != nil {
+			return "", err
+		}
+	}
+	formats := make([]int16, len(target))
+	r, err := w.CopyIn(0, formats)
+	if err != nil {
+		return "", err
+	}
+	dec := pgwire.NewCopyDecoder(r, opts)
+	ec := st.evalContext(nil)
+	var rows []types.Row
+	line := 0
+	for {
+		fields, err := dec.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		line++
+		if err != nil {
+			drain(r)
+			return "", copyContext(err, t.Name, line)
+		}
+		if len(fields) != len(target) {
+			drain(r)
+			what := "missing data for column \"" + t.Columns[target[min(len(fields), len(target)-1)]].Name + "\""
+			if len(fields) > len(target) {
+				what = "extra data after last expected column"
+			}
+			return "", copyContext(pgerr.New(pgerr.BadCopyFileFormat, "%s", what), t.Name, line)
+		}
+		row := make(types.Row, len(t.Columns))
+		for i, f := range fields {
+			c := t.Columns[target[i]]
+			if f == nil {
+				continue
+			}
+			v, err := types.ParseText(c.Type, string(f), s.loc)
+			if err != nil {
+				drain(r)
+				return "", copyContext(err, t.Name, line).WithDetail("COPY %s, line %d, column %s: %q", t.Name, line, c.Name, string(f))
+			}
+			row[target[i]] = v
+		}
+		if defaults != nil {
+			listed := make([]bool, len(t.Columns))
+			for _, c := range target {
+				listed[c] = true
+			}
+			for i, d := range defaults {
+				if !listed[i] {
+					if row[i], err = d.Eval(ec, nil); err != nil {
+						drain(r)
+						return "", err
+					}
+				}
+			}
+		}
+		rows = append(rows, row)
+	}
+	// The whole input is parsed and checked before anything is appended,
+	// so a bad line rejects the COPY as a whole.
+	for i, row := range rows {
+		if err := checkNotNull(t, row); err != nil {
+			return "", copyContext(err, t.Name, i+1)
+		}
+	}
+	if len(t.PrimaryKey) > 0 || estimateSize(rows) <= maxCopyChunk {
+		if err := s.insertRows(ctx, t, rows); err != nil {
+			return "", err
+		}
+	} else {
+		for start := 0; start < len(rows); {
+			end, size := start, 0
+			for end < len(rows) && size < maxCopyChunk {
+				size += rowSize(rows[end])
+				end++
+			}
+			if err := s.insertRows(ctx, t, rows[start:end]); err != nil {
+				return "", err
+			}
+			start = end
+		}
+	}
+	return "COPY " + strconv.Itoa(len(rows)), nil
+}
+
+func rowSize(r types.Row) int {
+	n := 8
+	for _, v := range r {
+		n += 10 + len(v.S)
+	}
+	return n
+}
+
+func estimateSize(rows []types.Row) int {
+	n := 0
+	for _, r := range rows {
+		n += rowSize(r)
+		if n > maxCopyChunk {
+			return n
+		}
+	}
+	return n
+}
+
+// drain reads the rest of the COPY data so the protocol stays in step.
+func drain(r io.Reader) { _, _ = io.Copy(io.Discard, r) }
+
+func copyContext(err error, table string, line int) *pgerr.Error {
+	pe := pgerr.As(err)
+	if pe.Detail == "" {
+		return pe.WithDetail("COPY %s, line %d", table, line)
+	}
+	return pe
+}
+
+func (st *statement) copyColumns(x *sql.Copy, t *catalog.Object) ([]int, error) {
+	if len(x.Columns) == 0 {
+		out := make([]int, len(t.Columns))
+		for i := range out {
+			out[i] = i
+		}
+		return out, nil
+	}
+	var out []int
+	for _, name := range x.Columns {
+		i := t.ColumnIndex(name)
+		if i < 0 {
+			return nil, st.errAt(x.Pos, pgerr.UndefinedColumn, "column %q of relation %q does not exist", name, t.Name)
+		}
+		out = append(out, i)
+	}
+	return out, nil
+}
+
+// copyOut runs COPY table|(query) TO STDOUT.
+func (st *statement) copyOut(ctx context.Context, x *sql.Copy, opts pgwire.CopyOptions, w pgwire.ResultWriter) (string, error) {
+	s := st.s
+	var sel *sql.Select
+	switch {
+	case x.Table != nil:
+		sel = &sql.Select{Pos: x.Pos, From: []sql.TableRef{x.Table}}
+		if len(x.Columns) == 0 {
+			sel.Targets = []*sql.Target{{Pos: x.Pos, Expr: &sql.ColumnRef{Pos: x.Pos, Star: true}}}
+		}
+		for _, c := range x.Columns {
+			sel.Targets = append(sel.Targets, &sql.Target{Pos: x.Pos, Expr: &sql.ColumnRef{Pos: x.Pos, Names: []string{c}}})
+		}
+	default:
+		q, ok := x.Query.(*sql.Select)
+		if !ok {
+			return "", st.unsupported(x.Pos, "COPY of this statement")
+		}
+		sel = q
+	}
+	q, err := s.e.planner.PlanQuery(st.src, sel, nil)
+	if err != nil {
+		return "", err
+	}
+	if err := s.waitForReads(ctx, q.Reads); err != nil {
+		return "", err
+	}
+	ts := make([]types.Type, len(q.Columns))
+	names := make([]string, len(q.Columns))
+	for i, c := range q.Columns {
+		ts[i], names[i] = c.Type, c.Name
+	}
+	out, err := w.CopyOut(0, make([]int16, len(ts)))
+	if err != nil {
+		return "", err
+	}
+	enc := pgwire.NewCopyEncoder(out, opts)
+	if opts.Header {
+		if err := enc.WriteHeader(names); err != nil {
+			return "", err
+		}
+	}
+	// Rows are batched into CopyData messages of about 64 KiB.
+	var buf []byte
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		_, err := out.Write(buf)
+		buf = buf[:0]
+		return err
+	}
+	en := newEncoder(ts, nil, s.loc)
+	snap := s.e.db.NewSnapshot()
+	defer snap.Close()
+	n := 0
+	err = exec.Query(ctx, q.Plan, snap, st.evalContext(nil), func(row types.Row) error {
+		vals, err := en.encode(row)
+		if err != nil {
+			return err
+		}
+		n++
+		buf = enc.AppendRow(buf, vals)
+		if len(buf) >= 64<<10 {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if err := flush(); err != nil {
+		return "", err
+	}
+	return "COPY " + strconv.Itoa(n), nil
+}

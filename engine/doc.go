@@ -1,0 +1,19 @@
+// Package engine is kappa's session layer: it implements pgwire's Engine and
+// Session over the catalog, the planner, the runtime and the logs. It owns
+// the write path of tables (a statement's rows are validated, encoded as
+// change records and appended to the table's log, and acknowledged once the
+// log says they are durable), DDL orchestration (catalog record, log
+// directory and dataflow changing together), session settings, and
+// read-your-writes (a session's SELECT waits for the epoch that contains its
+// last write to each table it reads).
+//
+// engine may import every kappa package except cmd; nothing imports engine
+// but server and tests.
+//
+// Caveats: transaction blocks (BEGIN ... COMMIT) are tracked for the
+// protocol's sake, but each statement inside one takes effect on its own;
+// ROLLBACK warns when it cannot undo writes. INSERT into a table with a
+// primary key, UPDATE and DELETE wait for the table's pending appends to
+// commit (an epoch is requested at once) so that they see every earlier
+// write; appends to tables without a primary key do not wait.
+package engine

@@ -1,0 +1,232 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/kappa-db/kappa/catalog"
+	"github.com/kappa-db/kappa/exec"
+	"github.com/kappa-db/kappa/log"
+	"github.com/kappa-db/kappa/pgerr"
+	"github.com/kappa-db/kappa/pgwire"
+	"github.com/kappa-db/kappa/planner"
+	"github.com/kappa-db/kappa/sql"
+	"github.com/kappa-db/kappa/storage"
+	"github.com/kappa-db/kappa/vfs"
+)
+
+// Config configures an Engine.
+type Config struct {
+	DataDir         string
+	BarrierInterval time.Duration
+	// Sync is the durability of table appends (log.SyncGroup by default).
+	Sync   log.SyncMode
+	Logger *slog.Logger
+}
+
+// Engine is one kappa database.
+type Engine struct {
+	cfg     Config
+	fs      vfs.FS
+	lock    interface{ Close() error }
+	db      *storage.DB
+	cat     *catalog.Catalog
+	planner *planner.Planner
+	rt      *exec.Runtime
+
+	// ddlMu serializes DDL statements.
+	ddlMu sync.Mutex
+
+	mu struct {
+		sync.Mutex
+		logs       map[uint64]*log.Log
+		tableLocks map[uint64]*sync.Mutex
+		// broken holds materialized views that could not be restarted.
+		broken map[uint64]error
+	}
+}
+
+// Open opens (creating if needed) the database in cfg.DataDir and starts
+// its dataflows from their committed epochs.
+func Open(cfg Config) (*Engine, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{cfg: cfg, fs: vfs.Default}
+	e.mu.logs = map[uint64]*log.Log{}
+	e.mu.tableLocks = map[uint64]*sync.Mutex{}
+	e.mu.broken = map[uint64]error{}
+	if err := e.fs.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, pgerr.Wrap(err, pgerr.IOError, "creating data directory")
+	}
+	lock, err := e.fs.Lock(filepath.Join(cfg.DataDir, "LOCK"))
+	if err != nil {
+		return nil, pgerr.Wrap(err, pgerr.ObjectNotInPrerequisite, "locking data directory "+cfg.DataDir+" (is another kappa running on it?)")
+	}
+	e.lock = lock
+	ok := false
+	defer func() {
+		if !ok {
+			e.closeAll()
+		}
+	}()
+	if e.db, err = storage.Open(filepath.Join(cfg.DataDir, "state"), cfg.Logger); err != nil {
+		return nil, err
+	}
+	if e.cat, err = catalog.Open(e.db); err != nil {
+		return nil, err
+	}
+	e.planner = &planner.Planner{Catalog: e.cat}
+	e.rt = exec.NewRuntime(exec.Options{
+		DB:              e.db,
+		Logs:            e.tableLog,
+		BarrierInterval: cfg.BarrierInterval,
+		Logger:          cfg.Logger,
+	})
+	if err := e.restore(); err != nil {
+		return nil, err
+	}
+	e.rt.Start()
+	ok = true
+	return e, nil
+}
+
+func (e *Engine) logDir(id uint64) string {
+	return filepath.Join(e.cfg.DataDir, "log", strconv.FormatUint(id, 10))
+}
+
+// tableLog returns the open log of table id.
+func (e *Engine) tableLog(id uint64) (*log.Log, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if l, ok := e.mu.logs[id]; ok {
+		return l, nil
+	}
+	l, err := log.Open(log.Options{FS: e.fs, Dir: e.logDir(id), Sync: e.cfg.Sync})
+	if err != nil {
+		return nil, err
+	}
+	e.mu.logs[id] = l
+	return l, nil
+}
+
+func (e *Engine) tableLock(id uint64) *sync.Mutex {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	m, ok := e.mu.tableLocks[id]
+	if !ok {
+		m = &sync.Mutex{}
+		e.mu.tableLocks[id] = m
+	}
+	return m
+}
+
+// restore starts every table's and materialized view's dataflow and removes
+// log directories that no catalog object owns (left by a crash during
+// CREATE TABLE or DROP TABLE).
+func (e *Engine) restore() error {
+	owned := map[string]bool{}
+	for _, o := range e.cat.All() {
+		switch o.Kind {
+		case catalog.KindTable:
+			owned[strconv.FormatUint(o.ID, 10)] = true
+			if err := e.rt.Add(tableDataflow(o)); err != nil {
+				return fmt.Errorf("restoring table %s: %w", o.Name, err)
+			}
+		}
+	}
+	for _, o := range e.cat.All() {
+		if o.Kind != catalog.KindMaterializedView {
+			continue
+		}
+		spec, err := e.viewDataflow(o)
+		if err == nil {
+			err = e.rt.Add(spec)
+		}
+		if err != nil {
+			e.cfg.Logger.Error("materialized view could not be restarted", "name", o.Name, "err", err)
+			e.mu.broken[o.ID] = err
+		}
+	}
+	names, err := e.fs.List(filepath.Join(e.cfg.DataDir, "log"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return pgerr.Wrap(err, pgerr.IOError, "listing logs")
+	}
+	for _, n := range names {
+		if !owned[n] {
+			if err := e.fs.RemoveAll(filepath.Join(e.cfg.DataDir, "log", n)); err != nil {
+				return pgerr.Wrap(err, pgerr.IOError, "removing orphaned log "+n)
+			}
+		}
+	}
+	return nil
+}
+
+func tableDataflow(o *catalog.Object) exec.DataflowSpec {
+	return exec.DataflowSpec{ID: o.ID, Name: o.Name, Source: o.ID, Table: &exec.TableSink{Rel: o.ID, PK: o.PrimaryKey}}
+}
+
+// viewDataflow plans a materialized view's dataflow from its definition.
+func (e *Engine) viewDataflow(o *catalog.Object) (exec.DataflowSpec, error) {
+	stmts, err := sql.Parse(o.CreateSQL)
+	if err != nil {
+		return exec.DataflowSpec{}, err
+	}
+	cmv, ok := stmts[0].(*sql.CreateMaterializedView)
+	if !ok {
+		return exec.DataflowSpec{}, pgerr.New(pgerr.DataCorrupted, "definition of %s is a %T", o.Name, stmts[0])
+	}
+	mv, err := e.planner.PlanMaterializedView(o.CreateSQL, cmv.Query, cmv.Columns)
+	if err != nil {
+		return exec.DataflowSpec{}, err
+	}
+	return exec.DataflowSpec{
+		ID: o.ID, Name: o.Name, Source: mv.Source, Plan: mv.Plan,
+		View: &exec.ViewSink{Rel: o.ID, KeyCols: o.KeyCols, Unique: o.Unique},
+	}, nil
+}
+
+// Close commits a final epoch, syncs and closes everything.
+func (e *Engine) Close() error {
+	return e.closeAll()
+}
+
+func (e *Engine) closeAll() error {
+	var errs []error
+	if e.rt != nil {
+		errs = append(errs, e.rt.Close())
+	}
+	e.mu.Lock()
+	for id, l := range e.mu.logs {
+		errs = append(errs, l.Close())
+		delete(e.mu.logs, id)
+	}
+	e.mu.Unlock()
+	if e.db != nil {
+		errs = append(errs, e.db.Close())
+		e.db = nil
+	}
+	if e.lock != nil {
+		errs = append(errs, e.lock.Close())
+		e.lock = nil
+	}
+	return errors.Join(errs...)
+}
+
+// NewSession implements pgwire.Engine.
+func (e *Engine) NewSession(ctx context.Context, p pgwire.SessionParams) (pgwire.Session, error) {
+	return newSession(e, p), nil
+}
+
+// Catalog exposes the catalog (for tests and tools).
+func (e *Engine) Catalog() *catalog.Catalog { return e.cat }
+
+// Runtime exposes the dataflow runtime (for tests and tools).
+func (e *Engine) Runtime() *exec.Runtime { return e.rt }

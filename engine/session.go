@@ -1,0 +1,206 @@
+package engine
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kappa-db/kappa/pgerr"
+	"github.com/kappa-db/kappa/pgwire"
+	"github.com/kappa-db/kappa/sql"
+	"github.com/kappa-db/kappa/types"
+)
+
+// ServerVersion is what kappa reports as server_version: clients switch
+// features on it, so it names the PostgreSQL release whose protocol and
+// catalogs kappa follows.
+const ServerVersion = "15.0"
+
+// Session is one client connection.
+type Session struct {
+	e        *Engine
+	user     string
+	database string
+	settings map[string]string
+	loc      *time.Location
+	// writes holds, per table, the log offset just past this session's last
+	// append: reads wait until the epoch containing it has committed.
+	writes map[uint64]uint64
+	// tx is 'I' idle, 'T' in a transaction block, 'E' failed block.
+	tx byte
+	// txWrote is set when a write happened inside the current block.
+	txWrote bool
+}
+
+// setting describes a run-time parameter a session can SET and SHOW.
+type setting struct {
+	name   string // as SHOW prints it
+	def    string
+	report bool // sent as ParameterStatus
+	// fixed settings cannot be changed.
+	fixed bool
+}
+
+var settings = map[string]setting{}
+
+func init() {
+	for _, s := range []setting{
+		{name: "server_version", def: ServerVersion, report: true, fixed: true},
+		{name: "server_version_num", def: "150000", fixed: true},
+		{name: "server_encoding", def: "UTF8", report: true, fixed: true},
+		{name: "client_encoding", def: "UTF8", report: true},
+		{name: "DateStyle", def: "ISO, MDY", report: true},
+		{name: "IntervalStyle", def: "postgres", report: true},
+		{name: "TimeZone", def: "UTC", report: true},
+		{name: "integer_datetimes", def: "on", report: true, fixed: true},
+		{name: "standard_conforming_strings", def: "on", report: true},
+		{name: "application_name", def: "", report: true},
+		{name: "is_superuser", def: "on", report: true, fixed: true},
+		{name: "session_authorization", def: "kappa", report: true, fixed: true},
+		{name: "search_path", def: `"$user", public`},
+		{name: "extra_float_digits", def: "1"},
+		{name: "statement_timeout", def: "0"},
+		{name: "lock_timeout", def: "0"},
+		{name: "idle_in_transaction_session_timeout", def: "0"},
+		{name: "client_min_messages", def: "notice"},
+		{name: "transaction_isolation", def: "serializable"},
+		{name: "default_transaction_isolation", def: "serializable"},
+		{name: "transaction_read_only", def: "off"},
+		{name: "default_transaction_read_only", def: "off"},
+		{name: "bytea_output", def: "hex"},
+		{name: "max_identifier_length", def: "63", fixed: true},
+		{name: "jit", def: "off"},
+		{name: "datestyle", def: ""}, // alias, resolved below
+		{name: "timezone", def: ""},
+		{name: "intervalstyle", def: ""},
+		{name: "real_time_reads", def: "on"},
+	} {
+		settings[strings.ToLower(s.name)] = s
+	}
+	delete(settings, "") // no-op; aliases share lower-case keys with their canonical names
+	settings["datestyle"] = setting{name: "DateStyle", def: "ISO, MDY", report: true}
+	settings["timezone"] = setting{name: "TimeZone", def: "UTC", report: true}
+	settings["intervalstyle"] = setting{name: "IntervalStyle", def: "postgres", report: true}
+}
+
+func newSession(e *Engine, p pgwire.SessionParams) *Session {
+	s := &Session{e: e, user: p.User, database: p.Database, settings: map[string]string{}, loc: time.UTC, writes: map[uint64]uint64{}, tx: 'I'}
+	for k, st := range settings {
+		s.settings[k] = st.def
+	}
+	if s.user == "" {
+		s.user = "kappa"
+	}
+	s.settings["session_authorization"] = s.user
+	s.settings["application_name"] = p.ApplicationName
+	for k, v := range p.Options {
+		lk := strings.ToLower(k)
+		if st, ok := settings[lk]; ok && !st.fixed {
+			_ = s.set(lk, v)
+		}
+	}
+	return s
+}
+
+// set changes a setting, validating what must be valid.
+func (s *Session) set(name, value string) error {
+	switch name {
+	case "timezone":
+		loc, err := loadLocation(value)
+		if err != nil {
+			return pgerr.New(pgerr.InvalidParameterValue, "invalid value for parameter \"TimeZone\": %q", value)
+		}
+		s.loc = loc
+	case "client_encoding":
+		v := strings.ToUpper(strings.ReplaceAll(value, "-", ""))
+		if v != "UTF8" && v != "UNICODE" {
+			return pgerr.New(pgerr.FeatureNotSupported, "client_encoding %q is not supported: kappa speaks UTF8 only", value)
+		}
+		value = "UTF8"
+	}
+	s.settings[name] = value
+	return nil
+}
+
+func loadLocation(v string) (*time.Location, error) {
+	switch strings.ToLower(v) {
+	case "utc", "gmt", "z", "zulu", "etc/utc":
+		return time.UTC, nil
+	}
+	return time.LoadLocation(v)
+}
+
+// ParameterStatus implements pgwire.Session.
+func (s *Session) ParameterStatus() map[string]string {
+	out := map[string]string{}
+	for k, st := range settings {
+		if st.report {
+			out[st.name] = s.settings[k]
+		}
+	}
+	return out
+}
+
+// TxStatus implements pgwire.Session.
+func (s *Session) TxStatus() byte { return s.tx }
+
+// Close implements pgwire.Session.
+func (s *Session) Close() error { return nil }
+
+// Parse implements pgwire.Session.
+func (s *Session) Parse(ctx context.Context, query string) ([]pgwire.Statement, error) {
+	stmts, err := sql.Parse(query)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]pgwire.Statement, len(stmts))
+	for i, st := range stmts {
+		out[i] = &statement{s: s, ast: st, src: query}
+	}
+	return out, nil
+}
+
+// Prepare implements pgwire.Session.
+func (s *Session) Prepare(ctx context.Context, query string, paramTypes []uint32) (pgwire.Statement, error) {
+	stmts, err := sql.Parse(query)
+	if err != nil {
+		return nil, err
+	}
+	if len(stmts) > 1 {
+		return nil, pgerr.New(pgerr.SyntaxError, "cannot insert multiple commands into a prepared statement")
+	}
+	st := &statement{s: s, src: query, paramOIDs: paramTypes}
+	if len(stmts) == 1 {
+		st.ast = stmts[0]
+	}
+	return st, nil
+}
+
+func (s *Session) showAll() [][]string {
+	var rows [][]string
+	for k, st := range settings {
+		if k != strings.ToLower(st.name) {
+			continue
+		}
+		rows = append(rows, []string{st.name, s.settings[k]})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i][0] < rows[j][0] })
+	return rows
+}
+
+// paramTypes turns declared OIDs into types (zero Type: infer).
+func paramTypes(oids []uint32) ([]types.Type, error) {
+	out := make([]types.Type, len(oids))
+	for i, o := range oids {
+		if o == 0 || o == types.OidUnknown {
+			continue
+		}
+		t, ok := types.TypeByOID(o)
+		if !ok {
+			return nil, pgerr.New(pgerr.UndefinedObject, "type with OID %d does not exist", o)
+		}
+		out[i] = t
+	}
+	return out, nil
+}

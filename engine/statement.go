@@ -1,0 +1,587 @@
+package engine
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kappa-db/kappa/catalog"
+	"github.com/kappa-db/kappa/exec"
+	"github.com/kappa-db/kappa/expr"
+	"github.com/kappa-db/kappa/pgerr"
+	"github.com/kappa-db/kappa/pgwire"
+	"github.com/kappa-db/kappa/planner"
+	"github.com/kappa-db/kappa/sql"
+	"github.com/kappa-db/kappa/types"
+)
+
+// statement is one parsed statement of a session.
+type statement struct {
+	s         *Session
+	ast       sql.Statement // nil for an empty query
+	src       string        // the text positions refer to
+	paramOIDs []uint32
+
+	// The binding is cached until the catalog changes.
+	boundVersion uint64
+	b            *binding
+}
+
+// binding is what Describe learns and Execute uses.
+type binding struct {
+	params   []types.Type
+	cols     []pgwire.Column
+	colTypes []types.Type
+	query    *planner.Query
+	insert   *planner.Insert
+	update   *planner.Update
+	delete   bool
+}
+
+func (st *statement) SQL() string {
+	if st.ast == nil {
+		return ""
+	}
+	return st.ast.Info().Text
+}
+
+func columnsOf(names []string, ts []types.Type) []pgwire.Column {
+	cols := make([]pgwire.Column, len(names))
+	for i, n := range names {
+		t := ts[i]
+		cols[i] = pgwire.Column{Name: n, TypeOID: t.OID, TypeSize: t.Size(), TypeModifier: t.Mod}
+	}
+	return cols
+}
+
+func textColumns(names ...string) ([]pgwire.Column, []types.Type) {
+	ts := make([]types.Type, len(names))
+	for i := range ts {
+		ts[i] = types.Text
+	}
+	return columnsOf(names, ts), ts
+}
+
+// bind plans the statement if it has parameters or results.
+func (st *statement) bind() (*binding, error) {
+	v := st.s.e.cat.Version()
+	if st.b != nil && st.boundVersion == v {
+		return st.b, nil
+	}
+	declared, err := paramTypes(st.paramOIDs)
+	if err != nil {
+		return nil, err
+	}
+	p := st.s.e.planner
+	b := &binding{}
+	switch x := st.ast.(type) {
+	case *sql.Select:
+		q, err := p.PlanQuery(st.src, x, declared)
+		if err != nil {
+			return nil, err
+		}
+		b.query, b.params = q, q.Params
+		names := make([]string, len(q.Columns))
+		for i, c := range q.Columns {
+			names[i] = c.Name
+			b.colTypes = append(b.colTypes, c.Type)
+		}
+		b.cols = columnsOf(names, b.colTypes)
+	case *sql.Insert:
+		ins, err := p.PlanInsert(st.src, x, declared)
+		if err != nil {
+			return nil, err
+		}
+		b.insert, b.params = ins, ins.Params
+	case *sql.Update:
+		u, err := p.PlanUpdate(st.src, x, declared)
+		if err != nil {
+			return nil, err
+		}
+		b.update, b.params = u, u.Params
+	case *sql.Delete:
+		u, err := p.PlanDelete(st.src, x, declared)
+		if err != nil {
+			return nil, err
+		}
+		b.update, b.params, b.delete = u, u.Params, true
+	case *sql.Explain:
+		b.cols, b.colTypes = textColumns("QUERY PLAN")
+	case *sql.Show:
+		switch {
+		case x.CreateName != nil:
+			b.cols, b.colTypes = textColumns("name", "create_sql")
+		case x.Name == "tables" || x.Name == "views" || x.Name == "materialized views":
+			b.cols, b.colTypes = textColumns("name")
+		case x.Name == "all":
+			b.cols, b.colTypes = textColumns("name", "setting")
+		default:
+			st, ok := settings[x.Name]
+			if !ok {
+				return nil, unknownSetting(x.Name)
+			}
+			b.cols, b.colTypes = textColumns(st.name)
+		}
+	default:
+		for _, t := range declared {
+			b.params = append(b.params, t)
+		}
+	}
+	st.b, st.boundVersion = b, v
+	return b, nil
+}
+
+func unknownSetting(name string) error {
+	return pgerr.New(pgerr.UndefinedObject, "unrecognized configuration parameter %q", name)
+}
+
+// Describe implements pgwire.Statement.
+func (st *statement) Describe(ctx context.Context) ([]uint32, []pgwire.Column, error) {
+	if st.ast == nil {
+		return nil, nil, nil
+	}
+	b, err := st.bind()
+	if err != nil {
+		return nil, nil, err
+	}
+	oids := make([]uint32, len(b.params))
+	for i, t := range b.params {
+		oids[i] = t.OID
+	}
+	return oids, b.cols, nil
+}
+
+// decodeParams turns wire parameters into values of the bound types.
+func (st *statement) decodeParams(b *binding, raw [][]byte, formats []int16) ([]types.Value, error) {
+	if len(raw) != len(b.params) {
+		return nil, pgerr.New(pgerr.ProtocolViolation, "bind message supplies %d parameters, but prepared statement %q requires %d", len(raw), "", len(b.params))
+	}
+	vals := make([]types.Value, len(raw))
+	for i, r := range raw {
+		if r == nil {
+			continue
+		}
+		var err error
+		if i < len(formats) && formats[i] == 1 {
+			vals[i], err = types.ParseBinary(b.params[i], r)
+		} else {
+			vals[i], err = types.ParseText(b.params[i], string(r), st.s.loc)
+		}
+		if err != nil {
+			pe := pgerr.As(err)
+			return nil, pe.WithDetail("while decoding parameter $%d", i+1)
+		}
+	}
+	return vals, nil
+}
+
+func (st *statement) evalContext(params []types.Value) *expr.EvalContext {
+	return &expr.EvalContext{Params: params, Now: types.TimestampFromTime(time.Now()), Loc: st.s.loc}
+}
+
+// Execute implements pgwire.Statement.
+func (st *statement) Execute(ctx context.Context, params [][]byte, paramFormats []int16, resultFormats []int16, w pgwire.ResultWriter) (string, error) {
+	if st.ast == nil {
+		return "", nil
+	}
+	s := st.s
+	if s.tx == 'E' {
+		if t, ok := st.ast.(*sql.Transaction); !ok || (t.Kind != sql.TxnRollback && t.Kind != sql.TxnCommit) {
+			return "", pgerr.New(pgerr.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
+		}
+	}
+	tag, err := st.execute(ctx, params, paramFormats, resultFormats, w)
+	if err != nil {
+		if s.tx == 'T' {
+			s.tx = 'E'
+		}
+		return "", st.positioned(err)
+	}
+	return tag, nil
+}
+
+// positioned makes sure an error that points into the statement points at
+// the right place in the text the client sent.
+func (st *statement) positioned(err error) error {
+	return err
+}
+
+func (st *statement) execute(ctx context.Context, params [][]byte, pf, rf []int16, w pgwire.ResultWriter) (string, error) {
+	s := st.s
+	e := s.e
+	switch x := st.ast.(type) {
+	case *sql.Select:
+		return st.runQuery(ctx, params, pf, rf, w)
+	case *sql.Insert, *sql.Update, *sql.Delete:
+		tag, err := st.runDML(ctx, params, pf)
+		if err == nil && s.tx != 'I' {
+			s.txWrote = true
+		}
+		return tag, err
+	case *sql.Copy:
+		return st.runCopy(ctx, x, w)
+	case *sql.CreateTable:
+		return e.createTable(ctx, st, x, w)
+	case *sql.CreateView:
+		return e.createView(ctx, st, x, w)
+	case *sql.CreateMaterializedView:
+		return e.createMaterializedView(ctx, st, x, w)
+	case *sql.Drop:
+		return e.drop(ctx, st, x, w)
+	case *sql.Show:
+		return st.show(ctx, x, rf, w)
+	case *sql.Set:
+		return st.set(x, w)
+	case *sql.Transaction:
+		return st.transaction(x, w)
+	case *sql.Explain:
+		return st.explain(x, rf, w)
+	case *sql.Discard:
+		for k, v := range settings {
+			if !v.fixed {
+				s.settings[k] = v.def
+			}
+		}
+		s.loc = time.UTC
+		return "DISCARD " + strings.ToUpper(x.What), nil
+	case *sql.CreateIndex:
+		return "", st.unsupported(x.Pos, "CREATE INDEX (views are stored keyed by their GROUP BY columns; a point query on them is already a lookup)")
+	case *sql.CreateSource:
+		return "", st.unsupported(x.Pos, "CREATE SOURCE")
+	case *sql.CreateSink:
+		return "", st.unsupported(x.Pos, "CREATE SINK")
+	case *sql.Subscribe:
+		return "", st.unsupported(x.Pos, "SUBSCRIBE")
+	}
+	return "", st.unsupported(st.ast.Position(), strings.ToUpper(strings.Fields(st.ast.Info().Text + " statement")[0]))
+}
+
+func (st *statement) unsupported(pos int, what string) error {
+	e := pgerr.New(pgerr.FeatureNotSupported, "%s is not supported yet", what)
+	if pos >= 0 {
+		e.Position = sql.CharPos(st.src, pos)
+	}
+	return e
+}
+
+// encoder turns result rows into wire values.
+type encoder struct {
+	types   []types.Type
+	formats []int16
+	loc     *time.Location
+	buf     []byte
+	ends    []int
+	vals    [][]byte
+}
+
+func newEncoder(ts []types.Type, formats []int16, loc *time.Location) *encoder {
+	return &encoder{types: ts, formats: formats, loc: loc, ends: make([]int, len(ts)), vals: make([][]byte, len(ts))}
+}
+
+func (en *encoder) encode(row types.Row) ([][]byte, error) {
+	en.buf = en.buf[:0]
+	for i, v := range row {
+		if v.IsNull() {
+			en.ends[i] = -1
+			continue
+		}
+		if i < len(en.formats) && en.formats[i] == 1 {
+			var err error
+			if en.buf, err = types.AppendBinary(en.buf, v, en.types[i]); err != nil {
+				return nil, err
+			}
+		} else {
+			en.buf = types.AppendText(en.buf, v, en.types[i], en.loc)
+		}
+		en.ends[i] = len(en.buf)
+	}
+	start := 0
+	for i := range row {
+		if en.ends[i] < 0 {
+			en.vals[i] = nil
+			continue
+		}
+		en.vals[i] = en.buf[start:en.ends[i]:en.ends[i]]
+		start = en.ends[i]
+	}
+	return en.vals, nil
+}
+
+// waitForReads gives read-your-writes: it waits until every relation the
+// query reads reflects this session's writes.
+func (s *Session) waitForReads(ctx context.Context, reads []uint64) error {
+	for _, id := range reads {
+		o, ok := s.e.cat.Get(id)
+		if !ok {
+			continue
+		}
+		src := id
+		if o.Kind == catalog.KindMaterializedView {
+			src = o.Source
+			if err := s.e.viewError(o); err != nil {
+				return err
+			}
+		}
+		off, wrote := s.writes[src]
+		if !wrote {
+			continue
+		}
+		if err := s.e.rt.WaitFor(ctx, id, off); err != nil {
+			if o.Kind == catalog.KindMaterializedView {
+				return s.e.viewError(o)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// viewError reports a materialized view in an error state.
+func (e *Engine) viewError(o *catalog.Object) error {
+	e.mu.Lock()
+	broken := e.mu.broken[o.ID]
+	e.mu.Unlock()
+	err := broken
+	if err == nil {
+		err = e.rt.Err(o.ID)
+	}
+	if err == nil {
+		return nil
+	}
+	cause := pgerr.As(err)
+	return &pgerr.Error{Code: cause.Code, Message: "materialized view \"" + o.Name + "\" is in an error state: " + cause.Message,
+		Hint: "The view recovers by itself once the rows that fail are deleted or fixed."}
+}
+
+func (st *statement) runQuery(ctx context.Context, raw [][]byte, pf, rf []int16, w pgwire.ResultWriter) (string, error) {
+	b, err := st.bind()
+	if err != nil {
+		return "", err
+	}
+	params, err := st.decodeParams(b, raw, pf)
+	if err != nil {
+		return "", err
+	}
+	s := st.s
+	if err := s.waitForReads(ctx, b.query.Reads); err != nil {
+		return "", err
+	}
+	if err := w.Columns(b.cols); err != nil {
+		return "", err
+	}
+	snap := s.e.db.NewSnapshot()
+	defer snap.Close()
+	en := newEncoder(b.colTypes, rf, s.loc)
+	n := 0
+	err = exec.Query(ctx, b.query.Plan, snap, st.evalContext(params), func(row types.Row) error {
+		vals, err := en.encode(row)
+		if err != nil {
+			return err
+		}
+		n++
+		return w.Row(vals)
+	})
+	if err != nil {
+		return "", err
+	}
+	return "SELECT " + strconv.Itoa(n), nil
+}
+
+func (st *statement) show(ctx context.Context, x *sql.Show, rf []int16, w pgwire.ResultWriter) (string, error) {
+	b, err := st.bind()
+	if err != nil {
+		return "", err
+	}
+	var rows [][]string
+	s := st.s
+	switch {
+	case x.CreateName != nil:
+		o, ok := s.e.cat.Lookup(x.CreateName.Name)
+		if !ok || objectKind(o.Kind) != x.CreateKind {
+			return "", pgerr.New(pgerr.UndefinedObject, "%s %q does not exist", strings.ToLower(x.CreateKind.String()), x.CreateName.Name)
+		}
+		rows = append(rows, []string{o.Name, o.CreateSQL})
+	case x.Name == "tables" || x.Name == "views" || x.Name == "materialized views":
+		want := map[string]catalog.Kind{"tables": catalog.KindTable, "views": catalog.KindView, "materialized views": catalog.KindMaterializedView}[x.Name]
+		for _, o := range s.e.cat.All() {
+			if o.Kind == want {
+				rows = append(rows, []string{o.Name})
+			}
+		}
+		sortRows(rows)
+	case x.Name == "all":
+		rows = s.showAll()
+	default:
+		rows = [][]string{{s.settings[x.Name]}}
+	}
+	if err := w.Columns(b.cols); err != nil {
+		return "", err
+	}
+	en := newEncoder(b.colTypes, rf, s.loc)
+	for _, r := range rows {
+		row := make(types.Row, len(r))
+		for i, v := range r {
+			row[i] = types.NewText(v)
+		}
+		vals, err := en.encode(row)
+		if err != nil {
+			return "", err
+		}
+		if err := w.Row(vals); err != nil {
+			return "", err
+		}
+	}
+	return "SHOW", nil
+}
+
+func objectKind(k catalog.Kind) sql.ObjectKind {
+	switch k {
+	case catalog.KindView:
+		return sql.ObjView
+	case catalog.KindMaterializedView:
+		return sql.ObjMaterializedView
+	}
+	return sql.ObjTable
+}
+
+func sortRows(rows [][]string) {
+	for i := 1; i < len(rows); i++ {
+		for j := i; j > 0 && rows[j][0] < rows[j-1][0]; j-- {
+			rows[j], rows[j-1] = rows[j-1], rows[j]
+		}
+	}
+}
+
+func (st *statement) set(x *sql.Set, w pgwire.ResultWriter) (string, error) {
+	s := st.s
+	switch x.Kind {
+	case sql.SetTransaction:
+		return "SET", nil
+	case sql.SetResetAll:
+		for k, v := range settings {
+			if !v.fixed {
+				s.settings[k] = v.def
+			}
+		}
+		s.loc = time.UTC
+		return "RESET", nil
+	}
+	name := x.Name
+	def, known := settings[name]
+	if !known {
+		if strings.Contains(name, ".") {
+			// Placeholder variables (my.setting) are allowed, as in PostgreSQL.
+			def = setting{name: name}
+			settings[name] = def
+		} else {
+			return "", unknownSetting(name)
+		}
+	}
+	if def.fixed {
+		return "", pgerr.New("55P02", "parameter %q cannot be changed", def.name)
+	}
+	value := def.def
+	if x.Kind == sql.SetValue {
+		value = strings.Join(x.Values, ", ")
+	}
+	if err := s.set(name, value); err != nil {
+		return "", err
+	}
+	if def.report {
+		w.SetParameter(def.name, s.settings[name])
+	}
+	if x.Kind == sql.SetReset {
+		return "RESET", nil
+	}
+	return "SET", nil
+}
+
+func (st *statement) transaction(x *sql.Transaction, w pgwire.ResultWriter) (string, error) {
+	s := st.s
+	switch x.Kind {
+	case sql.TxnBegin:
+		if s.tx != 'I' {
+			w.Notice("WARNING", pgerr.ActiveSQLTransaction, "there is already a transaction in progress")
+			return "BEGIN", nil
+		}
+		s.tx, s.txWrote = 'T', false
+		return "BEGIN", nil
+	case sql.TxnCommit:
+		if s.tx == 'I' {
+			w.Notice("WARNING", pgerr.NoActiveSQLTransaction, "there is no transaction in progress")
+			return "COMMIT", nil
+		}
+		failed := s.tx == 'E'
+		s.tx = 'I'
+		if failed {
+			return "ROLLBACK", nil
+		}
+		return "COMMIT", nil
+	case sql.TxnRollback:
+		if s.tx == 'I' {
+			w.Notice("WARNING", pgerr.NoActiveSQLTransaction, "there is no transaction in progress")
+			return "ROLLBACK", nil
+		}
+		if s.txWrote {
+			w.Notice("WARNING", pgerr.FeatureNotSupported, "kappa applied this transaction's writes as they were made; ROLLBACK cannot undo them")
+		}
+		s.tx = 'I'
+		return "ROLLBACK", nil
+	}
+	return "", st.unsupported(x.Pos, "SAVEPOINT")
+}
+
+func (st *statement) explain(x *sql.Explain, rf []int16, w pgwire.ResultWriter) (string, error) {
+	b, err := st.bind()
+	if err != nil {
+		return "", err
+	}
+	p := st.s.e.planner
+	var lines []string
+	switch q := x.Statement.(type) {
+	case *sql.Select:
+		plan, err := p.PlanQuery(st.src, q, nil)
+		if err != nil {
+			return "", err
+		}
+		lines = planner.Explain(plan.Plan)
+	case *sql.CreateMaterializedView:
+		mv, err := p.PlanMaterializedView(st.src, q.Query, q.Columns)
+		if err != nil {
+			return "", err
+		}
+		key := "unique key"
+		if !mv.Unique {
+			key = "multiset key"
+		}
+		lines = append(lines, "Materialize "+q.Name.Name+" ("+key+" columns "+intsString(mv.KeyCols)+")")
+		for _, l := range planner.Explain(mv.Plan) {
+			lines = append(lines, "  "+l)
+		}
+	default:
+		return "", st.unsupported(x.Pos, "EXPLAIN of this statement")
+	}
+	if err := w.Columns(b.cols); err != nil {
+		return "", err
+	}
+	en := newEncoder(b.colTypes, rf, st.s.loc)
+	for _, l := range lines {
+		vals, err := en.encode(types.Row{types.NewText(l)})
+		if err != nil {
+			return "", err
+		}
+		if err := w.Row(vals); err != nil {
+			return "", err
+		}
+	}
+	return "EXPLAIN", nil
+}
+
+func intsString(xs []int) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = strconv.Itoa(x)
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}

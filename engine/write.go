@@ -1,0 +1,251 @@
+package engine
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/kappa-db/kappa/catalog"
+	"github.com/kappa-db/kappa/exec"
+	"github.com/kappa-db/kappa/expr"
+	"github.com/kappa-db/kappa/pgerr"
+	"github.com/kappa-db/kappa/planner"
+	"github.com/kappa-db/kappa/storage"
+	"github.com/kappa-db/kappa/types"
+)
+
+func (st *statement) runDML(ctx context.Context, raw [][]byte, pf []int16) (string, error) {
+	b, err := st.bind()
+	if err != nil {
+		return "", err
+	}
+	params, err := st.decodeParams(b, raw, pf)
+	if err != nil {
+		return "", err
+	}
+	s := st.s
+	ec := st.evalContext(params)
+	if b.insert != nil {
+		if err := s.waitForReads(ctx, b.insert.Reads); err != nil {
+			return "", err
+		}
+		var rows []types.Row
+		snap := s.e.db.NewSnapshot()
+		err := exec.Query(ctx, b.insert.Plan, snap, ec, func(r types.Row) error {
+			rows = append(rows, r.Clone())
+			return nil
+		})
+		snap.Close()
+		if err != nil {
+			return "", err
+		}
+		if err := s.insertRows(ctx, b.insert.Table, rows); err != nil {
+			return "", err
+		}
+		return "INSERT 0 " + strconv.Itoa(len(rows)), nil
+	}
+	n, err := s.updateRows(ctx, b.update, ec, b.delete)
+	if err != nil {
+		return "", err
+	}
+	if b.delete {
+		return "DELETE " + strconv.Itoa(n), nil
+	}
+	return "UPDATE " + strconv.Itoa(n), nil
+}
+
+// checkNotNull enforces NOT NULL on a row about to be written.
+func checkNotNull(t *catalog.Object, row types.Row) error {
+	for i, c := range t.Columns {
+		if c.NotNull && row[i].IsNull() {
+			return pgerr.New(pgerr.NotNullViolation, "null value in column %q of relation %q violates not-null constraint", c.Name, t.Name).
+				WithDetail("Failing row contains %s.", rowString(row, t))
+		}
+	}
+	return nil
+}
+
+func rowString(row types.Row, t *catalog.Object) string {
+	parts := make([]string, len(row))
+	for i, v := range row {
+		if v.IsNull() {
+			parts[i] = "null"
+		} else {
+			parts[i] = types.FormatText(v, t.Columns[i].Type, nil)
+		}
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+func keyString(t *catalog.Object, row types.Row) string {
+	names := make([]string, len(t.PrimaryKey))
+	vals := make([]string, len(t.PrimaryKey))
+	for i, c := range t.PrimaryKey {
+		names[i] = t.Columns[c].Name
+		vals[i] = types.FormatText(row[c], t.Columns[c].Type, nil)
+	}
+	return "Key (" + strings.Join(names, ", ") + ")=(" + strings.Join(vals, ", ") + ") already exists."
+}
+
+func duplicateKey(t *catalog.Object, row types.Row) error {
+	return pgerr.New(pgerr.UniqueViolation, "duplicate key value violates unique constraint \"%s_pkey\"", t.Name).
+		WithDetail("%s", keyString(t, row))
+}
+
+// syncTable waits until the table's stored rows reflect every record in its
+// log, so that a writer holding the table lock sees the current state.
+func (s *Session) syncTable(ctx context.Context, t *catalog.Object) error {
+	lg, err := s.e.tableLog(t.ID)
+	if err != nil {
+		return err
+	}
+	return s.e.rt.WaitFor(ctx, t.ID, lg.End())
+}
+
+// appendChanges appends encoded change records to a table's log and notes
+// the offset for read-your-writes. The caller holds the table lock.
+func (s *Session) appendChanges(t *catalog.Object, recs [][]byte) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	lg, err := s.e.tableLog(t.ID)
+	if err != nil {
+		return err
+	}
+	first, err := lg.Append(recs)
+	if err != nil {
+		return err
+	}
+	s.writes[t.ID] = first + uint64(len(recs))
+	s.e.rt.Kick()
+	return nil
+}
+
+// insertRows validates rows and appends them to table t.
+func (s *Session) insertRows(ctx context.Context, t *catalog.Object, rows []types.Row) error {
+	for _, r := range rows {
+		if err := checkNotNull(t, r); err != nil {
+			return err
+		}
+	}
+	mu := s.e.tableLock(t.ID)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(t.PrimaryKey) > 0 {
+		if err := s.syncTable(ctx, t); err != nil {
+			return err
+		}
+		sink := exec.TableSink{Rel: t.ID, PK: t.PrimaryKey}
+		prefix := storage.RelationPrefix(t.ID)
+		seen := make(map[string]bool, len(rows))
+		for _, r := range rows {
+			k := sink.RowKey(append([]byte(nil), prefix...), 0, r)
+			if seen[string(k)] {
+				return duplicateKey(t, r)
+			}
+			seen[string(k)] = true
+			if _, ok, err := s.e.db.Get(k); err != nil {
+				return err
+			} else if ok {
+				return duplicateKey(t, r)
+			}
+		}
+	}
+	recs := make([][]byte, len(rows))
+	for i, r := range rows {
+		recs[i] = exec.AppendChange(nil, 1, 0, r)
+	}
+	return s.appendChanges(t, recs)
+}
+
+// updateRows runs UPDATE (u.Set) or DELETE (del) over u.Table: matching
+// rows are retracted and, for UPDATE, their new versions inserted. All
+// retractions precede all insertions in the log, so that an UPDATE that
+// swaps two keys never deletes a row it just wrote.
+func (s *Session) updateRows(ctx context.Context, u *planner.Update, ec *expr.EvalContext, del bool) (int, error) {
+	t := u.Table
+	mu := s.e.tableLock(t.ID)
+	mu.Lock()
+	defer mu.Unlock()
+	if err := s.syncTable(ctx, t); err != nil {
+		return 0, err
+	}
+	snap := s.e.db.NewSnapshot()
+	defer snap.Close()
+	type match struct {
+		rowID uint64
+		row   types.Row
+	}
+	var matches []match
+	err := exec.ScanRelation(snap, t.ID, nil, func(key []byte, _ int64, row types.Row) error {
+		if u.Where != nil {
+			v, err := u.Where.Eval(ec, row)
+			if err != nil {
+				return err
+			}
+			if !v.Bool() {
+				return nil
+			}
+		}
+		var rowID uint64
+		if len(t.PrimaryKey) == 0 {
+			id, _, err := types.DecodeKey(key, types.Int8, false)
+			if err != nil {
+				return err
+			}
+			rowID = uint64(id.I)
+		}
+		matches = append(matches, match{rowID: rowID, row: row})
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	recs := make([][]byte, 0, 2*len(matches))
+	for _, m := range matches {
+		recs = append(recs, exec.AppendChange(nil, -1, m.rowID, m.row))
+	}
+	if !del {
+		sink := exec.TableSink{Rel: t.ID, PK: t.PrimaryKey}
+		prefix := storage.RelationPrefix(t.ID)
+		removed := make(map[string]bool, len(matches))
+		if len(t.PrimaryKey) > 0 {
+			for _, m := range matches {
+				removed[string(sink.RowKey(append([]byte(nil), prefix...), 0, m.row))] = true
+			}
+		}
+		added := make(map[string]bool, len(matches))
+		for _, m := range matches {
+			nr := m.row.Clone()
+			for c, e := range u.Set {
+				v, err := e.Eval(ec, m.row)
+				if err != nil {
+					return 0, err
+				}
+				nr[c] = v
+			}
+			if err := checkNotNull(t, nr); err != nil {
+				return 0, err
+			}
+			if len(t.PrimaryKey) > 0 {
+				k := string(sink.RowKey(append([]byte(nil), prefix...), 0, nr))
+				if added[k] {
+					return 0, duplicateKey(t, nr)
+				}
+				added[k] = true
+				if !removed[k] {
+					if _, ok, err := snap.Get([]byte(k)); err != nil {
+						return 0, err
+					} else if ok {
+						return 0, duplicateKey(t, nr)
+					}
+				}
+			}
+			recs = append(recs, exec.AppendChange(nil, 1, 0, nr))
+		}
+	}
+	if err := s.appendChanges(t, recs); err != nil {
+		return 0, err
+	}
+	return len(matches), nil
+}

@@ -1,0 +1,52 @@
+package exec
+
+import (
+	"encoding/binary"
+
+	"github.com/kappa-db/kappa/pgerr"
+	"github.com/kappa-db/kappa/types"
+)
+
+// A table's log holds change records: a weight (+1 insert, -1 retract), a row
+// id and the row. Tables without a primary key identify rows by a hidden row
+// id, which is the log offset of the record that inserted the row; an insert
+// record stores 0 for "my own offset". Tables with a primary key store 0.
+
+// AppendChange appends one change record to dst.
+func AppendChange(dst []byte, w int64, rowID uint64, row types.Row) []byte {
+	dst = binary.AppendVarint(dst, w)
+	dst = binary.AppendUvarint(dst, rowID)
+	return types.AppendRow(dst, row)
+}
+
+// DecodeChange decodes a change record; the row is decoded into row[:0].
+func DecodeChange(rec []byte, row types.Row) (w int64, rowID uint64, out types.Row, err error) {
+	w, n := binary.Varint(rec)
+	if n <= 0 {
+		return 0, 0, nil, pgerr.New(pgerr.DataCorrupted, "corrupt change record: weight")
+	}
+	rec = rec[n:]
+	rowID, n = binary.Uvarint(rec)
+	if n <= 0 {
+		return 0, 0, nil, pgerr.New(pgerr.DataCorrupted, "corrupt change record: row id")
+	}
+	out, _, err = types.DecodeRow(rec[n:], row)
+	return w, rowID, out, err
+}
+
+// AppendStoredRow encodes a relation row as stored: its multiplicity, then
+// the row.
+func AppendStoredRow(dst []byte, count int64, row types.Row) []byte {
+	dst = binary.AppendVarint(dst, count)
+	return types.AppendRow(dst, row)
+}
+
+// DecodeStoredRow decodes what AppendStoredRow wrote.
+func DecodeStoredRow(val []byte, row types.Row) (count int64, out types.Row, err error) {
+	count, n := binary.Varint(val)
+	if n <= 0 {
+		return 0, nil, pgerr.New(pgerr.DataCorrupted, "corrupt stored row")
+	}
+	out, _, err = types.DecodeRow(val[n:], row)
+	return count, out, err
+}

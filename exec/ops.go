@@ -1,0 +1,103 @@
+package exec
+
+import (
+	"github.com/kappa-db/kappa/expr"
+	"github.com/kappa-db/kappa/pgerr"
+	"github.com/kappa-db/kappa/storage"
+	"github.com/kappa-db/kappa/types"
+)
+
+// epochCtx is what operators see while processing one epoch.
+type epochCtx struct {
+	eval  *expr.EvalContext
+	store *storage.Batch
+	// ephemeral operators (ad hoc queries) keep state in memory only and
+	// may assume every input weight is positive.
+	ephemeral bool
+	// errs collects data errors (a division by zero in one row) with the
+	// weight of the row that raised them. Errors are data: a retracted row
+	// retracts its error, and a view is in an error state exactly while some
+	// error's count is non-zero.
+	errs map[string]int64
+}
+
+// rowError handles an error raised while evaluating a row of weight w: a
+// data error in a dataflow is counted and the row dropped; anything else
+// (and every error of an ad hoc query) fails the caller.
+func (ec *epochCtx) rowError(err error, w int64) error {
+	if ec.ephemeral {
+		return err
+	}
+	pe, ok := err.(*pgerr.Error)
+	if !ok || len(pe.Code) != 5 || pe.Code[:2] != "22" {
+		return err
+	}
+	if ec.errs == nil {
+		ec.errs = map[string]int64{}
+	}
+	ec.errs[pe.Code+"\x00"+pe.Message] += w
+	return nil
+}
+
+// operator is one incremental operator of a pipeline. apply consumes a delta
+// and returns the delta of its output; flush is called at the barrier and
+// returns what the operator held back until then (aggregates emit per epoch,
+// not per row). reset clears per-epoch memory before an epoch (re)starts.
+type operator interface {
+	apply(ec *epochCtx, in *Batch) (*Batch, error)
+	flush(ec *epochCtx) (*Batch, error)
+	reset()
+}
+
+type filterOp struct {
+	pred expr.Expr
+	out  Batch
+}
+
+func (f *filterOp) apply(ec *epochCtx, in *Batch) (*Batch, error) {
+	f.out.Reset()
+	for i, r := range in.Rows {
+		v, err := f.pred.Eval(ec.eval, r)
+		if err != nil {
+			if err := ec.rowError(err, in.W[i]); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if v.Bool() {
+			f.out.Add(r, in.W[i])
+		}
+	}
+	return &f.out, nil
+}
+func (f *filterOp) flush(*epochCtx) (*Batch, error) { return nil, nil }
+func (f *filterOp) reset()                          {}
+
+type projectOp struct {
+	exprs []expr.Expr
+	out   Batch
+}
+
+func (p *projectOp) apply(ec *epochCtx, in *Batch) (*Batch, error) {
+	p.out.Reset()
+	// One backing array for the whole batch's output rows.
+	vals := make([]types.Value, len(in.Rows)*len(p.exprs))
+rows:
+	for i, r := range in.Rows {
+		row := types.Row(vals[i*len(p.exprs) : (i+1)*len(p.exprs) : (i+1)*len(p.exprs)])
+		for j, e := range p.exprs {
+			v, err := e.Eval(ec.eval, r)
+			if err != nil {
+				if err := ec.rowError(err, in.W[i]); err != nil {
+					return nil, err
+				}
+				continue rows
+			}
+			row[j] = v
+		}
+		p.out.Add(row, in.W[i])
+	}
+	return &p.out, nil
+}
+func (p *projectOp) flush(*epochCtx) (*Batch, error) { return nil, nil }
+func (p *projectOp) reset()                          {}

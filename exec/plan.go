@@ -1,0 +1,140 @@
+package exec
+
+import (
+	"github.com/kappa-db/kappa/expr"
+	"github.com/kappa-db/kappa/types"
+)
+
+// Node is one node of a physical plan: plain data built by the planner and
+// instantiated by exec. Every node's output columns are Columns().
+type Node interface {
+	Columns() []types.Type
+	planNode()
+}
+
+// ScanKind says where a Scan's rows come from.
+type ScanKind uint8
+
+const (
+	// ScanTable reads a table: its change log in a dataflow, its stored rows
+	// (as of the snapshot) in an ad hoc query.
+	ScanTable ScanKind = iota
+	// ScanView reads a materialized view's stored rows. In a dataflow this
+	// is not yet supported (views over views are inlined by the planner).
+	ScanView
+)
+
+// Scan reads a relation.
+type Scan struct {
+	Kind  ScanKind
+	Rel   uint64
+	Name  string
+	Types []types.Type
+	// KeyPrefix, when set, restricts an ad hoc scan to rows whose leading
+	// storage-key columns equal these values (a point or prefix lookup).
+	KeyPrefix []expr.Expr
+}
+
+// Values produces constant rows (SELECT without FROM, INSERT ... VALUES).
+type Values struct {
+	Rows  [][]expr.Expr
+	Types []types.Type
+}
+
+// Filter keeps rows for which Pred is true.
+type Filter struct {
+	Input Node
+	Pred  expr.Expr
+}
+
+// Project computes one output column per expression.
+type Project struct {
+	Input Node
+	Exprs []expr.Expr
+}
+
+// AggFunc names an aggregate function.
+type AggFunc uint8
+
+const (
+	AggCountStar AggFunc = iota
+	AggCount
+	AggSum
+	AggAvg
+	AggMin
+	AggMax
+)
+
+var aggNames = [...]string{"count(*)", "count", "sum", "avg", "min", "max"}
+
+func (f AggFunc) String() string { return aggNames[f] }
+
+// AggCall is one aggregate of an Aggregate node. Arg is a column of the input.
+type AggCall struct {
+	Func AggFunc
+	Arg  int // input column; -1 for count(*)
+	Type types.Type
+}
+
+// Aggregate groups its input by the GroupBy columns and computes Aggs per
+// group. Output columns: the group columns, then one per aggregate. With no
+// GroupBy it is a global aggregate: exactly one output row, also over an
+// empty input (count = 0, sum = NULL).
+type Aggregate struct {
+	Input   Node
+	GroupBy []int
+	Aggs    []AggCall
+	// ID numbers this operator's state within its dataflow (set by Build).
+	ID    uint64
+	Types []types.Type
+}
+
+// SortKey is one ORDER BY key over an input column.
+type SortKey struct {
+	Col        int
+	Desc       bool
+	NullsFirst bool
+}
+
+// Sort orders an ad hoc result.
+type Sort struct {
+	Input Node
+	Keys  []SortKey
+	// Keep, when > 0, keeps only the first Keep columns after sorting (the
+	// planner adds hidden columns for ORDER BY expressions not selected).
+	Keep int
+}
+
+// Limit applies OFFSET and LIMIT (-1: none) to an ad hoc result.
+type Limit struct {
+	Input  Node
+	Limit  expr.Expr // nil for none
+	Offset expr.Expr // nil for none
+}
+
+func (n *Scan) Columns() []types.Type   { return n.Types }
+func (n *Values) Columns() []types.Type { return n.Types }
+func (n *Filter) Columns() []types.Type { return n.Input.Columns() }
+func (n *Sort) Columns() []types.Type {
+	if n.Keep > 0 {
+		return n.Input.Columns()[:n.Keep]
+	}
+	return n.Input.Columns()
+}
+func (n *Limit) Columns() []types.Type     { return n.Input.Columns() }
+func (n *Aggregate) Columns() []types.Type { return n.Types }
+func (n *Project) Columns() []types.Type {
+	ts := make([]types.Type, len(n.Exprs))
+	for i, e := range n.Exprs {
+		ts[i] = e.Type()
+	}
+	return ts
+}
+
+func (*Scan) planNode()      {}
+func (*Values) planNode()    {}
+func (*Filter) planNode()    {}
+func (*Project) planNode()   {}
+func (*Aggregate) planNode() {}
+func (*Sort) planNode()      {}
+func (*Limit) planNode()     {}

@@ -1,0 +1,261 @@
+package exec
+
+import (
+	"context"
+	"sort"
+
+	"github.com/kappa-db/kappa/expr"
+	"github.com/kappa-db/kappa/pgerr"
+	"github.com/kappa-db/kappa/storage"
+	"github.com/kappa-db/kappa/types"
+)
+
+// errStop ends a scan early (LIMIT reached).
+var errStop = pgerr.New(pgerr.SuccessfulCompletion, "stop")
+
+// ScanRelation calls fn for every stored row of relation rel whose key starts
+// with keyPrefix (encoded key columns), in key order. key is the row's key
+// after the relation prefix and is valid only during fn.
+func ScanRelation(r storage.Reader, rel uint64, keyPrefix []byte, fn func(key []byte, count int64, row types.Row) error) error {
+	p := append(storage.RelationPrefix(rel), keyPrefix...)
+	upper := storage.PrefixEnd(p)
+	return r.Scan(p, upper, false, func(key, val []byte) (bool, error) {
+		cnt, row, err := DecodeStoredRow(val, nil)
+		if err != nil {
+			return false, err
+		}
+		if err := fn(key[len(p)-len(keyPrefix):], cnt, row); err != nil {
+			return false, err
+		}
+		return true, nil
+	})
+}
+
+// Query runs an ad hoc plan over the snapshot r: the same operators as a
+// dataflow, as one epoch in which every stored row arrives with weight +1
+// (its multiplicity). Rows go to fn in the plan's order.
+func Query(ctx context.Context, plan Node, r storage.Reader, eval *expr.EvalContext, fn func(types.Row) error) error {
+	var sortKeys []SortKey
+	keep := 0
+	var limit, offset int64 = -1, 0
+	if l, ok := plan.(*Limit); ok {
+		var err error
+		if limit, err = evalCount(eval, l.Limit, "LIMIT", -1); err != nil {
+			return err
+		}
+		if offset, err = evalCount(eval, l.Offset, "OFFSET", 0); err != nil {
+			return err
+		}
+		plan = l.Input
+	}
+	if s, ok := plan.(*Sort); ok {
+		sortKeys = s.Keys
+		keep = s.Keep
+		plan = s.Input
+	}
+	if limit == 0 {
+		return nil
+	}
+	var df dataflow
+	source, err := pipelineSource(plan)
+	if err != nil {
+		return err
+	}
+	if err := df.build(plan); err != nil {
+		return err
+	}
+	ec := &epochCtx{eval: eval, ephemeral: true}
+
+	var collected []types.Row
+	emitted := int64(0)
+	skipped := int64(0)
+	out := func(b *Batch) error {
+		for i, row := range b.Rows {
+			w := b.W[i]
+			if w < 0 {
+				return pgerr.New(pgerr.InternalError, "ad hoc query produced a retraction")
+			}
+			for ; w > 0; w-- {
+				if sortKeys != nil {
+					collected = append(collected, row)
+					continue
+				}
+				if skipped < offset {
+					skipped++
+					continue
+				}
+				if err := fn(row); err != nil {
+					return err
+				}
+				emitted++
+				if limit >= 0 && emitted >= limit {
+					return errStop
+				}
+			}
+		}
+		return nil
+	}
+	var in Batch
+	feed := func() error {
+		if in.Len() == 0 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return pgerr.New(pgerr.QueryCanceled, "canceling statement due to user request")
+		}
+		b, err := push(ec, df.ops, &in)
+		if err != nil {
+			return err
+		}
+		if b != nil {
+			err = out(b)
+		}
+		in.Reset()
+		return err
+	}
+	err = func() error {
+		switch s := source.(type) {
+		case *Scan:
+			var prefix []byte
+			for _, e := range s.KeyPrefix {
+				v, err := e.Eval(eval, nil)
+				if err != nil {
+					return err
+				}
+				prefix = types.AppendKey(prefix, v, false)
+			}
+			if err := ScanRelation(r, s.Rel, prefix, func(_ []byte, cnt int64, row types.Row) error {
+				in.Add(row, cnt)
+				if in.Len() >= 1024 {
+					return feed()
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+		case *Values:
+			for _, exprs := range s.Rows {
+				row := make(types.Row, len(exprs))
+				for i, e := range exprs {
+					v, err := e.Eval(eval, nil)
+					if err != nil {
+						return err
+					}
+					row[i] = v
+				}
+				in.Add(row, 1)
+			}
+		}
+		if err := feed(); err != nil {
+			return err
+		}
+		for _, a := range df.aggs {
+			// A global aggregate has a row even over no input.
+			if len(a.spec.GroupBy) == 0 && len(a.order) == 0 {
+				if _, err := a.load(ec, nil, nil); err != nil {
+					return err
+				}
+			}
+		}
+		return flushAll(ec, df.ops, out)
+	}()
+	if err == errStop {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if sortKeys == nil {
+		return nil
+	}
+	sortRows(collected, sortKeys)
+	for i, row := range collected {
+		if int64(i) < offset {
+			continue
+		}
+		if limit >= 0 && int64(i)-offset >= limit {
+			break
+		}
+		if keep > 0 {
+			row = row[:keep]
+		}
+		if err := fn(row); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func pipelineSource(n Node) (Node, error) {
+	for {
+		switch x := n.(type) {
+		case *Filter:
+			n = x.Input
+		case *Project:
+			n = x.Input
+		case *Aggregate:
+			n = x.Input
+		case *Scan, *Values:
+			return n, nil
+		default:
+			return nil, pgerr.New(pgerr.FeatureNotSupported, "%T is not supported here yet", n)
+		}
+	}
+}
+
+func evalCount(eval *expr.EvalContext, e expr.Expr, what string, def int64) (int64, error) {
+	if e == nil {
+		return def, nil
+	}
+	v, err := e.Eval(eval, nil)
+	if err != nil {
+		return 0, err
+	}
+	if v.IsNull() {
+		return def, nil
+	}
+	if v.I < 0 {
+		if what == "LIMIT" {
+			return 0, pgerr.New("2201W", "LIMIT must not be negative")
+		}
+		return 0, pgerr.New("2201X", "OFFSET must not be negative")
+	}
+	return v.I, nil
+}
+
+// sortRows orders rows by keys; NULLs sort as larger than any value unless
+// NullsFirst says otherwise (PostgreSQL's default: NULLS LAST for ASC, NULLS
+// FIRST for DESC, which the planner spells out).
+func sortRows(rows []types.Row, keys []SortKey) {
+	sort.SliceStable(rows, func(i, j int) bool {
+		for _, k := range keys {
+			a, b := rows[i][k.Col], rows[j][k.Col]
+			an, bn := a.IsNull(), b.IsNull()
+			var c int
+			switch {
+			case an && bn:
+				c = 0
+			case an || bn:
+				c = 1
+				if bn {
+					c = -1
+				}
+				if k.NullsFirst {
+					c = -c
+				}
+				if c != 0 {
+					return c < 0
+				}
+			default:
+				c = types.Compare(a, b)
+				if k.Desc {
+					c = -c
+				}
+			}
+			if c != 0 {
+				return c < 0
+			}
+		}
+		return false
+	})
+}

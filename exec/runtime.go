@@ -1,0 +1,598 @@
+package exec
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kappa-db/kappa/expr"
+	"github.com/kappa-db/kappa/log"
+	"github.com/kappa-db/kappa/pgerr"
+	"github.com/kappa-db/kappa/storage"
+	"github.com/kappa-db/kappa/types"
+)
+
+// Defaults.
+const (
+	DefaultBarrierInterval    = 50 * time.Millisecond
+	DefaultMaxRecordsPerEpoch = 1 << 18
+	readChunk                 = 4096
+)
+
+// DataflowSpec describes one long-running dataflow: it reads the change log
+// of table Source and maintains relation ID, either a table's own rows (Table
+// set, Plan nil) or a materialized view (View set, Plan over a ScanTable of
+// Source).
+type DataflowSpec struct {
+	ID     uint64
+	Name   string
+	Source uint64
+	Plan   Node
+	View   *ViewSink
+	Table  *TableSink
+}
+
+type dataflow struct {
+	spec      DataflowSpec
+	log       *log.Log
+	ops       []operator
+	aggs      []*aggOp
+	started   bool
+	next      uint64 // next offset to read, within the running epoch
+	committed uint64 // next offset to read as of the last committed epoch
+	err       error  // a runtime error put the dataflow into an error state
+	// errCounts are the committed counts of data errors (see
+	// epochCtx.rowError), keyed by SQLSTATE NUL message.
+	errCounts map[string]int64
+}
+
+// errorsKey is where a dataflow keeps its data error counts.
+func errorsPrefix(id uint64) []byte { return append(storage.StatePrefix(id<<8|0xff), 'e') }
+
+// dataError is the error a dataflow's data put it in, or nil.
+func (df *dataflow) dataError() error {
+	var keys []string
+	for k, n := range df.errCounts {
+		if n != 0 {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	sort.Strings(keys)
+	code, msg, _ := strings.Cut(keys[0], "\x00")
+	return pgerr.New(code, "%s", msg)
+}
+
+// Options configure a Runtime.
+type Options struct {
+	DB                 *storage.DB
+	Logs               func(rel uint64) (*log.Log, error)
+	BarrierInterval    time.Duration
+	MaxRecordsPerEpoch int
+	Logger             *slog.Logger
+	// Now gives the epoch's statement time (µs since 2000-01-01).
+	Now func() int64
+}
+
+// Runtime runs every dataflow, cutting epochs and committing them.
+type Runtime struct {
+	opts Options
+
+	// epochMu is held while an epoch runs; Add and Remove take it so that
+	// dataflows change only between epochs.
+	epochMu sync.Mutex
+
+	mu struct {
+		sync.Mutex
+		dataflows map[uint64]*dataflow
+		epoch     uint64
+		changed   chan struct{} // closed and replaced after every commit
+		fatal     error
+	}
+	kick chan struct{}
+	stop chan struct{}
+	done chan struct{}
+}
+
+// NewRuntime returns a runtime; call Start to run it.
+func NewRuntime(opts Options) *Runtime {
+	if opts.BarrierInterval <= 0 {
+		opts.BarrierInterval = DefaultBarrierInterval
+	}
+	if opts.MaxRecordsPerEpoch <= 0 {
+		opts.MaxRecordsPerEpoch = DefaultMaxRecordsPerEpoch
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = func() int64 { return types.TimestampFromTime(time.Now()) }
+	}
+	rt := &Runtime{opts: opts, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	rt.mu.dataflows = map[uint64]*dataflow{}
+	rt.mu.changed = make(chan struct{})
+	return rt
+}
+
+// Start runs the epoch loop in a goroutine.
+func (rt *Runtime) Start() { go rt.loop() }
+
+// Close runs a final epoch and stops the loop.
+func (rt *Runtime) Close() error {
+	select {
+	case <-rt.stop:
+	default:
+		close(rt.stop)
+	}
+	<-rt.done
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return rt.mu.fatal
+}
+
+func (rt *Runtime) loop() {
+	defer close(rt.done)
+	t := time.NewTicker(rt.opts.BarrierInterval)
+	defer t.Stop()
+	for {
+		stopping := false
+		select {
+		case <-t.C:
+		case <-rt.kick:
+		case <-rt.stop:
+			stopping = true
+		}
+		for {
+			more, err := rt.RunEpoch()
+			if err != nil {
+				rt.opts.Logger.Error("epoch failed; the runtime stops", "err", err)
+				rt.mu.Lock()
+				rt.mu.fatal = err
+				close(rt.mu.changed)
+				rt.mu.changed = make(chan struct{})
+				rt.mu.Unlock()
+				return
+			}
+			if !more || stopping {
+				break
+			}
+		}
+		if stopping {
+			return
+		}
+	}
+}
+
+// Kick asks for an epoch now rather than at the next tick.
+func (rt *Runtime) Kick() {
+	select {
+	case rt.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Add registers a dataflow, resuming from its committed offset if it ran
+// before.
+func (rt *Runtime) Add(spec DataflowSpec) error {
+	lg, err := rt.opts.Logs(spec.Source)
+	if err != nil {
+		return err
+	}
+	df := &dataflow{spec: spec, log: lg}
+	if spec.Plan != nil {
+		if err := df.build(spec.Plan); err != nil {
+			return err
+		}
+	}
+	rt.epochMu.Lock()
+	defer rt.epochMu.Unlock()
+	val, ok, err := rt.opts.DB.Get(storage.OffsetKey(spec.ID, spec.Source))
+	if err != nil {
+		return err
+	}
+	if ok {
+		off, _ := binary.Uvarint(val)
+		df.next, df.committed, df.started = off, off, true
+	}
+	df.errCounts = map[string]int64{}
+	p := errorsPrefix(spec.ID)
+	err = rt.opts.DB.Scan(p, storage.PrefixEnd(p), false, func(key, val []byte) (bool, error) {
+		n, _ := binary.Varint(val)
+		df.errCounts[string(key[len(p):])] = n
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	rt.mu.Lock()
+	rt.mu.dataflows[spec.ID] = df
+	rt.mu.Unlock()
+	rt.Kick()
+	return nil
+}
+
+// Remove stops dataflow id between epochs. The caller deletes what it
+// stored (DeleteRelationData) together with its catalog change.
+func (rt *Runtime) Remove(id uint64) {
+	rt.epochMu.Lock()
+	defer rt.epochMu.Unlock()
+	rt.mu.Lock()
+	delete(rt.mu.dataflows, id)
+	rt.mu.Unlock()
+}
+
+// DeleteRelationData adds to b the deletion of relation id's rows, operator
+// state and offsets.
+func DeleteRelationData(b *storage.Batch, id uint64) error {
+	lo, hi := storage.RelationSpan(id)
+	if err := b.DeleteRange(lo, hi); err != nil {
+		return err
+	}
+	lo, hi = storage.OffsetSpan(id)
+	if err := b.DeleteRange(lo, hi); err != nil {
+		return err
+	}
+	return b.DeleteRange(storage.StatePrefix(id<<8), storage.StatePrefix((id+1)<<8))
+}
+
+// Err returns the error state of dataflow id (nil when healthy or unknown).
+func (rt *Runtime) Err(id uint64) error {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.mu.fatal != nil {
+		return rt.mu.fatal
+	}
+	if df, ok := rt.mu.dataflows[id]; ok {
+		if df.err != nil {
+			return df.err
+		}
+		return df.dataError()
+	}
+	return nil
+}
+
+// Committed returns the next offset dataflow id will read, as of the last
+// committed epoch.
+func (rt *Runtime) Committed(id uint64) (uint64, bool) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	df, ok := rt.mu.dataflows[id]
+	if !ok {
+		return 0, false
+	}
+	return df.committed, true
+}
+
+// WaitFor blocks until dataflow id has committed everything in its source
+// log before offset (read-your-writes), or it failed, or ctx ends.
+func (rt *Runtime) WaitFor(ctx context.Context, id uint64, offset uint64) error {
+	for {
+		rt.mu.Lock()
+		if rt.mu.fatal != nil {
+			err := rt.mu.fatal
+			rt.mu.Unlock()
+			return err
+		}
+		df, ok := rt.mu.dataflows[id]
+		if !ok {
+			rt.mu.Unlock()
+			return nil
+		}
+		if df.err != nil {
+			err := df.err
+			rt.mu.Unlock()
+			return err
+		}
+		if df.committed >= offset {
+			rt.mu.Unlock()
+			return nil
+		}
+		ch := rt.mu.changed
+		rt.mu.Unlock()
+		rt.Kick()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return pgerr.New(pgerr.QueryCanceled, "canceling statement due to user request")
+		}
+	}
+}
+
+func (df *dataflow) build(n Node) error {
+	var chain []Node
+	for n != nil {
+		chain = append(chain, n)
+		switch x := n.(type) {
+		case *Filter:
+			n = x.Input
+		case *Project:
+			n = x.Input
+		case *Aggregate:
+			n = x.Input
+		case *Scan, *Values:
+			n = nil
+		default:
+			return pgerr.New(pgerr.FeatureNotSupported, "%T is not supported in a materialized view yet", n)
+		}
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		switch x := chain[i].(type) {
+		case *Scan, *Values:
+			if i != len(chain)-1 {
+				return pgerr.New(pgerr.InternalError, "source in the middle of a pipeline")
+			}
+		case *Filter:
+			df.ops = append(df.ops, &filterOp{pred: x.Pred})
+		case *Project:
+			df.ops = append(df.ops, &projectOp{exprs: x.Exprs})
+		case *Aggregate:
+			a, err := newAggOp(x, x.Input.Columns(), df.spec.ID<<8|uint64(len(df.ops)))
+			if err != nil {
+				return err
+			}
+			df.ops = append(df.ops, a)
+			df.aggs = append(df.aggs, a)
+		}
+	}
+	if len(df.ops) > 255 {
+		return pgerr.New(pgerr.ProgramLimitExceeded, "a dataflow may have at most 255 operators")
+	}
+	return nil
+}
+
+// push runs b through ops and returns the result (nil when an operator holds
+// it back until the barrier).
+func push(ec *epochCtx, ops []operator, b *Batch) (*Batch, error) {
+	for _, op := range ops {
+		if b == nil || b.Len() == 0 {
+			return nil, nil
+		}
+		var err error
+		if b, err = op.apply(ec, b); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// flushAll flushes each operator at the barrier, pushing what it releases
+// through the operators after it, and hands the results to out.
+func flushAll(ec *epochCtx, ops []operator, out func(*Batch) error) error {
+	for i, op := range ops {
+		b, err := op.flush(ec)
+		if err != nil {
+			return err
+		}
+		if b == nil || b.Len() == 0 {
+			continue
+		}
+		if b, err = push(ec, ops[i+1:], b); err != nil {
+			return err
+		}
+		if b != nil {
+			if err := out(b); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// RunEpoch runs one epoch over every healthy dataflow and commits it. It
+// reports whether some dataflow still has records before its barrier (a
+// backfill capped by MaxRecordsPerEpoch).
+func (rt *Runtime) RunEpoch() (more bool, err error) {
+	rt.epochMu.Lock()
+	defer rt.epochMu.Unlock()
+	rt.mu.Lock()
+	dfs := make([]*dataflow, 0, len(rt.mu.dataflows))
+	for _, df := range rt.mu.dataflows {
+		if df.err == nil {
+			dfs = append(dfs, df)
+		}
+	}
+	rt.mu.Unlock()
+	// Tables first, so that a table's rows and the views over it move together.
+	sort.Slice(dfs, func(i, j int) bool {
+		ti, tj := dfs[i].spec.Table != nil, dfs[j].spec.Table != nil
+		if ti != tj {
+			return ti
+		}
+		return dfs[i].spec.ID < dfs[j].spec.ID
+	})
+	// The barrier: every source's durable end, captured once.
+	ends := make(map[*log.Log]uint64)
+	idle := true
+	for _, df := range dfs {
+		if _, ok := ends[df.log]; !ok {
+			ends[df.log] = df.log.End()
+		}
+		if df.next < ends[df.log] || !df.started {
+			idle = false
+		}
+	}
+	if idle {
+		return false, nil
+	}
+	for {
+		failed, more, err := rt.tryEpoch(dfs, ends)
+		if err != nil {
+			return false, err
+		}
+		if failed == nil {
+			return more, nil
+		}
+		// A user error inside one view (say, a division by zero) puts that
+		// view in an error state; the epoch reruns without it.
+		rt.mu.Lock()
+		failed.err = pgerr.As(failed.err)
+		rt.mu.Unlock()
+		rt.opts.Logger.Warn("dataflow failed", "name", failed.spec.Name, "err", failed.err)
+		kept := dfs[:0]
+		for _, df := range dfs {
+			if df != failed {
+				kept = append(kept, df)
+			}
+		}
+		dfs = kept
+	}
+}
+
+func (rt *Runtime) tryEpoch(dfs []*dataflow, ends map[*log.Log]uint64) (failed *dataflow, more bool, err error) {
+	batch := rt.opts.DB.NewBatch()
+	defer batch.Close()
+	ec := &epochCtx{eval: &expr.EvalContext{Now: rt.opts.Now(), Loc: time.UTC}, store: batch}
+	for _, df := range dfs {
+		df.next = df.committed
+		for _, op := range df.ops {
+			op.reset()
+		}
+	}
+	pending := make(map[*dataflow]map[string]int64)
+	for _, df := range dfs {
+		ec.errs = nil
+		m, derr := rt.stepDataflow(ec, df, ends[df.log])
+		if derr == nil && len(ec.errs) > 0 {
+			pending[df] = ec.errs
+			derr = rt.storeErrors(batch, df, ec.errs)
+		}
+		if derr != nil {
+			var pe *pgerr.Error
+			if errors.As(derr, &pe) && pe.Code != pgerr.IOError && pe.Code != pgerr.DataCorrupted && pe.Code != pgerr.InternalError {
+				df.err = derr
+				return df, false, nil
+			}
+			return nil, false, derr
+		}
+		more = more || m
+		var off [binary.MaxVarintLen64]byte
+		n := binary.PutUvarint(off[:], df.next)
+		if err := batch.Set(storage.OffsetKey(df.spec.ID, df.spec.Source), off[:n]); err != nil {
+			return nil, false, err
+		}
+	}
+	if err := batch.Commit(false); err != nil {
+		return nil, false, err
+	}
+	rt.mu.Lock()
+	for _, df := range dfs {
+		df.committed = df.next
+		df.started = true
+		for k, n := range pending[df] {
+			df.errCounts[k] += n
+		}
+	}
+	rt.mu.epoch++
+	close(rt.mu.changed)
+	rt.mu.changed = make(chan struct{})
+	rt.mu.Unlock()
+	return nil, more, nil
+}
+
+// storeErrors adds an epoch's data error counts to the dataflow's stored ones.
+func (rt *Runtime) storeErrors(b *storage.Batch, df *dataflow, errs map[string]int64) error {
+	p := errorsPrefix(df.spec.ID)
+	for k, n := range errs {
+		if n == 0 {
+			continue
+		}
+		total := df.errCounts[k] + n
+		key := append(append([]byte(nil), p...), k...)
+		if total == 0 {
+			if err := b.Delete(key); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := b.Set(key, binary.AppendVarint(nil, total)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, end uint64) (more bool, err error) {
+	sinkOut := func(b *Batch) error { return df.spec.View.apply(ec, b) }
+	if !df.started && df.spec.View != nil {
+		for i, a := range df.ops {
+			ag, ok := a.(*aggOp)
+			if !ok {
+				continue
+			}
+			b, err := ag.initial(ec)
+			if err != nil {
+				return false, err
+			}
+			if b != nil {
+				if b, err = push(ec, df.ops[i+1:], b); err != nil {
+					return false, err
+				}
+				if b != nil {
+					if err := sinkOut(b); err != nil {
+						return false, err
+					}
+				}
+			}
+		}
+	}
+	budget := uint64(rt.opts.MaxRecordsPerEpoch)
+	limit := end
+	if limit-df.next > budget {
+		limit = df.next + budget
+		more = true
+	}
+	var in Batch
+	var key, val []byte
+	prefix := storage.RelationPrefix(df.spec.ID)
+	for df.next < limit {
+		n := min(limit-df.next, readChunk)
+		in.Reset()
+		next, err := df.log.Read(df.next, int(n), func(off uint64, rec []byte) error {
+			w, rowID, row, err := DecodeChange(rec, nil)
+			if err != nil {
+				return err
+			}
+			if t := df.spec.Table; t != nil {
+				if rowID == 0 {
+					rowID = off
+				}
+				key = t.RowKey(append(key[:0], prefix...), rowID, row)
+				val, err = t.applyChange(ec, key, w, row, val)
+				return err
+			}
+			in.Add(row, w)
+			return nil
+		})
+		if err != nil {
+			return false, err
+		}
+		if next == df.next {
+			break
+		}
+		df.next = next
+		if df.spec.View != nil && in.Len() > 0 {
+			out, err := push(ec, df.ops, &in)
+			if err != nil {
+				return false, err
+			}
+			if out != nil {
+				if err := sinkOut(out); err != nil {
+					return false, err
+				}
+			}
+		}
+	}
+	if df.spec.View != nil {
+		if err := flushAll(ec, df.ops, sinkOut); err != nil {
+			return false, err
+		}
+	}
+	return more, nil
+}

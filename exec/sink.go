@@ -1,0 +1,118 @@
+package exec
+
+import (
+	"sort"
+
+	"github.com/kappa-db/kappa/pgerr"
+	"github.com/kappa-db/kappa/storage"
+	"github.com/kappa-db/kappa/types"
+)
+
+// ViewSink writes a dataflow's output deltas into a materialized view's
+// stored rows. Rows are keyed by KeyCols (then, unless Unique, by every other
+// column, so duplicates share a key and a count). A point query on a prefix
+// of KeyCols is a prefix scan.
+type ViewSink struct {
+	Rel     uint64
+	KeyCols []int
+	Unique  bool
+}
+
+// RowKey appends the storage key of row to prefix.
+func (s *ViewSink) RowKey(prefix []byte, row types.Row) []byte {
+	k := prefix
+	for _, c := range s.KeyCols {
+		k = types.AppendKey(k, row[c], false)
+	}
+	if !s.Unique {
+		for i, v := range row {
+			if !containsInt(s.KeyCols, i) {
+				k = types.AppendKey(k, v, false)
+			}
+		}
+	}
+	return k
+}
+
+func containsInt(xs []int, x int) bool {
+	for _, y := range xs {
+		if x == y {
+			return true
+		}
+	}
+	return false
+}
+
+// apply applies a delta. Retractions go first, so a unique key's -old +new
+// in one batch never collides.
+func (s *ViewSink) apply(ec *epochCtx, in *Batch) error {
+	if in == nil || in.Len() == 0 {
+		return nil
+	}
+	idx := make([]int, in.Len())
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return in.W[idx[a]] < 0 && in.W[idx[b]] > 0 })
+	prefix := storage.RelationPrefix(s.Rel)
+	var key, val []byte
+	for _, i := range idx {
+		row, w := in.Rows[i], in.W[i]
+		if w == 0 {
+			continue
+		}
+		key = s.RowKey(append(key[:0], prefix...), row)
+		old, ok, err := ec.store.Get(key)
+		if err != nil {
+			return err
+		}
+		var cnt int64
+		if ok {
+			if cnt, _, err = DecodeStoredRow(old, nil); err != nil {
+				return err
+			}
+		}
+		cnt += w
+		switch {
+		case cnt == 0:
+			err = ec.store.Delete(key)
+		case cnt < 0:
+			return pgerr.New(pgerr.InternalError, "view %d: row multiplicity went negative", s.Rel)
+		case s.Unique && cnt > 1:
+			return pgerr.New(pgerr.InternalError, "view %d: two rows with one unique key", s.Rel)
+		default:
+			val = AppendStoredRow(val[:0], cnt, row)
+			err = ec.store.Set(key, val)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TableSink keeps a table's current rows from its change log: by primary key
+// when it has one, otherwise by hidden row id.
+type TableSink struct {
+	Rel uint64
+	PK  []int
+}
+
+// RowKey appends the key of a table row to prefix.
+func (s *TableSink) RowKey(prefix []byte, rowID uint64, row types.Row) []byte {
+	if len(s.PK) == 0 {
+		return types.AppendKey(prefix, types.NewInt8(int64(rowID)), false)
+	}
+	for _, c := range s.PK {
+		prefix = types.AppendKey(prefix, row[c], false)
+	}
+	return prefix
+}
+
+func (s *TableSink) applyChange(ec *epochCtx, key []byte, w int64, row types.Row, val []byte) ([]byte, error) {
+	if w < 0 {
+		return val, ec.store.Delete(key)
+	}
+	val = AppendStoredRow(val[:0], 1, row)
+	return val, ec.store.Set(key, val)
+}

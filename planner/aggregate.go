@@ -1,0 +1,226 @@
+package planner
+
+import (
+	"strconv"
+
+	"github.com/kappa-db/kappa/exec"
+	"github.com/kappa-db/kappa/expr"
+	"github.com/kappa-db/kappa/pgerr"
+	"github.com/kappa-db/kappa/sql"
+	"github.com/kappa-db/kappa/types"
+)
+
+// planAggregate plans GROUP BY and the aggregates of a SELECT as
+// Project(group exprs, aggregate args) → Aggregate, and returns the context
+// in which the SELECT list, HAVING and ORDER BY are bound above it.
+func (b *binder) planAggregate(sel *sql.Select, targets []*sql.Target, in *scope, node exec.Node) (exec.Node, *postAgg, error) {
+	agg := &postAgg{groupKeys: map[string]int{}, aggKeys: map[string]int{}, inScope: in, groupCols: map[int]int{}}
+	var pre []expr.Expr
+	aggScope := &scope{}
+	for _, g := range sel.GroupBy {
+		if gs, ok := g.(*sql.GroupingSet); ok {
+			if gs.Kind == sql.GroupingEmpty {
+				continue
+			}
+			return nil, nil, b.errAt(gs.Pos, pgerr.FeatureNotSupported, "GROUPING SETS, ROLLUP and CUBE are not supported yet")
+		}
+		g = b.resolveGroupItem(g, targets, in)
+		if containsAggregate(g) {
+			return nil, nil, b.errAt(firstAggregatePos(g), pgerr.GroupingError, "aggregate functions are not allowed in GROUP BY")
+		}
+		k := exprKey(g)
+		if _, dup := agg.groupKeys[k]; dup {
+			continue
+		}
+		e, err := b.bindExpr(g, in, nil, "GROUP BY")
+		if err != nil {
+			return nil, nil, err
+		}
+		if c, ok := e.(*expr.Const); ok && c.T.Kind == types.KindNull {
+			if e, err = b.coerce(e, types.Text, g.Position(), ""); err != nil {
+				return nil, nil, err
+			}
+		}
+		idx := len(pre)
+		agg.groupKeys[k] = idx
+		col := column{name: "?column?", typ: e.Type()}
+		if ref, ok := e.(*expr.ColRef); ok {
+			agg.groupCols[ref.Idx] = idx
+			col = column{table: in.cols[ref.Idx].table, name: in.cols[ref.Idx].name, typ: e.Type()}
+		}
+		pre = append(pre, e)
+		aggScope.cols = append(aggScope.cols, col)
+	}
+	nGroup := len(pre)
+	groupBy := make([]int, nGroup)
+	for i := range groupBy {
+		groupBy[i] = i
+	}
+
+	// Collect the aggregate calls of the SELECT list, HAVING and ORDER BY.
+	var calls []*sql.FuncCall
+	collect := func(e sql.Expr) error {
+		var err error
+		walkExpr(e, func(x sql.Expr) bool {
+			if err != nil {
+				return false
+			}
+			f, ok := isAggregateCall(x)
+			if !ok {
+				return true
+			}
+			for _, a := range f.Args {
+				if containsAggregate(a) {
+					err = b.errAt(firstAggregatePos(a), pgerr.GroupingError, "aggregate function calls cannot be nested")
+				}
+			}
+			calls = append(calls, f)
+			return false
+		})
+		return err
+	}
+	for _, t := range targets {
+		if err := collect(t.Expr); err != nil {
+			return nil, nil, err
+		}
+	}
+	if sel.Having != nil {
+		if err := collect(sel.Having); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, o := range sel.OrderBy {
+		if err := collect(o.Expr); err != nil {
+			return nil, nil, err
+		}
+	}
+	var aggs []exec.AggCall
+	for _, f := range calls {
+		k := exprKey(f)
+		if _, dup := agg.aggKeys[k]; dup {
+			continue
+		}
+		call, argExpr, err := b.bindAggregate(f, in)
+		if err != nil {
+			return nil, nil, err
+		}
+		if argExpr != nil {
+			call.Arg = len(pre)
+			pre = append(pre, argExpr)
+		}
+		agg.aggKeys[k] = nGroup + len(aggs)
+		aggs = append(aggs, call)
+		aggScope.cols = append(aggScope.cols, column{name: f.Name, typ: call.Type})
+	}
+	agg.aggScope = aggScope
+	aggNode := &exec.Aggregate{Input: &exec.Project{Input: node, Exprs: pre}, GroupBy: groupBy, Aggs: aggs, Types: aggScope.types()}
+	return aggNode, agg, nil
+}
+
+// resolveGroupItem turns `GROUP BY 1` and `GROUP BY alias` into the SELECT
+// list expression they name, as PostgreSQL does.
+func (b *binder) resolveGroupItem(g sql.Expr, targets []*sql.Target, in *scope) sql.Expr {
+	if lit, ok := g.(*sql.Literal); ok && lit.Kind == sql.LitInteger {
+		if n, err := strconv.Atoi(lit.Value); err == nil && n >= 1 && n <= len(targets) {
+			return targets[n-1].Expr
+		}
+		return g
+	}
+	if ref, ok := g.(*sql.ColumnRef); ok && len(ref.Names) == 1 && !ref.Star {
+		for _, c := range in.cols {
+			if c.name == ref.Names[0] {
+				return g // input columns win over output names
+			}
+		}
+		for _, t := range targets {
+			if t.Alias == ref.Names[0] {
+				return t.Expr
+			}
+		}
+	}
+	return g
+}
+
+// bindAggregate checks an aggregate call and binds its argument.
+func (b *binder) bindAggregate(f *sql.FuncCall, in *scope) (exec.AggCall, expr.Expr, error) {
+	if knownAggregates[f.Name] {
+		return exec.AggCall{}, nil, b.errAt(f.Pos, pgerr.FeatureNotSupported, "aggregate %s is not supported yet", f.Name)
+	}
+	if f.Distinct {
+		return exec.AggCall{}, nil, b.errAt(f.Pos, pgerr.FeatureNotSupported, "%s(DISTINCT ...) is not supported yet", f.Name)
+	}
+	if f.Filter != nil {
+		return exec.AggCall{}, nil, b.errAt(f.Filter.Position(), pgerr.FeatureNotSupported, "FILTER is not supported yet")
+	}
+	if len(f.WithinGroup) > 0 {
+		return exec.AggCall{}, nil, b.errAt(f.Pos, pgerr.WrongObjectType, "WITHIN GROUP is specified, but %s is not an ordered-set aggregate", f.Name)
+	}
+	if f.Star {
+		if f.Name != "count" {
+			return exec.AggCall{}, nil, b.errAt(f.Pos, pgerr.WrongObjectType, "%s(*) specified, but %s is not an aggregate function", f.Name, f.Name)
+		}
+		return exec.AggCall{Func: exec.AggCountStar, Arg: -1, Type: types.Int8}, nil, nil
+	}
+	if len(f.Args) != 1 {
+		return exec.AggCall{}, nil, b.errAt(f.Pos, pgerr.UndefinedFunction, "function %s with %d arguments does not exist", f.Name, len(f.Args))
+	}
+	arg, err := b.bindExpr(f.Args[0], in, nil, "aggregate arguments")
+	if err != nil {
+		return exec.AggCall{}, nil, err
+	}
+	t := arg.Type()
+	if t.Kind == types.KindNull && f.Name != "count" {
+		if arg, err = b.coerce(arg, types.Text, f.Args[0].Position(), ""); err != nil {
+			return exec.AggCall{}, nil, err
+		}
+		t = types.Text
+	}
+	noFunc := func() error {
+		return b.errAt(f.Pos, pgerr.UndefinedFunction, "function %s(%s) does not exist", f.Name, t).
+			WithHint("No function matches the given name and argument types. You might need to add explicit type casts.")
+	}
+	call := exec.AggCall{Arg: 0}
+	switch f.Name {
+	case "count":
+		call.Func, call.Type = exec.AggCount, types.Int8
+	case "sum":
+		call.Func = exec.AggSum
+		switch t.Kind {
+		case types.KindInt2, types.KindInt4:
+			call.Type = types.Int8
+		case types.KindInt8, types.KindNumeric:
+			call.Type = types.Numeric
+		case types.KindFloat4:
+			call.Type = types.Float4
+		case types.KindFloat8:
+			call.Type = types.Float8
+		case types.KindInterval:
+			call.Type = types.Interval
+		default:
+			return call, nil, noFunc()
+		}
+	case "avg":
+		call.Func = exec.AggAvg
+		switch t.Kind {
+		case types.KindInt2, types.KindInt4, types.KindInt8, types.KindNumeric:
+			call.Type = types.Numeric
+		case types.KindFloat4, types.KindFloat8:
+			call.Type = types.Float8
+		case types.KindInterval:
+			call.Type = types.Interval
+		default:
+			return call, nil, noFunc()
+		}
+	case "min", "max":
+		call.Func = exec.AggMin
+		if f.Name == "max" {
+			call.Func = exec.AggMax
+		}
+		switch t.Kind {
+		case types.KindJSONB, types.KindArray:
+			return call, nil, noFunc()
+		}
+		call.Type = t
+	}
+	return call, arg, nil
+}

@@ -1,0 +1,97 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/kappa-db/kappa/exec"
+	"github.com/kappa-db/kappa/expr"
+)
+
+// Explain prints a physical plan, one operator per line, children indented,
+// with the keys and state each operator keeps.
+func Explain(n exec.Node) []string {
+	var lines []string
+	var walk func(n exec.Node, depth int)
+	walk = func(n exec.Node, depth int) {
+		ind := strings.Repeat("  ", depth)
+		switch x := n.(type) {
+		case *exec.Scan:
+			kind := "Scan"
+			if x.Kind == exec.ScanView {
+				kind = "Scan materialized view"
+			}
+			line := fmt.Sprintf("%s%s %s", ind, kind, x.Name)
+			if len(x.KeyPrefix) > 0 {
+				line += " lookup key=(" + joinExprs(x.KeyPrefix) + ")"
+			}
+			lines = append(lines, line)
+		case *exec.Values:
+			lines = append(lines, fmt.Sprintf("%sValues rows=%d", ind, len(x.Rows)))
+		case *exec.Filter:
+			lines = append(lines, fmt.Sprintf("%sFilter %s", ind, x.Pred.String()))
+			walk(x.Input, depth+1)
+		case *exec.Project:
+			lines = append(lines, fmt.Sprintf("%sProject %s", ind, joinExprs(x.Exprs)))
+			walk(x.Input, depth+1)
+		case *exec.Aggregate:
+			var aggs []string
+			for _, a := range x.Aggs {
+				if a.Func == exec.AggCountStar {
+					aggs = append(aggs, "count(*)")
+				} else {
+					aggs = append(aggs, fmt.Sprintf("%s(#%d)", a.Func, a.Arg))
+				}
+			}
+			state := "state: per group count and accumulators"
+			for _, a := range x.Aggs {
+				if a.Func == exec.AggMin || a.Func == exec.AggMax {
+					state += "; min/max value multisets"
+					break
+				}
+			}
+			lines = append(lines, fmt.Sprintf("%sAggregate group=%v aggs=[%s] (%s)", ind, x.GroupBy, strings.Join(aggs, ", "), state))
+			walk(x.Input, depth+1)
+		case *exec.Sort:
+			var keys []string
+			for _, k := range x.Keys {
+				s := fmt.Sprintf("#%d", k.Col)
+				if k.Desc {
+					s += " DESC"
+				}
+				if k.NullsFirst != k.Desc {
+					if k.NullsFirst {
+						s += " NULLS FIRST"
+					} else {
+						s += " NULLS LAST"
+					}
+				}
+				keys = append(keys, s)
+			}
+			lines = append(lines, fmt.Sprintf("%sSort %s", ind, strings.Join(keys, ", ")))
+			walk(x.Input, depth+1)
+		case *exec.Limit:
+			var parts []string
+			if x.Limit != nil {
+				parts = append(parts, "limit="+x.Limit.String())
+			}
+			if x.Offset != nil {
+				parts = append(parts, "offset="+x.Offset.String())
+			}
+			lines = append(lines, fmt.Sprintf("%sLimit %s", ind, strings.Join(parts, " ")))
+			walk(x.Input, depth+1)
+		default:
+			lines = append(lines, fmt.Sprintf("%s%T", ind, n))
+		}
+	}
+	walk(n, 0)
+	return lines
+}
+
+func joinExprs(es []expr.Expr) string {
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = e.String()
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,101 @@
+package planner
+
+import (
+	"github.com/kappa-db/kappa/catalog"
+	"github.com/kappa-db/kappa/exec"
+	"github.com/kappa-db/kappa/expr"
+)
+
+// usePointLookups turns Filter(Scan) into a keyed lookup when the filter
+// fixes the leading storage-key columns of the scanned relation with
+// constants or parameters (`WHERE key = $1`). The filter stays in place;
+// the lookup only narrows what is read.
+func usePointLookups(n exec.Node, cat *catalog.Catalog) exec.Node {
+	switch x := n.(type) {
+	case *exec.Limit:
+		x.Input = usePointLookups(x.Input, cat)
+	case *exec.Sort:
+		x.Input = usePointLookups(x.Input, cat)
+	case *exec.Project:
+		x.Input = usePointLookups(x.Input, cat)
+	case *exec.Aggregate:
+		x.Input = usePointLookups(x.Input, cat)
+	case *exec.Filter:
+		if s, ok := x.Input.(*exec.Scan); ok {
+			if prefix := lookupPrefix(x.Pred, s, cat); len(prefix) > 0 {
+				c := *s
+				c.KeyPrefix = prefix
+				x.Input = &c
+			}
+			return x
+		}
+		x.Input = usePointLookups(x.Input, cat)
+	}
+	return n
+}
+
+// storageKey returns the columns a relation's rows are keyed by, in order.
+func storageKey(o *catalog.Object) []int {
+	switch o.Kind {
+	case catalog.KindTable:
+		return o.PrimaryKey
+	case catalog.KindMaterializedView:
+		return o.KeyCols
+	}
+	return nil
+}
+
+func lookupPrefix(pred expr.Expr, s *exec.Scan, cat *catalog.Catalog) []expr.Expr {
+	o, ok := cat.Get(s.Rel)
+	if !ok {
+		return nil
+	}
+	key := storageKey(o)
+	if len(key) == 0 {
+		return nil
+	}
+	eq := map[int]expr.Expr{}
+	for _, c := range conjuncts(pred) {
+		call, ok := c.(*expr.Call)
+		if !ok || call.Fn.Name != "=" || len(call.Args) != 2 {
+			continue
+		}
+		l, r := call.Args[0], call.Args[1]
+		if _, ok := l.(*expr.ColRef); !ok {
+			l, r = r, l
+		}
+		col, ok := l.(*expr.ColRef)
+		if !ok || !isLookupValue(r) || r.Type().Kind != col.T.Kind {
+			continue
+		}
+		eq[col.Idx] = r
+	}
+	var prefix []expr.Expr
+	for _, k := range key {
+		v, ok := eq[k]
+		if !ok {
+			break
+		}
+		prefix = append(prefix, v)
+	}
+	return prefix
+}
+
+func isLookupValue(e expr.Expr) bool {
+	switch e.(type) {
+	case *expr.Const, *expr.Param:
+		return true
+	}
+	return false
+}
+
+func conjuncts(e expr.Expr) []expr.Expr {
+	if a, ok := e.(*expr.And); ok {
+		var out []expr.Expr
+		for _, x := range a.Args {
+			out = append(out, conjuncts(x)...)
+		}
+		return out
+	}
+	return []expr.Expr{e}
+}

@@ -1,0 +1,225 @@
+package planner
+
+import (
+	"sort"
+
+	"github.com/kappa-db/kappa/catalog"
+	"github.com/kappa-db/kappa/exec"
+	"github.com/kappa-db/kappa/expr"
+	"github.com/kappa-db/kappa/pgerr"
+	"github.com/kappa-db/kappa/sql"
+	"github.com/kappa-db/kappa/types"
+)
+
+// Planner plans statements against a catalog.
+type Planner struct {
+	Catalog *catalog.Catalog
+}
+
+// Column is one result column.
+type Column struct {
+	Name string
+	Type types.Type
+}
+
+// Query is a planned query.
+type Query struct {
+	Plan    exec.Node
+	Columns []Column
+	// Params are the inferred types of $1..$n (text where nothing said).
+	Params []types.Type
+	// Reads are the tables and materialized views the query reads.
+	Reads []uint64
+	// DependsOn are the catalog objects the query names directly.
+	DependsOn []uint64
+}
+
+func (p *Planner) newBinder(src string, params []types.Type) *binder {
+	b := &binder{p: p, src: src, reads: map[uint64]bool{}, deps: map[uint64]bool{}}
+	b.params = append(b.params, params...)
+	for i, t := range b.params {
+		if t.OID == 0 {
+			b.params[i] = types.Unknown
+		}
+	}
+	return b
+}
+
+func (b *binder) finish(rel *relation) *Query {
+	q := &Query{Plan: rel.node}
+	for _, c := range rel.scope.cols[:len(rel.node.Columns())] {
+		q.Columns = append(q.Columns, Column{Name: c.name, Type: c.typ})
+	}
+	for i, c := range q.Columns {
+		q.Columns[i].Type = rel.node.Columns()[i]
+		_ = c
+	}
+	for _, t := range b.params {
+		if t.Kind == types.KindNull {
+			t = types.Text
+		}
+		q.Params = append(q.Params, t)
+	}
+	q.Reads = sortedIDs(b.reads)
+	q.DependsOn = sortedIDs(b.deps)
+	return q
+}
+
+func sortedIDs(m map[uint64]bool) []uint64 {
+	out := make([]uint64, 0, len(m))
+	for id := range m {
+		out = append(out, id)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// PlanQuery plans an ad hoc query. src is the text positions refer to;
+// params are the parameter types the client declared (OID 0: infer).
+func (p *Planner) PlanQuery(src string, sel *sql.Select, params []types.Type) (*Query, error) {
+	b := p.newBinder(src, params)
+	rel, err := b.planSelect(sel, false)
+	if err != nil {
+		return nil, err
+	}
+	q := b.finish(rel)
+	q.Plan = usePointLookups(q.Plan, p.Catalog)
+	return q, nil
+}
+
+// PlanView checks a view's query and returns its columns (named by names
+// where given).
+func (p *Planner) PlanView(src string, sel *sql.Select, names []string) (*Query, error) {
+	b := p.newBinder(src, nil)
+	rel, err := b.planSelect(sel, false)
+	if err != nil {
+		return nil, err
+	}
+	if len(b.params) > 0 {
+		return nil, pgerr.New(pgerr.UndefinedParameter, "there is no parameter $1")
+	}
+	q := b.finish(rel)
+	return q, renameColumns(q, names, sel.Pos, b)
+}
+
+func renameColumns(q *Query, names []string, pos int, b *binder) error {
+	if len(names) > len(q.Columns) {
+		return b.errAt(pos, pgerr.SyntaxError, "CREATE VIEW specifies more column names than columns")
+	}
+	for i, n := range names {
+		q.Columns[i].Name = n
+	}
+	seen := map[string]bool{}
+	for _, c := range q.Columns {
+		if seen[c.Name] {
+			return b.errAt(pos, pgerr.DuplicateColumn, "column %q specified more than once", c.Name)
+		}
+		seen[c.Name] = true
+	}
+	return nil
+}
+
+// MaterializedView is a planned materialized view.
+type MaterializedView struct {
+	Query
+	// Source is the table whose log the view's dataflow reads.
+	Source uint64
+	// KeyCols and Unique say how the view's rows are keyed in storage.
+	KeyCols []int
+	Unique  bool
+}
+
+// PlanMaterializedView plans the dataflow of a materialized view.
+func (p *Planner) PlanMaterializedView(src string, sel *sql.Select, names []string) (*MaterializedView, error) {
+	if sel.EmitOnWindowClose {
+		return nil, pgerr.New(pgerr.FeatureNotSupported, "EMIT ON WINDOW CLOSE is not supported yet")
+	}
+	b := p.newBinder(src, nil)
+	rel, err := b.planSelect(sel, true)
+	if err != nil {
+		return nil, err
+	}
+	if len(b.params) > 0 {
+		return nil, pgerr.New(pgerr.UndefinedParameter, "there is no parameter $1")
+	}
+	mv := &MaterializedView{Query: *b.finish(rel)}
+	if err := renameColumns(&mv.Query, names, sel.Pos, b); err != nil {
+		return nil, err
+	}
+	scan, err := leafScan(rel.node)
+	if err != nil {
+		return nil, err
+	}
+	if scan.Kind != exec.ScanTable {
+		return nil, pgerr.New(pgerr.FeatureNotSupported, "a materialized view over materialized view %q is not supported yet", scan.Name)
+	}
+	mv.Source = scan.Rel
+	mv.KeyCols, mv.Unique = viewKey(rel.node)
+	return mv, nil
+}
+
+// leafScan finds the one Scan a single-input pipeline reads.
+func leafScan(n exec.Node) (*exec.Scan, error) {
+	for {
+		switch x := n.(type) {
+		case *exec.Scan:
+			return x, nil
+		case *exec.Filter:
+			n = x.Input
+		case *exec.Project:
+			n = x.Input
+		case *exec.Aggregate:
+			n = x.Input
+		case *exec.Values:
+			return nil, pgerr.New(pgerr.FeatureNotSupported, "a materialized view must read a table")
+		default:
+			return nil, pgerr.New(pgerr.FeatureNotSupported, "%T in a materialized view is not supported yet", n)
+		}
+	}
+}
+
+// viewKey picks the storage key of a view: the grouping columns when the
+// view is an aggregation that outputs all of them (unique), else all
+// columns (a multiset).
+func viewKey(n exec.Node) ([]int, bool) {
+	ncols := len(n.Columns())
+	all := make([]int, ncols)
+	for i := range all {
+		all[i] = i
+	}
+	if a, ok := n.(*exec.Aggregate); ok {
+		// DISTINCT, or an aggregation projected as is.
+		return append([]int(nil), a.GroupBy...), true
+	}
+	p, ok := n.(*exec.Project)
+	if !ok {
+		return all, false
+	}
+	below := p.Input
+	for {
+		f, ok := below.(*exec.Filter)
+		if !ok {
+			break
+		}
+		below = f.Input
+	}
+	a, ok := below.(*exec.Aggregate)
+	if !ok {
+		return all, false
+	}
+	var keys []int
+	for _, g := range a.GroupBy {
+		found := -1
+		for i, e := range p.Exprs {
+			if c, ok := e.(*expr.ColRef); ok && c.Idx == g {
+				found = i
+				break
+			}
+		}
+		if found < 0 {
+			return all, false
+		}
+		keys = append(keys, found)
+	}
+	return keys, true
+}

@@ -1,0 +1,87 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/kappa-db/kappa/engine"
+	"github.com/kappa-db/kappa/log"
+	"github.com/kappa-db/kappa/pgwire"
+)
+
+// Defaults for a server started with zero values.
+const (
+	DefaultDataDir = "./kappa-data"
+	DefaultListen  = "127.0.0.1:5433"
+)
+
+// Config configures a server.
+type Config struct {
+	DataDir         string
+	Listen          string
+	BarrierInterval time.Duration
+	Sync            log.SyncMode
+	MaxConnections  int
+	Logger          *slog.Logger
+}
+
+// Server is a running kappa.
+type Server struct {
+	cfg    Config
+	engine *engine.Engine
+	wire   *pgwire.Server
+	ln     net.Listener
+	done   chan error
+}
+
+// Start opens the data directory and starts serving.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.DataDir == "" {
+		cfg.DataDir = DefaultDataDir
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = DefaultListen
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	eng, err := engine.Open(engine.Config{DataDir: cfg.DataDir, BarrierInterval: cfg.BarrierInterval, Sync: cfg.Sync, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		eng.Close()
+		return nil, err
+	}
+	s := &Server{cfg: cfg, engine: eng, ln: ln, done: make(chan error, 1)}
+	s.wire = pgwire.NewServer(eng, pgwire.Config{MaxConnections: cfg.MaxConnections, Logger: cfg.Logger})
+	go func() { s.done <- s.wire.Serve(ln) }()
+	return s, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Engine is the server's engine.
+func (s *Server) Engine() *engine.Engine { return s.engine }
+
+// Shutdown stops accepting clients, ends sessions (waiting for running
+// statements until ctx ends), then commits a final epoch and closes the data
+// directory.
+func (s *Server) Shutdown(ctx context.Context) error {
+	werr := s.wire.Shutdown(ctx)
+	<-s.done
+	eerr := s.engine.Close()
+	return errors.Join(werr, eerr)
+}
+
+// Close shuts down without waiting for running statements.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return s.Shutdown(ctx)
+}
