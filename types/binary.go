@@ -40,8 +40,14 @@ func AppendBinary(dst []byte, v Value, t Type) ([]byte, error) {
 	case KindInt8, KindTime, KindTimestamp, KindTimestampTZ:
 		return binary.BigEndian.AppendUint64(dst, uint64(v.I)), nil
 	case KindFloat4:
+		if v.F != v.F {
+			return binary.BigEndian.AppendUint32(dst, 0x7fc00000), nil // PostgreSQL's NaN bits
+		}
 		return binary.BigEndian.AppendUint32(dst, math.Float32bits(float32(v.F))), nil
 	case KindFloat8:
+		if v.F != v.F {
+			return binary.BigEndian.AppendUint64(dst, 0x7ff8000000000000), nil
+		}
 		return binary.BigEndian.AppendUint64(dst, math.Float64bits(v.F)), nil
 	case KindNumeric:
 		return appendNumericBinary(dst, v.D), nil
@@ -77,10 +83,12 @@ func appendNumericBinary(dst []byte, d *apd.Decimal) []byte {
 		header(0, 0, numericNaN, 0)
 		return dst
 	case apd.Infinite:
+		// PostgreSQL sends a display scale of 32 with infinities (the
+		// NUMERIC_DSCALE of its special-value header).
 		if d.Negative {
-			header(0, 0, numericNInf, 0)
+			header(0, 0, numericNInf, 32)
 		} else {
-			header(0, 0, numericPInf, 0)
+			header(0, 0, numericPInf, 32)
 		}
 		return dst
 	}

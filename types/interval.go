@@ -1,6 +1,7 @@
 package types
 
 import (
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -71,6 +72,26 @@ func appendIntervalText(dst []byte, v Value) []byte {
 type intervalAcc struct {
 	imon, iday int64
 	ius        int64
+	overflow   bool
+}
+
+// addMicros adds x microseconds, noting overflow of the int64 field.
+func (a *intervalAcc) addMicros(x float64) {
+	x = math.RoundToEven(x)
+	if x >= 9223372036854775807 || x < -9223372036854775808 {
+		a.overflow = true
+		return
+	}
+	a.addMicrosInt(int64(x))
+}
+
+func (a *intervalAcc) addMicrosInt(x int64) {
+	sum := a.ius + x
+	if (x > 0 && sum < a.ius) || (x < 0 && sum > a.ius) {
+		a.overflow = true
+		return
+	}
+	a.ius = sum
 }
 
 func (a *intervalAcc) addMonths(v float64) {
@@ -83,7 +104,7 @@ func (a *intervalAcc) addMonths(v float64) {
 func (a *intervalAcc) addDaysFrac(v float64) {
 	whole := math.Trunc(v)
 	a.iday += int64(whole)
-	a.ius += int64(math.RoundToEven((v - whole) * USPerDay))
+	a.addMicros((v - whole) * USPerDay)
 }
 
 // Unit bits: each unit may appear once, as in PostgreSQL's DecodeInterval.
@@ -126,15 +147,15 @@ func (a *intervalAcc) addUnit(val float64, unit string) int {
 	case unitDay:
 		a.addDaysFrac(val)
 	case unitHour:
-		a.ius += int64(math.RoundToEven(val * USPerHour))
+		a.addMicros(val * USPerHour)
 	case unitMinute:
-		a.ius += int64(math.RoundToEven(val * USPerMinute))
+		a.addMicros(val * USPerMinute)
 	case unitSecond:
-		a.ius += int64(math.RoundToEven(val * USPerSecond))
+		a.addMicros(val * USPerSecond)
 	case unitMillisecond:
-		a.ius += int64(math.RoundToEven(val * 1000))
+		a.addMicros(val * 1000)
 	case unitMicrosecond:
-		a.ius += int64(math.RoundToEven(val))
+		a.addMicros(val)
 	}
 	return bit
 }
@@ -211,12 +232,15 @@ func parseInterval(s string) (Value, error) {
 			}
 			ago = true
 		case strings.Contains(tok, ":"):
-			us, ok := parseIntervalTime(tok)
+			us, ok, overflow := parseIntervalTime(tok)
+			if overflow {
+				return Null, errIntervalRange(s)
+			}
 			if !ok || seen&(unitHour|unitMinute|unitSecond) != 0 {
 				return Null, errIntervalSyntax(s)
 			}
 			seen |= unitHour | unitMinute | unitSecond
-			acc.ius += us
+			acc.addMicrosInt(us)
 		case isNumberStart(tok[0]):
 			num, unit := splitNumberUnit(tok)
 			if unit == "" && i+1 < len(toks) && isUnitWord(toks[i+1]) {
@@ -269,7 +293,7 @@ func parseInterval(s string) (Value, error) {
 }
 
 func finishInterval(acc *intervalAcc, neg bool, s string) (Value, error) {
-	if acc.imon > math.MaxInt32 || acc.imon < math.MinInt32 || acc.iday > math.MaxInt32 || acc.iday < math.MinInt32 {
+	if acc.overflow || acc.imon > math.MaxInt32 || acc.imon < math.MinInt32 || acc.iday > math.MaxInt32 || acc.iday < math.MinInt32 {
 		return Null, errIntervalRange(s)
 	}
 	v := NewInterval(int32(acc.imon), int32(acc.iday), acc.ius)
@@ -335,19 +359,16 @@ func splitNumberUnit(tok string) (string, string) {
 	return tok[:i], tok[i:]
 }
 
-// parseIntervalTime reads [-]H:M[:S[.frac]] or M:S.frac as microseconds.
-func parseIntervalTime(tok string) (int64, bool) {
+// parseIntervalTime reads [-]H:M[:S[.frac]] or M:S.frac as microseconds;
+// overflow reports a value beyond the int64 microsecond field.
+func parseIntervalTime(tok string) (us int64, ok, overflow bool) {
 	neg := false
 	if tok[0] == '-' || tok[0] == '+' {
 		neg = tok[0] == '-'
 		tok = tok[1:]
 	}
 	parts := strings.Split(tok, ":")
-	if len(parts) > 3 {
-		return 0, false
-	}
-	var h, m int64
-	var secUS int64
+	var h, m, secUS int64
 	var err error
 	parseSec := func(p string) bool {
 		whole, frac, _ := strings.Cut(p, ".")
@@ -356,53 +377,44 @@ func parseIntervalTime(tok string) (int64, bool) {
 		}
 		var sec int64
 		if whole != "" {
-			if sec, err = strconv.ParseInt(whole, 10, 64); err != nil {
+			if sec, err = strconv.ParseInt(whole, 10, 64); err != nil || sec > 59 {
 				return false
 			}
 		}
-		us, ok := fractionMicros(frac)
-		if !ok {
-			return false
-		}
-		secUS = sec*USPerSecond + us
-		return true
+		fus, ok := fractionMicros(frac)
+		secUS = sec*USPerSecond + fus
+		return ok
 	}
-	switch len(parts) {
-	case 2:
-		if strings.Contains(parts[1], ".") {
-			// MM:SS.frac
-			if m, err = strconv.ParseInt(parts[0], 10, 64); err != nil || !parseSec(parts[1]) {
-				return 0, false
-			}
-		} else {
-			if h, err = strconv.ParseInt(parts[0], 10, 64); err != nil {
-				return 0, false
-			}
-			if m, err = strconv.ParseInt(parts[1], 10, 64); err != nil {
-				return 0, false
-			}
+	switch {
+	case len(parts) == 2 && strings.Contains(parts[1], "."): // MM:SS.frac
+		if m, err = strconv.ParseInt(parts[0], 10, 64); err != nil || !parseSec(parts[1]) {
+			return 0, false, false
 		}
-	case 3:
+	case len(parts) == 2 || len(parts) == 3:
 		if h, err = strconv.ParseInt(parts[0], 10, 64); err != nil {
-			return 0, false
+			return 0, false, err != nil && errors.Is(err, strconv.ErrRange)
 		}
-		if m, err = strconv.ParseInt(parts[1], 10, 64); err != nil {
-			return 0, false
+		if m, err = strconv.ParseInt(parts[1], 10, 64); err != nil || m > 59 {
+			return 0, false, false
 		}
-		if !parseSec(parts[2]) {
-			return 0, false
+		if len(parts) == 3 && !parseSec(parts[2]) {
+			return 0, false, false
 		}
 	default:
-		return 0, false
+		return 0, false, false
 	}
-	if m > 59 || secUS >= 60*USPerSecond || h > math.MaxInt64/USPerHour-1 {
-		return 0, false
+	if m > 59 && h != 0 {
+		return 0, false, false
 	}
-	us := h*USPerHour + m*USPerMinute + secUS
+	rest := m*USPerMinute + secUS
+	if h > (math.MaxInt64-rest)/USPerHour {
+		return 0, false, true
+	}
+	us = h*USPerHour + rest
 	if neg {
 		us = -us
 	}
-	return us, true
+	return us, true, false
 }
 
 // parseISOInterval reads the ISO 8601 "format with designators":

@@ -245,3 +245,57 @@ func TestAgainstPostgres(t *testing.T) {
 		return pgAnswer(ctx, conn, fmt.Sprintf("SELECT CAST(CAST(%s AS %s) AS %s)", sqlQuote(unescapeField(c.fields[2])), c.fields[0], c.fields[1]))
 	})
 }
+
+// TestBinaryAgainstPostgres compares AppendBinary with PostgreSQL's send
+// functions, and ParseBinary with its recv functions, for every input case
+// PostgreSQL accepts.
+func TestBinaryAgainstPostgres(t *testing.T) {
+	url := os.Getenv("KAPPA_TEST_PG")
+	if url == "" {
+		t.Skip("KAPPA_TEST_PG not set")
+	}
+	ctx := context.Background()
+	conn, err := pgconn.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "SET TimeZone = 'UTC'").ReadAll(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range readTSV(t, "input.tsv", 3) {
+		if strings.HasPrefix(c.want, "ERROR") {
+			continue
+		}
+		typ := mustType(t, c.fields[0])
+		v, err := ParseText(typ, unescapeField(c.fields[1]), time.UTC)
+		if err != nil {
+			t.Errorf("input.tsv:%d: %v", c.line, err)
+			continue
+		}
+		// Send the recorded output (typmod already applied) back through
+		// PostgreSQL in binary.
+		res := conn.ExecParams(ctx, fmt.Sprintf("SELECT %s::%s", sqlQuote(c.want), c.fields[0]), nil, nil, nil, []int16{1}).Read()
+		if res.Err != nil {
+			t.Errorf("input.tsv:%d: %v", c.line, res.Err)
+			continue
+		}
+		pg := res.Rows[0][0]
+		got, err := AppendBinary(nil, v, typ)
+		if err != nil {
+			t.Errorf("input.tsv:%d: AppendBinary: %v", c.line, err)
+			continue
+		}
+		if string(got) != string(pg) {
+			t.Errorf("input.tsv:%d: %s %q: AppendBinary %x, PostgreSQL sends %x", c.line, c.fields[0], c.fields[1], got, pg)
+		}
+		back, err := ParseBinary(typ, pg)
+		if err != nil {
+			t.Errorf("input.tsv:%d: ParseBinary(%x): %v", c.line, pg, err)
+			continue
+		}
+		if out := FormatText(back, typ, time.UTC); out != c.want {
+			t.Errorf("input.tsv:%d: ParseBinary(%x) prints %q, want %q", c.line, pg, out, c.want)
+		}
+	}
+}
