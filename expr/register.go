@@ -91,4 +91,15 @@ func init() {
 	registerMath()
 	registerText()
 	registerDatetime()
+	// Polymorphic overloads evaluate through a default specialisation when
+	// used without NewCall (LookupFunction's result called directly).
+	for _, m := range []map[string][]*Func{reg.binary, reg.unary, reg.funcs} {
+		for _, fs := range m {
+			for _, f := range fs {
+				if f.bind != nil && f.Eval == nil {
+					f.Eval = f.bind(f.Args).Eval
+				}
+			}
+		}
+	}
 }

@@ -345,6 +345,9 @@ func keepBest(fs []*Func, score func(*Func) int) []*Func {
 
 // LookupOperator resolves a binary operator as PostgreSQL does.
 func LookupOperator(op string, left, right types.Type) (*Func, error) {
+	if op == "!=" {
+		op = "<>"
+	}
 	if op == "||" {
 		if f := concatOperator(left, right); f != nil {
 			return f, nil

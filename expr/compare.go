@@ -1,0 +1,126 @@
+package expr
+
+import (
+	"time"
+
+	"github.com/kappa-db/kappa/types"
+)
+
+var (
+	valTrue  = types.Value{K: types.KindBool, I: 1}
+	valFalse = types.Value{K: types.KindBool}
+)
+
+func boolVal(b bool) types.Value {
+	if b {
+		return valTrue
+	}
+	return valFalse
+}
+
+// cmpOps are the six comparison operators and how each reads a three-way
+// comparison result.
+var cmpOps = []struct {
+	op   string
+	test func(c int) bool
+}{
+	{"=", func(c int) bool { return c == 0 }},
+	{"<>", func(c int) bool { return c != 0 }},
+	{"<", func(c int) bool { return c < 0 }},
+	{"<=", func(c int) bool { return c <= 0 }},
+	{">", func(c int) bool { return c > 0 }},
+	{">=", func(c int) bool { return c >= 0 }},
+}
+
+// addComparisons registers the six operators for l × r with a three-way
+// comparison function.
+func addComparisons(l, r types.Type, cmp func(ctx *EvalContext, a, b types.Value) int) {
+	for _, o := range cmpOps {
+		test := o.test
+		addBinary(o.op, l, r, types.Bool, func(ctx *EvalContext, a, b types.Value) (types.Value, error) {
+			return boolVal(test(cmp(ctx, a, b))), nil
+		})
+	}
+}
+
+func compareValues(_ *EvalContext, a, b types.Value) int { return types.Compare(a, b) }
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Cross-type date/time comparisons convert to the wider type as PostgreSQL's
+// date_cmp_timestamp and timestamp_cmp_timestamptz do; an infinite date is
+// an infinite timestamp.
+func dateToTimestampUS(days int64) int64 {
+	switch days {
+	case types.DateInfinity:
+		return types.TimestampInfinity
+	case types.DateNegInfinity:
+		return types.TimestampNegInfinity
+	}
+	return days * types.USPerDay
+}
+
+// localToUTC interprets a timestamp without time zone in loc.
+func localToUTC(us int64, loc *time.Location) int64 {
+	if us == types.TimestampInfinity || us == types.TimestampNegInfinity || loc == time.UTC {
+		return us
+	}
+	t := types.TimeFromTimestamp(us)
+	lt := time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
+	return types.TimestampFromTime(lt)
+}
+
+// utcToLocal is the wall-clock time in loc of a timestamptz.
+func utcToLocal(us int64, loc *time.Location) int64 {
+	if us == types.TimestampInfinity || us == types.TimestampNegInfinity || loc == time.UTC {
+		return us
+	}
+	_, off := types.TimeFromTimestamp(us).In(loc).Zone()
+	return us + int64(off)*types.USPerSecond
+}
+
+func registerCompare() {
+	ints := []types.Type{types.Int2, types.Int4, types.Int8}
+	for _, l := range ints {
+		for _, r := range ints {
+			addComparisons(l, r, func(_ *EvalContext, a, b types.Value) int { return cmpInt64(a.I, b.I) })
+		}
+	}
+	floats := []types.Type{types.Float4, types.Float8}
+	for _, l := range floats {
+		for _, r := range floats {
+			addComparisons(l, r, compareValues)
+		}
+	}
+	for _, t := range []types.Type{types.Bool, types.Numeric, types.Text, types.Bytea, types.Date,
+		types.Time, types.Timestamp, types.TimestampTZ, types.Interval, types.JSONB, types.Oid} {
+		addComparisons(t, t, compareValues)
+	}
+	d, ts, tz := types.Date, types.Timestamp, types.TimestampTZ
+	addComparisons(d, ts, func(_ *EvalContext, a, b types.Value) int {
+		return cmpInt64(dateToTimestampUS(a.I), b.I)
+	})
+	addComparisons(ts, d, func(_ *EvalContext, a, b types.Value) int {
+		return cmpInt64(a.I, dateToTimestampUS(b.I))
+	})
+	addComparisons(d, tz, func(ctx *EvalContext, a, b types.Value) int {
+		return cmpInt64(localToUTC(dateToTimestampUS(a.I), ctx.loc()), b.I)
+	})
+	addComparisons(tz, d, func(ctx *EvalContext, a, b types.Value) int {
+		return cmpInt64(a.I, localToUTC(dateToTimestampUS(b.I), ctx.loc()))
+	})
+	addComparisons(ts, tz, func(ctx *EvalContext, a, b types.Value) int {
+		return cmpInt64(localToUTC(a.I, ctx.loc()), b.I)
+	})
+	addComparisons(tz, ts, func(ctx *EvalContext, a, b types.Value) int {
+		return cmpInt64(a.I, localToUTC(b.I, ctx.loc()))
+	})
+}
