@@ -82,12 +82,14 @@ func (c *converter) statementNode(n *pg.Node, cl *clauses) (Statement, error) {
 		if err != nil {
 			return nil, err
 		}
+		c.setNestedPos(inner, c.explainedStart())
 		return &Explain{Pos: -1, Options: opts, Statement: inner}, nil
 	case *pg.Node_PrepareStmt:
 		inner, err := c.statement(v.PrepareStmt.Query, cl)
 		if err != nil {
 			return nil, err
 		}
+		c.setNestedPos(inner, c.tokenAfter(c.stmtPos, pg.Token_AS))
 		p := &Prepare{Pos: -1, Name: v.PrepareStmt.Name, Statement: inner}
 		for _, t := range v.PrepareStmt.Argtypes {
 			tn, err := c.typeName(t.GetTypeName())
@@ -141,6 +143,57 @@ func (c *converter) statementNode(n *pg.Node, cl *clauses) (Statement, error) {
 		return d, nil
 	}
 	return nil, c.unsupported(c.stmtLocation(n), "statement not supported: %s", nodeName(n))
+}
+
+// setNestedPos sets the Pos of a statement nested in another (EXPLAIN,
+// PREPARE, COPY (query)) when the tree had no location for it.
+func (c *converter) setNestedPos(s Statement, pos int) {
+	if s.Position() < 0 && pos >= 0 {
+		setStatementPos(s, pos)
+	}
+}
+
+// tokenAfter returns the start of the token after the first token of kind
+// kind at or after byte off, or -1.
+func (c *converter) tokenAfter(off int, kind pg.Token) int {
+	for i := c.lastTokenAtOrBefore(off); i >= 0 && i+1 < len(c.toks); i++ {
+		if c.toks[i].start >= off && c.toks[i].kind == kind {
+			return c.toks[i+1].start
+		}
+	}
+	return -1
+}
+
+// explainedStart returns the start of the statement after EXPLAIN and its
+// options, for the EXPLAIN at c.stmtPos.
+func (c *converter) explainedStart() int {
+	i := c.lastTokenAtOrBefore(c.stmtPos) + 1 // after EXPLAIN
+	if i <= 0 || i >= len(c.toks) {
+		return -1
+	}
+	if c.toks[i].kind == pg.Token_ASCII_40 {
+		depth := 0
+		for ; i < len(c.toks); i++ {
+			switch c.toks[i].kind {
+			case pg.Token_ASCII_40:
+				depth++
+			case pg.Token_ASCII_41:
+				depth--
+			}
+			if depth == 0 {
+				break
+			}
+		}
+		i++
+	} else {
+		for i < len(c.toks) && (c.toks[i].kind == pg.Token_ANALYZE || c.toks[i].kind == pg.Token_ANALYSE || c.toks[i].kind == pg.Token_VERBOSE) {
+			i++
+		}
+	}
+	if i >= len(c.toks) {
+		return -1
+	}
+	return c.toks[i].start
 }
 
 // stmtLocation is the best position for an error about a whole statement:
@@ -589,6 +642,7 @@ func (c *converter) copyStmt(s *pg.CopyStmt, cl *clauses) (Statement, error) {
 		if cp.Query, err = c.statementNode(s.Query, &clauses{queryStart: -1}); err != nil {
 			return nil, err
 		}
+		c.setNestedPos(cp.Query, c.tokenAfter(c.stmtPos, pg.Token_ASCII_40))
 	default:
 		if cp.Table, err = c.rangeVar(s.Relation); err != nil {
 			return nil, err

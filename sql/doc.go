@@ -8,6 +8,13 @@
 // cgo); its protobuf nodes never leave this package. sql imports only pgerr
 // from kappa: never catalog, planner, exec, storage, log or pgwire.
 //
+// The API: Parse(text) returns []Statement, each a pointer to one of the
+// statement structs of ast.go with its original Text and Offset; the
+// planner type-switches on them. Walk visits a tree, Format (and the
+// String methods) turn expressions and queries back into SQL, and
+// DefaultColumnName names an output column the way PostgreSQL does. CharPos
+// turns a node's byte Pos into the character position of an ErrorResponse.
+//
 // Invariants:
 //   - Every node's Pos is a 0-based byte offset into the string given to
 //     Parse, or -1. The pre-parser only ever overwrites bytes in place (with

@@ -158,9 +158,12 @@ func (p *preparser) matching(i, hi int) int {
 	return hi
 }
 
-// syntaxErrorAt is PostgreSQL's syntax error at token i of segment [_, hi).
-func (p *preparser) syntaxErrorAt(i, hi int) *pgerr.Error {
-	if i < hi || i < len(p.toks) {
+// syntaxErrorAt is PostgreSQL's syntax error at token i; the second
+// argument, the segment's end, is kept for symmetry with the other helpers.
+func (p *preparser) syntaxErrorAt(i, _ int) *pgerr.Error {
+	// Past the statement's end the next token is its ';', as PostgreSQL
+	// reports it.
+	if i >= 0 && i < len(p.toks) {
 		t := p.toks[i]
 		return pgerr.New(pgerr.SyntaxError, "syntax error at or near \"%s\"", p.text[t.start:t.end]).
 			WithPosition(CharPos(p.text, t.start))
@@ -328,6 +331,11 @@ func (p *preparser) preparse() ([]*segment, *pgerr.Error) {
 	for _, s := range segs {
 		cl, err := p.statement(s.lo, s.hi)
 		if err != nil {
+			// PostgreSQL reports the first error in the text: an earlier
+			// statement may have one of its own.
+			if _, perr := pg.Parse(string(p.buf[:p.toks[s.lo].start])); perr != nil {
+				return nil, convertParseError(perr, string(p.buf[:p.toks[s.lo].start]), p.text)
+			}
 			return nil, err
 		}
 		s.cl = cl
@@ -627,6 +635,9 @@ func (p *preparser) columnList(cl *clauses, open, close int) *pgerr.Error {
 // positions: it parses a buffer that is blank except for `SELECT` written at
 // byte kwAt and the expression at its own offsets.
 func (p *preparser) subExpr(lo, hi, kwAt int) (Expr, *pgerr.Error) {
+	if hi <= lo {
+		return nil, p.syntaxErrorAt(lo, lo+1)
+	}
 	end := p.toks[hi-1].end
 	b := make([]byte, end)
 	for k := range b {
@@ -647,6 +658,9 @@ func (p *preparser) subExpr(lo, hi, kwAt int) (Expr, *pgerr.Error) {
 
 // subQuery parses the query in tokens [lo, hi).
 func (p *preparser) subQuery(lo, hi int) (*Select, *pgerr.Error) {
+	if hi <= lo {
+		return nil, p.syntaxErrorAt(lo, lo+1)
+	}
 	end := p.toks[hi-1].end
 	b := make([]byte, end)
 	for k := range b {
