@@ -132,7 +132,13 @@ type CopyDecoder struct {
 // reader ResultWriter.CopyIn returned).
 func NewCopyDecoder(r io.Reader, opts CopyOptions) *CopyDecoder {
 	opts = opts.withDefaults()
-	return &CopyDecoder{r: bufio.NewReaderSize(r, 64<<10), opts: opts, header: opts.Header}
+	return &CopyDecoder{
+		r:    bufio.NewReaderSize(r, 64<<10),
+		opts: opts,
+		// Non-nil, so that empty fields sliced from it are not NULL.
+		buf:    make([]byte, 0, 256),
+		header: opts.Header,
+	}
 }
 
 // Line returns the 1-based input line on which the row last returned by Next
@@ -476,6 +482,13 @@ func (e *CopyEncoder) AppendRow(dst []byte, fields [][]byte) []byte {
 			dst = append(dst, e.opts.Null...)
 		case e.opts.Format == CopyCSV:
 			dst = e.appendCSV(dst, f, len(fields) == 1)
+		case len(f) > 0 && string(f) == e.opts.Null:
+			// A value spelled like the NULL string (possible with a custom
+			// NULL): write its first byte as an octal escape so it reads
+			// back as data. PostgreSQL itself leaves this ambiguous.
+			b := f[0]
+			dst = append(dst, '\\', '0'+(b>>6), '0'+((b>>3)&7), '0'+(b&7))
+			dst = e.appendText(dst, f[1:])
 		default:
 			dst = e.appendText(dst, f)
 		}

@@ -17,7 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
-var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testdata/protocol files")
+var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of the data-driven testdata files")
 
 // TestProtocolTranscripts replays testdata/protocol/*.txt: each file is one
 // connection; each case sends frontend messages and lists the backend
@@ -100,9 +100,17 @@ func readTranscript(t *testing.T, file string) []*transcriptCase {
 }
 
 func runTranscript(t *testing.T, file string) {
-	cases := readTranscript(t, file)
 	ts := startServer(t, Config{MaxMessageSize: 4096})
 	c := ts.startRaw(t)
+	runDataFile(t, file, func(tc *transcriptCase) []string {
+		return runTranscriptCase(t, c, tc)
+	})
+}
+
+// runDataFile runs every case of a data-driven file through run and compares
+// (or, with -rewrite, replaces) the expected output.
+func runDataFile(t *testing.T, file string, run func(*transcriptCase) []string) {
+	cases := readTranscript(t, file)
 	var out strings.Builder
 	for _, tc := range cases {
 		for _, l := range tc.comments {
@@ -111,7 +119,7 @@ func runTranscript(t *testing.T, file string) {
 		if tc.cmd == "" {
 			continue
 		}
-		got := runTranscriptCase(t, c, tc)
+		got := run(tc)
 		out.WriteString(tc.cmd + "\n")
 		for _, l := range tc.input {
 			out.WriteString(l + "\n")
