@@ -145,6 +145,36 @@ func (c *converter) statementNode(n *pg.Node, cl *clauses) (Statement, error) {
 	return nil, c.unsupported(c.stmtLocation(n), "statement not supported: %s", nodeName(n))
 }
 
+// findName returns the start of the first identifier token at or after
+// byte off that spells name (case-folded as PostgreSQL does), or -1.
+func (c *converter) findName(off int, name string) int {
+	if off < 0 {
+		return -1
+	}
+	for i := c.lastTokenAtOrBefore(off); i < len(c.toks); i++ {
+		if i < 0 || c.toks[i].start < off {
+			continue
+		}
+		t := c.toks[i]
+		if t.kind == pg.Token_ASCII_59 {
+			return -1
+		}
+		if t.kind != pg.Token_IDENT && t.kw == pg.KeywordKind_NO_KEYWORD {
+			continue
+		}
+		s := c.text[t.start:t.end]
+		if strings.HasPrefix(s, `"`) {
+			s = strings.ReplaceAll(s[1:len(s)-1], `""`, `"`)
+		} else {
+			s = strings.ToLower(s)
+		}
+		if s == name {
+			return t.start
+		}
+	}
+	return -1
+}
+
 // setNestedPos sets the Pos of a statement nested in another (EXPLAIN,
 // PREPARE, COPY (query)) when the tree had no location for it.
 func (c *converter) setNestedPos(s Statement, pos int) {
@@ -964,6 +994,7 @@ func (c *converter) indexStmt(s *pg.IndexStmt) (Statement, error) {
 		Pos: -1, Name: s.Idxname, IfNotExists: s.IfNotExists, Unique: s.Unique,
 		Table: c.objectName(s.Relation), Method: s.AccessMethod,
 	}
+	after := ci.Table.Pos + 1
 	for _, n := range s.IndexParams {
 		ie := n.GetIndexElem()
 		if ie == nil {
@@ -978,8 +1009,11 @@ func (c *converter) indexStmt(s *pg.IndexStmt) (Statement, error) {
 			el.Expr, el.Pos = e, e.Position()
 		} else {
 			// A plain column has no location in the tree: find it after
-			// the table name.
-			el.Pos = -1
+			// the previous element.
+			el.Pos = c.findName(after, ie.Name)
+		}
+		if el.Pos >= 0 {
+			after = el.Pos + 1
 		}
 		switch ie.Ordering {
 		case pg.SortByDir_SORTBY_ASC:
@@ -1027,12 +1061,19 @@ func (c *converter) dropStmt(s *pg.DropStmt, cl *clauses) (Statement, error) {
 	if cl.dropKind != nil {
 		d.Kind = *cl.dropKind
 	}
+	after := c.stmtPos
 	for _, o := range s.Objects {
 		names, err := c.strs(o.GetList().GetItems())
 		if err != nil {
 			return nil, err
 		}
 		n := ObjectName{Pos: -1}
+		if len(names) > 0 {
+			// DROP's names have no location in the tree.
+			if n.Pos = c.findName(after, names[0]); n.Pos >= 0 {
+				after = n.Pos + 1
+			}
+		}
 		switch len(names) {
 		case 1:
 			n.Name = names[0]
