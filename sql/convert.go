@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/kappa-db/kappa/pgerr"
 )
 
 // statement converts a top-level (or EXPLAIN-ed, PREPAREd) statement node and
@@ -692,7 +694,7 @@ func (c *converter) copyStmt(s *pg.CopyStmt, cl *clauses) (Statement, error) {
 			case "text", "csv", "binary":
 				cp.Format = v
 			default:
-				return nil, c.unsupported(o.Pos, "COPY format \"%s\" not recognized", v)
+				return nil, c.invalidOption(o.Pos, "COPY format \"%s\" not recognized", v)
 			}
 		case "header":
 			switch v {
@@ -701,7 +703,7 @@ func (c *converter) copyStmt(s *pg.CopyStmt, cl *clauses) (Statement, error) {
 			case "false", "off", "0":
 				cp.Header = false
 			default:
-				return nil, c.unsupported(o.Pos, "COPY HEADER %s is not supported", v)
+				return nil, c.invalidOption(o.Pos, "header requires a Boolean value")
 			}
 		case "delimiter":
 			cp.Delimiter = &v
@@ -714,6 +716,11 @@ func (c *converter) copyStmt(s *pg.CopyStmt, cl *clauses) (Statement, error) {
 		}
 	}
 	return cp, nil
+}
+
+// invalidOption is PostgreSQL's 22023 error for a bad option value.
+func (c *converter) invalidOption(pos int, format string, args ...any) *pgerr.Error {
+	return pgerr.New(pgerr.InvalidParameterValue, format, args...).WithPosition(CharPos(c.text, pos))
 }
 
 // defElems converts a DefElem list (COPY, EXPLAIN and WITH options).
@@ -1176,7 +1183,7 @@ func (c *converter) transactionStmt(s *pg.TransactionStmt) (Statement, error) {
 	case pg.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO:
 		t.Kind = TxnRollbackTo
 	default:
-		return nil, c.unsupported(t.Pos, "two-phase commit is not supported")
+		return nil, c.unsupported(-1, "two-phase commit is not supported")
 	}
 	modes, err := c.transactionModes(s.Options)
 	if err != nil {

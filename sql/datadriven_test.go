@@ -211,16 +211,17 @@ func dumpValue(b *strings.Builder, v reflect.Value, depth int, label string) {
 			inline = append(inline, sf.Name+"=["+strings.Join(parts, " ")+"]")
 		case f.Kind() == reflect.Struct && sf.Type == reflect.TypeOf(TransactionModes{}):
 			m := f.Interface().(TransactionModes)
-			s := "Modes{"
+			var parts []string
 			if m.Isolation != "" {
-				s += "Isolation=" + quoteIfNeeded(m.Isolation)
+				parts = append(parts, "Isolation="+quoteIfNeeded(m.Isolation))
 			}
 			if m.ReadOnly != nil {
-				s += fmt.Sprintf(" ReadOnly=%v", *m.ReadOnly)
+				parts = append(parts, fmt.Sprintf("ReadOnly=%v", *m.ReadOnly))
 			}
 			if m.Deferrable != nil {
-				s += fmt.Sprintf(" Deferrable=%v", *m.Deferrable)
+				parts = append(parts, fmt.Sprintf("Deferrable=%v", *m.Deferrable))
 			}
+			s := "Modes{" + strings.Join(parts, " ")
 			inline = append(inline, s+"}")
 		default:
 			children = append(children, child{sf.Name, f})
