@@ -3,7 +3,6 @@ package types
 import (
 	"encoding/binary"
 	"math"
-	"unicode/utf8"
 
 	"github.com/cockroachdb/apd/v3"
 	"github.com/kappa-db/kappa/pgerr"
@@ -255,8 +254,8 @@ func ParseBinary(t Type, b []byte) (Value, error) {
 		}
 		return NewNumeric(d), nil
 	case KindText:
-		if !utf8.Valid(b) {
-			return Null, pgerr.New("22021", "invalid byte sequence for encoding \"UTF8\"")
+		if err := checkUTF8(string(b)); err != nil {
+			return Null, err
 		}
 		s, err := applyCharTypmod(string(b), t, false)
 		if err != nil {

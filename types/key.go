@@ -1,6 +1,7 @@
 package types
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 
@@ -342,6 +343,14 @@ func (r *keyReader) value(k, elem Kind) (Value, error) {
 }
 
 func (r *keyReader) bytes() (string, error) {
+	if r.mask == 0 {
+		// Ascending keys without escaped zeros are the string itself.
+		if i := bytes.IndexByte(r.src, 0); i >= 0 && i+1 < len(r.src) && r.src[i+1] == 0x01 {
+			s := string(r.src[:i])
+			r.src = r.src[i+2:]
+			return s, nil
+		}
+	}
 	buf := make([]byte, 0, 16)
 	for i := 0; i < len(r.src); i++ {
 		b := r.src[i] ^ r.mask

@@ -107,6 +107,9 @@ func ParseText(t Type, s string, loc *time.Location) (Value, error) {
 		}
 		return NewNumeric(d), nil
 	case KindText:
+		if err := checkUTF8(s); err != nil {
+			return Null, err
+		}
 		out, err := applyCharTypmod(s, t, false)
 		if err != nil {
 			return Null, err
@@ -139,6 +142,9 @@ func ParseText(t Type, s string, loc *time.Location) (Value, error) {
 	case KindInterval:
 		return parseInterval(s)
 	case KindJSONB:
+		if err := checkUTF8(s); err != nil {
+			return Null, err
+		}
 		j, err := parseJSONB(s)
 		if err != nil {
 			return Null, err
@@ -149,6 +155,25 @@ func ParseText(t Type, s string, loc *time.Location) (Value, error) {
 	}
 	return Null, pgerr.New(pgerr.FeatureNotSupported, "no input function for type %s", t)
 }
+
+// checkUTF8 rejects invalid UTF-8 as PostgreSQL does for every string that
+// reaches a server with a UTF8 database encoding.
+func checkUTF8(s string) error {
+	if utf8.ValidString(s) {
+		return nil
+	}
+	for i := 0; i < len(s); {
+		r, w := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && w == 1 {
+			return pgerr.New(errCharacterNotInRepertoire, "invalid byte sequence for encoding \"UTF8\": 0x%02x", s[i])
+		}
+		i += w
+	}
+	return nil
+}
+
+// errCharacterNotInRepertoire is SQLSTATE character_not_in_repertoire.
+const errCharacterNotInRepertoire = "22021"
 
 func errSyntax(typ, s string) *pgerr.Error {
 	return pgerr.New(pgerr.InvalidTextRepresentation, "invalid input syntax for type %s: \"%s\"", typ, s)
