@@ -425,9 +425,18 @@ func (c *conn) sendFatal(err error) {
 	}
 }
 
-// sendError sends err as an ErrorResponse.
+// sendError sends err as an ErrorResponse. A FATAL error (a call cut short
+// by shutdown, or an engine error marked FATAL) is instead kept to end the
+// connection once the current message is done, as PostgreSQL ends a session
+// on FATAL without another ReadyForQuery.
 func (c *conn) sendError(err error) {
 	pe := c.pgError(err)
+	if pe.Severity == "FATAL" {
+		if c.fatal == nil {
+			c.fatal = pe
+		}
+		return
+	}
 	c.logError(pe, err)
 	_ = c.send(errorResponse(pe)) // a failure is sticky in fatal/writeErr
 }
@@ -478,6 +487,9 @@ func errorResponse(e *pgerr.Error) *pgproto3.ErrorResponse {
 // status and flushes. Outside a transaction block no portal survives, as in
 // PostgreSQL where portals end with their transaction.
 func (c *conn) readyForQuery() {
+	if c.fatal != nil {
+		return // the connection ends with a FATAL instead
+	}
 	status := c.sess.TxStatus()
 	if status == 'I' {
 		clear(c.portals)
