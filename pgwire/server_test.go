@@ -3,6 +3,7 @@ package pgwire
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"strings"
@@ -400,8 +401,26 @@ func TestStartupVariants(t *testing.T) {
 		t.Fatal("sslmode=require connected without TLS")
 	}
 
-	// Protocol 2.0 is refused.
+	// Raw SSLRequest then GSSEncRequest: each answered 'N', then the real
+	// startup goes through.
 	raw := ts.dialRaw(t)
+	for _, code := range []uint32{sslRequestCode, gssEncRequestCode} {
+		pkt := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, 8), code)
+		if _, err := raw.nc.Write(pkt); err != nil {
+			t.Fatal(err)
+		}
+		var b [1]byte
+		if _, err := io.ReadFull(raw.nc, b[:]); err != nil || b[0] != 'N' {
+			t.Fatalf("encryption request %d answered %q, %v", code, b[0], err)
+		}
+	}
+	raw.send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30, Parameters: map[string]string{"user": "u"}})
+	if got := raw.readUntil("ReadyForQuery"); got[len(got)-1] != "ReadyForQuery I" {
+		t.Errorf("startup after refusals got %v", got)
+	}
+
+	// Protocol 2.0 is refused.
+	raw = ts.dialRaw(t)
 	raw.send(&pgproto3.StartupMessage{ProtocolVersion: 2 << 16, Parameters: map[string]string{"user": "u"}})
 	if got := raw.readUntil("ReadyForQuery"); len(got) != 2 || !strings.Contains(got[0], "0A000") {
 		t.Errorf("protocol 2.0 got %v", got)
