@@ -497,8 +497,30 @@ func registerArith() {
 		addUnary("@", t, t, floatAbs(k))
 		addFunc1("abs", t, t, floatAbs(k))
 	}
-	// float4 op float8 resolves to float8 by coercion; PostgreSQL's cross
-	// operators compute the same.
+	// PostgreSQL's cross-type operators (int24pl, float48mul, ...): they
+	// compute in the wider type, and their presence steers resolution (int4
+	// + float4 is float8 + float4 there, so the result is double precision).
+	ints := []types.Type{types.Int2, types.Int4, types.Int8}
+	for i, l := range ints {
+		for j, r := range ints {
+			if i == j {
+				continue
+			}
+			w := ints[max(i, j)]
+			k := w.Kind
+			addBinary("+", l, r, w, intAdd(k))
+			addBinary("-", l, r, w, intSub(k))
+			addBinary("*", l, r, w, intMul(k))
+			addBinary("/", l, r, w, intDiv(k))
+		}
+	}
+	for _, p := range [][2]types.Type{{types.Float4, types.Float8}, {types.Float8, types.Float4}} {
+		k := types.KindFloat8
+		addBinary("+", p[0], p[1], types.Float8, floatAdd(k))
+		addBinary("-", p[0], p[1], types.Float8, floatSub(k))
+		addBinary("*", p[0], p[1], types.Float8, floatMul(k))
+		addBinary("/", p[0], p[1], types.Float8, floatDiv(k))
+	}
 	n := types.Numeric
 	addBinary("+", n, n, n, numAdd)
 	addBinary("-", n, n, n, numSub)

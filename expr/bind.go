@@ -165,20 +165,14 @@ func NewIsDistinct(l, r Expr, negate bool) (Expr, error) {
 	return &IsDistinct{L: l, R: r, Negate: negate, Cmp: eq}, nil
 }
 
-// NewNullIf builds NULLIF(l, r); its type is l's.
+// NewNullIf builds NULLIF(l, r). As in PostgreSQL its type is that of l
+// after coercion to the = operator's input (NULLIF(1, 1.0) is numeric).
 func NewNullIf(l, r Expr) (Expr, error) {
-	lt := l.Type()
-	l2, r2, eq, err := coercePair(l, r)
+	l, r, eq, err := coercePair(l, r)
 	if err != nil {
 		return nil, err
 	}
-	if !sameType(l2.Type(), lt) && !isUnknown(lt) {
-		// NULLIF returns the first argument uncoerced: compare coerced
-		// copies but return the original.
-		cmp := &Call{Fn: eq, Args: []Expr{l2, r2}}
-		return &Case{Whens: []When{{Cond: cmp, Then: &Const{V: types.Null, T: lt}}}, Else: l, T: lt}, nil
-	}
-	return &NullIf{L: l2, R: r2, Eq: eq}, nil
+	return &NullIf{L: l, R: r, Eq: eq}, nil
 }
 
 // coerceAll resolves the common type of es and coerces each to it.

@@ -710,7 +710,8 @@ func extractInterval(unit int, unitName string, iv types.Value) (scaled, error) 
 	case unitMillennium:
 		return whole(year / 1000), nil
 	case unitEpoch:
-		secs := (int64(365.25*float64(year)) + int64(30*mon) + int64(iv.Day)) * 86400
+		// PostgreSQL counts a year as 365.25 days, in quarter days.
+		secs := (1461*year + 120*mon + 4*int64(iv.Day)) * (86400 / 4)
 		return scaled{coeff: secs*types.USPerSecond + iv.I, scale: 6}, nil
 	}
 	return scaled{}, errUnitNotSupported(unitName, types.Interval)

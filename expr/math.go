@@ -364,6 +364,30 @@ func numPow(_ *EvalContext, a, b types.Value) (types.Value, error) {
 		}
 		return numFinish(d)
 	}
+	if isIntegral(y) && y.Cmp(apd.New(math.MaxInt32, 0)) <= 0 && y.Cmp(apd.New(math.MinInt32, 0)) >= 0 {
+		// power_var_int: an integer exponent gets 16 digits after the point
+		// (or the base's scale), whatever the result's magnitude.
+		rscale := clampRscale(max(16, dscale(x)))
+		if xZero {
+			d := newDec()
+			if y.Coeff.Sign() == 0 {
+				d.SetInt64(1)
+			}
+			if err := types.RoundNumeric(d, d, int32(rscale)); err != nil {
+				return types.Null, err
+			}
+			return numFinish(d)
+		}
+		xf, _ := x.Float64()
+		yf, _ := y.Float64()
+		w := int(yf * math.Log10(math.Abs(xf)))
+		return numWithScale(max(w, 0), rscale, func(ctx *apd.Context, d *apd.Decimal) error {
+			if _, err := ctx.Pow(d, x, y); err != nil {
+				return errNumOverflow
+			}
+			return nil
+		})
+	}
 	// Decimal weight of the result: y * log10|x|.
 	var val float64
 	if !xZero {

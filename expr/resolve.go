@@ -76,17 +76,17 @@ func canImplicit(from, to types.Type) bool {
 	switch from.Kind {
 	case types.KindInt2:
 		switch to.Kind {
-		case types.KindInt4, types.KindInt8, types.KindFloat4, types.KindFloat8, types.KindNumeric:
+		case types.KindInt4, types.KindInt8, types.KindFloat4, types.KindFloat8, types.KindNumeric, types.KindOid:
 			return true
 		}
 	case types.KindInt4:
 		switch to.Kind {
-		case types.KindInt8, types.KindFloat4, types.KindFloat8, types.KindNumeric:
+		case types.KindInt8, types.KindFloat4, types.KindFloat8, types.KindNumeric, types.KindOid:
 			return true
 		}
 	case types.KindInt8:
 		switch to.Kind {
-		case types.KindFloat4, types.KindFloat8, types.KindNumeric:
+		case types.KindFloat4, types.KindFloat8, types.KindNumeric, types.KindOid:
 			return true
 		}
 	case types.KindFloat4:
@@ -462,7 +462,19 @@ func castValue(v types.Value, from, to types.Type, explicit bool, loc *time.Loca
 		if to.Kind == types.KindText && to.Mod < 0 {
 			return v, nil
 		}
-		return types.ParseText(to, v.S, loc)
+		if to.Mod < 0 {
+			return types.ParseText(to, v.S, loc)
+		}
+		// As in PostgreSQL, the literal is read by the input function
+		// without the modifier, then length-coerced with the cast's
+		// semantics ('abc'::varchar(2) truncates).
+		base := to
+		base.Mod = -1
+		pv, err := types.ParseText(base, v.S, loc)
+		if err != nil {
+			return types.Null, err
+		}
+		return types.Cast(pv, base, to, explicit, loc)
 	}
 	if sameType(from, to) && (to.Mod < 0 || to.Mod == from.Mod) {
 		return v, nil

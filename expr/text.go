@@ -3,8 +3,10 @@ package expr
 import (
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"math"
 	"regexp"
+	"regexp/syntax"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -323,7 +325,8 @@ func appendOut(b []byte, v types.Value, t types.Type, ctx *EvalContext) []byte {
 }
 
 // concatOperator resolves || when one side is text and the other is not:
-// PostgreSQL's textanycat/anytextcat, which print the other side.
+// PostgreSQL's textanycat/anytextcat, which cast the other side to text
+// ('a' || true is 'atrue', where concat('a', true) is 'at').
 func concatOperator(l, r types.Type) *Func {
 	str := func(t types.Type) bool { return category(t) == catString || isUnknown(t) }
 	other := func(t types.Type) bool { return !str(t) && t.Kind != types.KindArray && !isAny(t) }
@@ -333,21 +336,23 @@ func concatOperator(l, r types.Type) *Func {
 	case isUnknown(l) && r.Kind == types.KindBytea, isUnknown(r) && l.Kind == types.KindBytea:
 		return nil
 	case str(l) && other(r):
-		return &Func{Name: "||", Args: []types.Type{types.Text, r}, Ret: types.Text, Strict: true, op: true,
-			Eval2: func(ctx *EvalContext, a, b types.Value) (types.Value, error) {
-				return textVal(string(appendOut([]byte(a.S), b, r, ctx))), nil
-			},
-			Eval: func(ctx *EvalContext, args []types.Value) (types.Value, error) {
-				return textVal(string(appendOut([]byte(args[0].S), args[1], r, ctx))), nil
-			}}
+		f := func(ctx *EvalContext, a, b types.Value) (types.Value, error) {
+			bs, err := castValue(b, r, types.Text, true, ctx.loc())
+			if err != nil {
+				return types.Null, err
+			}
+			return textVal(a.S + bs.S), nil
+		}
+		return &Func{Name: "||", Args: []types.Type{types.Text, r}, Ret: types.Text, Strict: true, op: true, Eval2: f, Eval: wrap2(f)}
 	case other(l) && str(r):
-		return &Func{Name: "||", Args: []types.Type{l, types.Text}, Ret: types.Text, Strict: true, op: true,
-			Eval2: func(ctx *EvalContext, a, b types.Value) (types.Value, error) {
-				return textVal(string(appendOut(nil, a, l, ctx)) + b.S), nil
-			},
-			Eval: func(ctx *EvalContext, args []types.Value) (types.Value, error) {
-				return textVal(string(appendOut(nil, args[0], l, ctx)) + args[1].S), nil
-			}}
+		f := func(ctx *EvalContext, a, b types.Value) (types.Value, error) {
+			as, err := castValue(a, l, types.Text, true, ctx.loc())
+			if err != nil {
+				return types.Null, err
+			}
+			return textVal(as.S + b.S), nil
+		}
+		return &Func{Name: "||", Args: []types.Type{l, types.Text}, Ret: types.Text, Strict: true, op: true, Eval2: f, Eval: wrap2(f)}
 	}
 	return nil
 }
@@ -380,7 +385,10 @@ func compileLike(p string, fold bool) (*likePattern, error) {
 		switch c := p[i]; c {
 		case '\\':
 			if i+1 >= len(p) {
-				return nil, errLikeEscape
+				// PostgreSQL complains only if matching gets this far.
+				flush()
+				lp.toks = append(lp.toks, likeTok{kind: 'E'})
+				continue
 			}
 			i++
 			lit = append(lit, p[i])
@@ -400,17 +408,29 @@ func compileLike(p string, fold bool) (*likePattern, error) {
 	return lp, nil
 }
 
-func (lp *likePattern) match(s string) bool {
+func (lp *likePattern) match(s string) (bool, error) {
 	if lp.fold {
 		s = strings.ToLower(s)
 	}
-	return likeMatch(lp.toks, s)
+	var bad bool
+	ok := likeMatch(lp.toks, s, &bad)
+	if bad {
+		return false, errLikeEscape
+	}
+	return ok, nil
 }
 
-func likeMatch(toks []likeTok, s string) bool {
+// likeMatch matches s against toks; reaching a trailing escape with text
+// left sets *bad.
+func likeMatch(toks []likeTok, s string, bad *bool) bool {
 	for len(toks) > 0 {
 		t := toks[0]
 		switch t.kind {
+		case 'E':
+			if s != "" {
+				*bad = true
+			}
+			return false
 		case 'l':
 			if !strings.HasPrefix(s, t.lit) {
 				return false
@@ -434,7 +454,7 @@ func likeMatch(toks []likeTok, s string) bool {
 					if j < 0 {
 						return false
 					}
-					if likeMatch(rest[1:], s[i+j+len(rest[0].lit):]) {
+					if likeMatch(rest[1:], s[i+j+len(rest[0].lit):], bad) {
 						return true
 					}
 					i += j + 1
@@ -442,7 +462,7 @@ func likeMatch(toks []likeTok, s string) bool {
 				return false
 			}
 			for i := 0; i <= len(s); {
-				if likeMatch(rest, s[i:]) {
+				if likeMatch(rest, s[i:], bad) {
 					return true
 				}
 				if i == len(s) {
@@ -490,7 +510,11 @@ func likeFunc(name string, fold, negate bool) *Func {
 		if err != nil {
 			return types.Null, err
 		}
-		return boolVal(lp.match(a.S) != negate), nil
+		m, err := lp.match(a.S)
+		if err != nil {
+			return types.Null, err
+		}
+		return boolVal(m != negate), nil
 	}
 	return &Func{Name: name, Args: []types.Type{types.Text, types.Text}, Ret: types.Bool, Strict: true, op: true,
 		Eval2: f, Eval: wrap2(f)}
@@ -557,9 +581,30 @@ func compileRegex(p string, flags string) (*regexp.Regexp, error) {
 	}
 	re, err := regexp.Compile(prefix + p)
 	if err != nil {
-		return nil, pgerr.New("2201B", "invalid regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+		return nil, pgerr.New("2201B", "invalid regular expression: %s", regexErrorText(err))
 	}
 	return re, nil
+}
+
+// regexErrorText words RE2's common complaints as PostgreSQL's regex
+// library does.
+func regexErrorText(err error) string {
+	var se *syntax.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case syntax.ErrMissingParen, syntax.ErrUnexpectedParen:
+			return "parentheses () not balanced"
+		case syntax.ErrMissingBracket:
+			return "brackets [] not balanced"
+		case syntax.ErrMissingRepeatArgument, syntax.ErrInvalidRepeatOp:
+			return "quantifier operand invalid"
+		case syntax.ErrInvalidEscape, syntax.ErrTrailingBackslash:
+			return "invalid escape \\ sequence"
+		case syntax.ErrInvalidRepeatSize:
+			return "invalid repetition count(s)"
+		}
+	}
+	return strings.TrimPrefix(err.Error(), "error parsing regexp: ")
 }
 
 func regexFunc(name string, fold, negate bool) *Func {
