@@ -241,6 +241,19 @@ func TestCopyFromAndTo(t *testing.T) {
 	}
 }
 
+// inCopyIn reports whether the session with pid is reading COPY data.
+func (ts *testServer) inCopyIn(pid uint32) bool {
+	ts.mu.Lock()
+	c := ts.mu.sessions[pid]
+	ts.mu.Unlock()
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mu.copyIn
+}
+
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("source broke") }
@@ -316,14 +329,24 @@ func TestCancelDuringCopyIn(t *testing.T) {
 	if _, err := pw.Write([]byte("1\tone\n")); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond)
+	// Cancel only once the server is inside the COPY.
+	pid := conn.PgConn().PID()
+	for deadline := time.Now().Add(5 * time.Second); !ts.inCopyIn(pid); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("server never entered COPY FROM")
+		}
+	}
 	if err := conn.PgConn().CancelRequest(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// pgx waits for its source before it reports the server's error; had
-	// the cancel not worked, ending the source now would make the copy
-	// succeed.
-	time.Sleep(100 * time.Millisecond)
+	// pgx waits for its source before it reports the server's error. Wait
+	// for the server to leave the COPY; had the cancel not ended it, ending
+	// the source would make the copy succeed.
+	for deadline := time.Now().Add(5 * time.Second); ts.inCopyIn(pid); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("cancel did not end the COPY on the server")
+		}
+	}
 	if err := pw.Close(); err != nil {
 		t.Fatal(err)
 	}
