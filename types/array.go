@@ -1,6 +1,7 @@
 package types
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -120,12 +121,56 @@ func errMalformedArray(s, detail string) error {
 func parseArrayText(s string, t Type, loc *time.Location) (Value, error) {
 	et := elemType(t)
 	p := trimSpace(s)
-	if p == "" || p[0] != '{' {
-		if p != "" && p[0] == '[' {
-			return Null, pgerr.New(pgerr.FeatureNotSupported, "array bounds are not supported: \"%s\"", s)
+	wantLen := -1
+	if p != "" && p[0] == '[' {
+		// Explicit bounds "[1:n]=": only lower bound 1 is representable.
+		var err error
+		if p, wantLen, err = parseArrayBounds(p, s); err != nil {
+			return Null, err
 		}
+	}
+	if p == "" || p[0] != '{' {
 		return Null, errMalformedArray(s, "Array value must start with \"{\" or dimension information.")
 	}
+	v, err := parseArrayBody(p, s, et, loc)
+	if err == nil && wantLen >= 0 && len(v.Arr) != wantLen {
+		return Null, errMalformedArray(s, "Specified array dimensions do not match array contents.")
+	}
+	return v, err
+}
+
+// parseArrayBounds reads "[lb:ub]=" and returns the rest and ub-lb+1.
+func parseArrayBounds(p, s string) (string, int, error) {
+	end := strings.IndexByte(p, ']')
+	if end < 0 {
+		return "", 0, errMalformedArray(s, "Missing \"]\" after array dimensions.")
+	}
+	lbs, ubs, ok := strings.Cut(p[1:end], ":")
+	lb, err1 := strconv.Atoi(strings.TrimSpace(lbs))
+	ub, err2 := strconv.Atoi(strings.TrimSpace(ubs))
+	if !ok || err1 != nil || err2 != nil {
+		return "", 0, errMalformedArray(s, "\"[\" must introduce explicitly-specified array dimensions.")
+	}
+	rest := trimSpace(p[end+1:])
+	if rest == "" {
+		return "", 0, errMalformedArray(s, "Missing \"=\" after array dimensions.")
+	}
+	if rest[0] == '[' {
+		return "", 0, pgerr.New(pgerr.FeatureNotSupported, "multidimensional arrays are not supported")
+	}
+	if rest[0] != '=' {
+		return "", 0, errMalformedArray(s, "Missing \"=\" after array dimensions.")
+	}
+	if ub < lb {
+		return "", 0, errMalformedArray(s, "Specified array dimensions do not match array contents.")
+	}
+	if lb != 1 {
+		return "", 0, pgerr.New(pgerr.FeatureNotSupported, "array lower bounds other than 1 are not supported")
+	}
+	return trimSpace(rest[1:]), ub - lb + 1, nil
+}
+
+func parseArrayBody(p, s string, et Type, loc *time.Location) (Value, error) {
 	p = p[1:]
 	elems := []Value{}
 	i := 0

@@ -37,7 +37,7 @@ func Cast(v Value, from, to Type, explicit bool, loc *time.Location) (Value, err
 		switch v.K {
 		case KindBool:
 			return v, nil
-		case KindInt2, KindInt4, KindInt8:
+		case KindInt4:
 			return NewBool(v.I != 0), nil
 		}
 	case KindInt2, KindInt4, KindInt8, KindOid:
@@ -68,7 +68,7 @@ func Cast(v Value, from, to Type, explicit bool, loc *time.Location) (Value, err
 			return NewTime(roundTimeTypmod(v.I, to.Mod)), nil
 		case KindTimestamp, KindTimestampTZ:
 			if v.I == TimestampNegInfinity || v.I == TimestampInfinity {
-				return Null, pgerr.New(pgerr.DatetimeFieldOverflow, "timestamp out of range")
+				return Null, nil // timestamp_time returns NULL for infinities
 			}
 			us := v.I
 			if v.K == KindTimestampTZ {
@@ -294,8 +294,11 @@ func castToFloat(v Value, k Kind) (Value, error) {
 		default:
 			var err error
 			f, err = strconv.ParseFloat(d.Text('e'), 64)
-			if err == nil && k == KindFloat4 && math.IsInf(float64(float32(f)), 0) {
+			if err == nil && k == KindFloat4 && (math.IsInf(float64(float32(f)), 0) || float32(f) == 0 && f != 0) {
 				err = strconv.ErrRange
+			}
+			if err == nil && f == 0 && d.Coeff.Sign() != 0 {
+				err = strconv.ErrRange // underflow
 			}
 			if err != nil {
 				// numeric_float8 goes through float8in on the numeric's text.

@@ -1,9 +1,13 @@
 package types
 
 import (
+	"io/fs"
 	"math"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kappa-db/kappa/pgerr"
@@ -531,6 +535,19 @@ func decodeDateTime(s string) (dateTime, dtError) {
 	}
 	// Loose numbers: an 8-digit YYYYMMDD, a 6-digit HHMMSS after a date, or
 	// the day and year around a month name.
+	if !dt.hasDate && !monthSet && len(pendingNumbers) >= 3 && len(pendingNumbers[0]) >= 3 &&
+		!strings.Contains(pendingNumbers[0]+pendingNumbers[1]+pendingNumbers[2], ".") {
+		// "2023 01 02": year, month, day as separate fields.
+		y, err := strconv.ParseInt(pendingNumbers[0], 10, 64)
+		if err != nil || y > math.MaxInt32 {
+			return dt, dtFieldOverflow
+		}
+		m, _ := strconv.Atoi(pendingNumbers[1])
+		d, _ := strconv.Atoi(pendingNumbers[2])
+		dt.year, dt.month, dt.day, dt.hasDate = y, m, d, true
+		yearSet, monthSet, daySet = true, true, true
+		pendingNumbers = pendingNumbers[3:]
+	}
 	for _, n := range pendingNumbers {
 		switch {
 		case !dt.hasDate && !monthSet && len(n) == 8 && !strings.Contains(n, "."):
@@ -610,7 +627,50 @@ func loadLocation(name string) (*time.Location, error) {
 	if strings.EqualFold(name, "utc") {
 		return time.UTC, nil
 	}
-	return time.LoadLocation(name)
+	loc, err := time.LoadLocation(name)
+	if err == nil {
+		return loc, nil
+	}
+	if canon, ok := zoneNamesFolded()[strings.ToLower(name)]; ok {
+		return time.LoadLocation(canon)
+	}
+	return nil, err
+}
+
+var (
+	zoneNamesOnce sync.Once
+	zoneNames     map[string]string
+)
+
+// zoneNamesFolded maps lower-cased IANA zone names to their spelling, read
+// once from the system zoneinfo directory (names in the embedded tzdata of
+// a binary without one resolve only in their exact case).
+func zoneNamesFolded() map[string]string {
+	zoneNamesOnce.Do(func() {
+		zoneNames = map[string]string{}
+		for _, dir := range []string{os.Getenv("ZONEINFO"), "/usr/share/zoneinfo", "/usr/share/lib/zoneinfo", "/usr/lib/locale/TZ"} {
+			if dir == "" {
+				continue
+			}
+			_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return nil
+				}
+				rel, err := filepath.Rel(dir, path)
+				if err != nil || !isAlpha(rel[0]) {
+					return nil
+				}
+				if _, dup := zoneNames[strings.ToLower(rel)]; !dup {
+					zoneNames[strings.ToLower(rel)] = rel
+				}
+				return nil
+			})
+			if len(zoneNames) > 0 {
+				return
+			}
+		}
+	})
+	return zoneNames
 }
 
 func adjustTwoDigitYear(y int64) int64 {
@@ -962,24 +1022,36 @@ func parseTimestamp(s string, tz bool, loc *time.Location) (int64, error) {
 	return us, nil
 }
 
-// localToUTC converts a wall-clock time in loc to UTC. For a wall time that
-// a DST transition skips or repeats, the offset in effect just before the
-// transition is used, which is PostgreSQL's choice too.
+// localToUTC converts a wall-clock time in loc to UTC. A wall time that a
+// DST transition skips or repeats resolves as PostgreSQL's
+// DetermineTimeZoneOffset does: to the later of the two candidate instants
+// (standard time in both the spring-forward gap and the fall-back overlap).
 func localToUTC(local int64, loc *time.Location) int64 {
 	if loc == time.UTC {
 		return local
 	}
 	sec, _ := floorDiv(local, USPerSecond)
-	// Guess with the offset at the wall time read as UTC, then correct once.
-	_, off1 := time.Unix(sec+unixToPG, 0).In(loc).Zone()
-	_, off2 := time.Unix(sec+unixToPG-int64(off1), 0).In(loc).Zone()
-	if off1 == off2 {
-		return local - int64(off1)*USPerSecond
+	offsetAt := func(unixSec int64) int64 {
+		_, off := time.Unix(unixSec, 0).In(loc).Zone()
+		return int64(off)
 	}
-	_, off3 := time.Unix(sec+unixToPG-int64(off2), 0).In(loc).Zone()
-	if off3 == off2 {
-		return local - int64(off2)*USPerSecond
+	wall := sec + unixToPG
+	// Offsets a day either side bracket any single transition.
+	before, after := offsetAt(wall-86400), offsetAt(wall+86400)
+	u1, u2 := wall-before, wall-after
+	ok1, ok2 := offsetAt(u1) == before, offsetAt(u2) == after
+	switch {
+	case before == after:
+		// No transition nearby (or two that cancel): trust the direct guess.
+		off := offsetAt(wall - before)
+		if offsetAt(wall-off) == off {
+			return local - off*USPerSecond
+		}
+		return local - before*USPerSecond
+	case ok1 && !ok2:
+		return local - before*USPerSecond
+	case ok2 && !ok1:
+		return local - after*USPerSecond
 	}
-	// Skipped wall time: use the earlier (pre-transition) offset.
-	return local - int64(min(off1, off2))*USPerSecond
+	return local - min(before, after)*USPerSecond
 }

@@ -27,13 +27,14 @@
 //   - Keys normalize numerics (1.0 and 1.00 share a key and decode as 1) and
 //     floats (-0 decodes as 0); key and row decoding copy strings out of the
 //     source buffer.
-//   - Arrays are one-dimensional with lower bound 1.
+//   - Arrays are one-dimensional with lower bound 1 ("[1:n]={...}" is read;
+//     other bounds and nested braces are 0A000).
 //   - jsonb is held as canonical text and ordered bytewise, not by
 //     PostgreSQL's jsonb ordering; json is read as jsonb.
 //   - char(n) values are stored blank-padded and compared with the padding
 //     (PostgreSQL ignores trailing blanks when comparing bpchar).
 //   - Date/time input covers ISO 8601, MDY with '/', month names, YYYYMMDD,
-//     BC, AM/PM, numeric zones, IANA zone names and common abbreviations;
-//     PostgreSQL's rarer forms (Julian days, day-of-year, Etc/GMT+n
-//     spellings, 'now' inside expressions) are not.
+//     BC, AM/PM, numeric zones, IANA zone names (any case) and common
+//     abbreviations; PostgreSQL's rarer forms (Julian days, day-of-year,
+//     bare HHMMSS times, Etc/GMT+n spellings, a time after 'epoch') are not.
 package types

@@ -247,7 +247,7 @@ func parseInterval(s string) (Value, error) {
 				unit = toks[i+1]
 				i++
 			}
-			if unit == "" && strings.Count(num[1:], "-") == 1 && !strings.ContainsAny(num, ".e") {
+			if unit == "" && strings.Count(num[1:], "-") == 1 && !strings.Contains(num, ".") {
 				// SQL-standard year-month: '1-2'.
 				neg := num[0] == '-'
 				body := strings.TrimLeft(num, "+-")
@@ -327,11 +327,7 @@ func splitInterval(s string) ([]string, bool) {
 			i++
 		case isNumberStart(c):
 			i++
-			for i < len(s) && (isDigit(s[i]) || s[i] == '.' || s[i] == ':' || s[i] == '-' ||
-				(s[i] == 'e' && i+1 < len(s) && (isDigit(s[i+1]) || s[i+1] == '-' || s[i+1] == '+'))) {
-				if s[i] == 'e' {
-					i++
-				}
+			for i < len(s) && (isDigit(s[i]) || s[i] == '.' || s[i] == ':' || s[i] == '-') {
 				i++
 			}
 			// A unit glued to the number: '1day', '10min'.
@@ -377,7 +373,7 @@ func parseIntervalTime(tok string) (us int64, ok, overflow bool) {
 		}
 		var sec int64
 		if whole != "" {
-			if sec, err = strconv.ParseInt(whole, 10, 64); err != nil || sec > 59 {
+			if sec, err = strconv.ParseInt(whole, 10, 64); err != nil || sec > 60 {
 				return false
 			}
 		}
@@ -394,8 +390,11 @@ func parseIntervalTime(tok string) (us int64, ok, overflow bool) {
 		if h, err = strconv.ParseInt(parts[0], 10, 64); err != nil {
 			return 0, false, err != nil && errors.Is(err, strconv.ErrRange)
 		}
-		if m, err = strconv.ParseInt(parts[1], 10, 64); err != nil || m > 59 {
+		if m, err = strconv.ParseInt(parts[1], 10, 64); err != nil {
 			return 0, false, false
+		}
+		if m > 59 {
+			return 0, false, true
 		}
 		if len(parts) == 3 && !parseSec(parts[2]) {
 			return 0, false, false
@@ -432,9 +431,6 @@ func parseISOInterval(orig, s string) (Value, error) {
 			}
 			inTime = true
 			s = s[1:]
-			if s == "" {
-				return Null, errIntervalSyntax(orig)
-			}
 			continue
 		}
 		i := 0

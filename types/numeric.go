@@ -46,7 +46,8 @@ func parseNumeric(s string) (*apd.Decimal, error) {
 		return nil, errSyntax("numeric", s)
 	}
 	if _, _, err := d.SetString(t); err != nil {
-		return nil, errSyntax("numeric", s)
+		// The literal is well formed, so apd refused its exponent.
+		return nil, pgerr.New(pgerr.NumericValueOutOfRange, "value overflows numeric format")
 	}
 	if err := checkNumericRange(d); err != nil {
 		return nil, pgerr.New(pgerr.NumericValueOutOfRange, "value overflows numeric format")
