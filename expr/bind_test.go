@@ -267,7 +267,7 @@ func bindAExpr(a *pg_query.A_Expr) (Expr, error) {
 		return nil, err
 	}
 	switch a.Kind {
-	case pg_query.A_Expr_Kind_AEXPR_OP, pg_query.A_Expr_Kind_AEXPR_LIKE, pg_query.A_Expr_Kind_AEXPR_ILIKE:
+	case pg_query.A_Expr_Kind_AEXPR_OP, pg_query.A_Expr_Kind_AEXPR_LIKE, pg_query.A_Expr_Kind_AEXPR_ILIKE, pg_query.A_Expr_Kind_AEXPR_SIMILAR:
 		if l == nil {
 			return BindUnaryOperator(name, r)
 		}

@@ -388,7 +388,11 @@ func (e *Cast) Eval(ctx *EvalContext, row types.Row) (types.Value, error) {
 	if err != nil || v.IsNull() {
 		return types.Null, err
 	}
-	return castValue(v, e.Arg.Type(), e.To, e.Explicit, ctx.loc())
+	from := e.Arg.Type()
+	if isRelabel(from, e.To) {
+		return v, nil
+	}
+	return castValue(v, from, e.To, e.Explicit, ctx.loc())
 }
 
 func (e *Call) Eval(ctx *EvalContext, row types.Row) (types.Value, error) {

@@ -510,12 +510,18 @@ func Coerce(e Expr, to types.Type) (Expr, error) {
 		return nil, pgerr.New(pgerr.DatatypeMismatch, "expression of type %s cannot be coerced to %s", from, to).
 			WithHint("You will need to rewrite or cast the expression.")
 	}
-	// Same physical kind with no type modifier to enforce: relabel for free
-	// (varchar → text), except bpchar whose cast strips trailing blanks.
-	if from.Kind == to.Kind && to.Mod < 0 && from.Kind != types.KindArray && from.OID != types.OidBpchar && !isUnknown(from) {
+	if isRelabel(from, to) {
 		return &Cast{Arg: e, To: to}, nil
 	}
 	return foldCast(&Cast{Arg: e, To: to})
+}
+
+// isRelabel reports whether a cast changes only the type's label: the same
+// physical kind with no modifier to enforce (varchar → text), except bpchar,
+// whose cast strips trailing blanks.
+func isRelabel(from, to types.Type) bool {
+	return from.Kind == to.Kind && to.Mod < 0 && from.Kind != types.KindArray &&
+		from.OID != types.OidBpchar && !isUnknown(from) && !isAny(from)
 }
 
 // CastTo is an explicit CAST(e AS to) / e::to: any cast PostgreSQL allows.

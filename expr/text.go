@@ -562,6 +562,61 @@ func likeEscape(_ *EvalContext, a, b types.Value) (types.Value, error) {
 	return textVal(out.String()), nil
 }
 
+// similarToRegex translates a SIMILAR TO pattern into an anchored regular
+// expression (PostgreSQL's similar_escape): % and _ become .* and ., the
+// regex metacharacters SQL does not share are escaped.
+func similarToRegex(p, esc string) (types.Value, error) {
+	var escape rune = -1
+	switch utf8.RuneCountInString(esc) {
+	case 0:
+	case 1:
+		escape, _ = utf8.DecodeRuneInString(esc)
+	default:
+		return types.Null, pgerr.New(pgerr.InvalidEscapeSequence, "invalid escape string").
+			WithHint("Escape string must be empty or one character.")
+	}
+	var b strings.Builder
+	b.WriteString("^(?:")
+	afterEscape, inClass := false, false
+	for _, c := range p {
+		switch {
+		case afterEscape:
+			b.WriteByte('\\')
+			b.WriteRune(c)
+			afterEscape = false
+		case c == escape:
+			afterEscape = true
+		case inClass:
+			if c == '\\' {
+				b.WriteByte('\\')
+			}
+			b.WriteRune(c)
+			if c == ']' {
+				inClass = false
+			}
+		case c == '[':
+			b.WriteRune(c)
+			inClass = true
+		case c == '%':
+			b.WriteString(".*")
+		case c == '_':
+			b.WriteByte('.')
+		case c == '(':
+			b.WriteString("(?:")
+		case c == '\\' || c == '.' || c == '^' || c == '$':
+			b.WriteByte('\\')
+			b.WriteRune(c)
+		default:
+			b.WriteRune(c)
+		}
+	}
+	if afterEscape {
+		return types.Null, pgerr.New(pgerr.InvalidEscapeSequence, "invalid escape string")
+	}
+	b.WriteString(")$")
+	return textVal(b.String()), nil
+}
+
 // Regular expressions (Go's RE2 syntax).
 
 func compileRegex(p string, flags string) (*regexp.Regexp, error) {
@@ -847,6 +902,12 @@ func registerText() {
 	addFunc2("starts_with", t, t, b, startsWith)
 	addBinary("^@", t, t, b, startsWith)
 	addFunc2("like_escape", t, t, t, likeEscape)
+	addFunc1("similar_to_escape", t, t, func(_ *EvalContext, a types.Value) (types.Value, error) {
+		return similarToRegex(a.S, "\\")
+	})
+	addFunc2("similar_to_escape", t, t, t, func(_ *EvalContext, a, b types.Value) (types.Value, error) {
+		return similarToRegex(a.S, b.S)
+	})
 
 	// Pattern operators get a per-call-site cache through bind.
 	for _, p := range []struct {
@@ -867,6 +928,16 @@ func registerText() {
 		f := mk()
 		f.bind = func([]types.Type) *Func { return mk() }
 		reg.binary[p.op] = append(reg.binary[p.op], f)
+	}
+	// pg_typeof returns regtype in PostgreSQL; kappa returns the name as
+	// text, which prints the same.
+	typeOf := addFunc("pg_typeof", []types.Type{Any}, t, nil)
+	typeOf.Strict = false
+	typeOf.bind = func(ts []types.Type) *Func {
+		name := textVal(ts[0].String())
+		return &Func{Name: "pg_typeof", Args: ts, Ret: types.Text, Eval: func(*EvalContext, []types.Value) (types.Value, error) {
+			return name, nil
+		}}
 	}
 	addFunc("regexp_replace", []types.Type{t, t, t}, t, nil).bind = regexpReplaceBind
 	addFunc("regexp_replace", []types.Type{t, t, t, t}, t, nil).bind = regexpReplaceBind
