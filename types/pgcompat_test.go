@@ -6,12 +6,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/kappa-db/kappa/pgerr"
@@ -296,6 +299,75 @@ func TestBinaryAgainstPostgres(t *testing.T) {
 		}
 		if out := FormatText(back, typ, time.UTC); out != c.want {
 			t.Errorf("input.tsv:%d: ParseBinary(%x) prints %q, want %q", c.line, pg, out, c.want)
+		}
+	}
+}
+
+// TestRandomAgainstPostgres sends random values to PostgreSQL in binary and
+// compares its text output with FormatText, in a zone with DST.
+func TestRandomAgainstPostgres(t *testing.T) {
+	url := os.Getenv("KAPPA_TEST_PG")
+	if url == "" {
+		t.Skip("KAPPA_TEST_PG not set")
+	}
+	ctx := context.Background()
+	conn, err := pgconn.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	const zone = "America/New_York"
+	loc := mustLoc(t, zone)
+	if _, err := conn.Exec(ctx, "SET TimeZone = '"+zone+"'; SET extra_float_digits = 1").ReadAll(); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	types := []Type{Int8, Float4, Float8, Numeric, Date, Time, Timestamp, TimestampTZ, Interval, ArrayOf(Text), ArrayOf(Float8), JSONB}
+	for _, typ := range types {
+		for i := 0; i < 300; i++ {
+			v := randomValue(r, typ)
+			switch typ.Kind {
+			case KindNull:
+				continue
+			case KindFloat4, KindFloat8:
+				if r.IntN(2) == 0 {
+					v.F = math.Float64frombits(r.Uint64())
+					if typ.Kind == KindFloat4 {
+						v.F = float64(float32(v.F))
+					}
+				}
+			case KindDate:
+				v.I = minDate + r.Int64N(DaysFromCivil(9999, 1, 1)-minDate)
+			case KindTime:
+				v.I = r.Int64N(USPerDay + 1)
+			case KindTimestamp, KindTimestampTZ:
+				v.I = minTimestamp + r.Int64N(DaysFromCivil(3000, 1, 1)*USPerDay-minTimestamp)
+			case KindInterval:
+				v = NewInterval(int32(r.Uint32()), int32(r.Uint32()), int64(r.Uint64()))
+			case KindJSONB:
+				v = NewJSONB(`{"k": [1.50, "x"]}`)
+			case KindArray:
+				for j := range v.Arr {
+					if v.Arr[j].K == KindText && !utf8.ValidString(v.Arr[j].S) || strings.Contains(v.Arr[j].S, "\x00") {
+						v.Arr[j] = NewText("x\\y z")
+					}
+				}
+			}
+			if v.K == KindNull {
+				continue
+			}
+			bin, err := AppendBinary(nil, v, typ)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := conn.ExecParams(ctx, "SELECT $1", [][]byte{bin}, []uint32{typ.OID}, []int16{1}, []int16{0}).Read()
+			if res.Err != nil {
+				t.Errorf("%s %+v: PostgreSQL rejects %x: %v", typ, v, bin, res.Err)
+				continue
+			}
+			if got, want := FormatText(v, typ, loc), string(res.Rows[0][0]); got != want {
+				t.Errorf("%s: FormatText %q, PostgreSQL %q", typ, got, want)
+			}
 		}
 	}
 }

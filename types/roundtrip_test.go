@@ -230,6 +230,9 @@ func randomValue(r *rand.Rand, t Type) Value {
 			return Value{K: t.Kind, F: specials[r.IntN(len(specials))]}
 		}
 		f := (r.Float64() - 0.5) * math.Pow(10, float64(r.IntN(40)-20))
+		if t.Kind == KindFloat4 {
+			f = float64(float32(f))
+		}
 		return Value{K: t.Kind, F: f}
 	case KindNumeric:
 		switch r.IntN(10) {

@@ -2,6 +2,7 @@ package types
 
 import (
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -336,6 +337,9 @@ func parseFloat(s string, bitSize int, typ string) (float64, error) {
 // -4 or at least the type's digits (15 for float8, 6 for float4), with a
 // sign and at least two exponent digits.
 func appendFloat(dst []byte, f float64, bitSize int) []byte {
+	if bitSize == 32 {
+		f = float64(float32(f))
+	}
 	switch {
 	case math.IsNaN(f):
 		return append(dst, "NaN"...)
@@ -351,6 +355,23 @@ func appendFloat(dst []byte, f float64, bitSize int) []byte {
 	}
 	var buf [32]byte
 	e := strconv.AppendFloat(buf[:0], f, 'e', -1, bitSize)
+	if mag := math.Abs(f); (bitSize == 64 && mag >= 1<<53) || (bitSize == 32 && mag >= 1<<24) {
+		// PostgreSQL's Ryu excludes the rounding interval's bounds: a
+		// shortest string that lies exactly halfway to a neighbour (only
+		// possible for large integers) gets more digits.
+		nd := 0
+		for _, c := range e {
+			if c == 'e' {
+				break
+			}
+			if c >= '0' && c <= '9' {
+				nd++
+			}
+		}
+		for prec := nd; prec <= 17 && onRoundingBound(e, f, bitSize); prec++ {
+			e = strconv.AppendFloat(buf[:0], f, 'e', prec, bitSize)
+		}
+	}
 	neg := e[0] == '-'
 	if neg {
 		e = e[1:]
@@ -410,6 +431,34 @@ func appendFloat(dst []byte, f float64, bitSize int) []byte {
 	dst = append(dst, digs[:exp+1]...)
 	dst = append(dst, '.')
 	return append(dst, digs[exp+1:nd]...)
+}
+
+// onRoundingBound reports whether the decimal dec is exactly halfway between
+// f and one of its neighbours at the given precision.
+func onRoundingBound(dec []byte, f float64, bitSize int) bool {
+	x, _, err := big.ParseFloat(string(dec), 10, 300, big.ToNearestEven)
+	if err != nil {
+		return false
+	}
+	var up, down float64
+	if bitSize == 32 {
+		up = float64(math.Nextafter32(float32(f), float32(math.Inf(1))))
+		down = float64(math.Nextafter32(float32(f), float32(math.Inf(-1))))
+	} else {
+		up, down = math.Nextafter(f, math.Inf(1)), math.Nextafter(f, math.Inf(-1))
+	}
+	for _, n := range []float64{up, down} {
+		if math.IsInf(n, 0) {
+			continue
+		}
+		mid := new(big.Float).SetPrec(300).SetFloat64(f)
+		mid.Add(mid, new(big.Float).SetPrec(300).SetFloat64(n))
+		mid.Quo(mid, big.NewFloat(2))
+		if x.Cmp(mid) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 const hexDigits = "0123456789abcdef"
