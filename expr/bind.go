@@ -64,14 +64,6 @@ func callWith(f *Func, args []Expr) (Expr, error) {
 		}
 		out[i] = c
 	}
-	if f.bind != nil {
-		// Polymorphic functions specialise on their argument types.
-		ts := make([]types.Type, len(out))
-		for i, a := range out {
-			ts[i] = a.Type()
-		}
-		f = f.bind(ts)
-	}
 	return &Call{Fn: f, Args: out}, nil
 }
 

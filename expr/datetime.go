@@ -523,8 +523,6 @@ func truncInterval(iv types.Value, unit int, unitName string) (types.Value, erro
 	case unitMillisecond:
 		fsec = fsec / 1000 * 1000
 	case unitMicrosecond:
-	case unitWeek:
-		return types.Null, errUnitNotSupported(unitName, types.Interval).WithHint("Months usually have fractional weeks.")
 	default:
 		return types.Null, errUnitNotSupported(unitName, types.Interval)
 	}

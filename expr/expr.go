@@ -3,6 +3,7 @@ package expr
 import (
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/kappa-db/kappa/types"
@@ -132,10 +133,33 @@ type Cast struct {
 	Explicit bool
 }
 
-// Call applies a function or operator to its arguments.
+// Call applies a function or operator to its arguments, which must already
+// have Fn's argument types (NewCall and BindFunction coerce them).
 type Call struct {
 	Fn   *Func
 	Args []Expr
+
+	// spec is Fn specialised to this call site, for polymorphic functions
+	// and pattern operators (which keep a per-site compiled pattern); it is
+	// built on first use so that planners may build Call literals.
+	spec atomic.Pointer[Func]
+}
+
+// fn returns the function to evaluate: Fn, or its specialisation.
+func (e *Call) fn() *Func {
+	if e.Fn.bind == nil {
+		return e.Fn
+	}
+	if f := e.spec.Load(); f != nil {
+		return f
+	}
+	ts := make([]types.Type, len(e.Args))
+	for i, a := range e.Args {
+		ts[i] = a.Type()
+	}
+	f := e.Fn.bind(ts)
+	e.spec.CompareAndSwap(nil, f)
+	return e.spec.Load()
 }
 
 // Func is one function or operator overload.
@@ -396,7 +420,7 @@ func (e *Cast) Eval(ctx *EvalContext, row types.Row) (types.Value, error) {
 }
 
 func (e *Call) Eval(ctx *EvalContext, row types.Row) (types.Value, error) {
-	f := e.Fn
+	f := e.fn()
 	switch len(e.Args) {
 	case 1:
 		if f.Eval1 != nil {

@@ -32,6 +32,7 @@ var rewrite = flag.Bool("rewrite", false, "rewrite testdata expectations from a 
 
 type exprCase struct {
 	tz, sql, want string
+	explain       bool // print the bound and folded trees, kappa's own format
 }
 
 // testNow is the statement time the cases see (2024-03-10 12:34:56.789 UTC).
@@ -53,6 +54,8 @@ func readCases(t *testing.T, path string) (lines []string, cases []exprCase) {
 			tz = strings.TrimSpace(line[3:])
 		case strings.HasPrefix(line, "> "):
 			cases = append(cases, exprCase{tz: tz, sql: strings.TrimSpace(line[2:])})
+		case strings.HasPrefix(line, "explain "):
+			cases = append(cases, exprCase{tz: tz, sql: strings.TrimSpace(line[8:]), explain: true})
 		case line != "" && !strings.HasPrefix(line, "#") && !strings.HasPrefix(line, "tz ") && len(cases) > 0 && cases[len(cases)-1].want == "":
 			cases[len(cases)-1].want = line
 		}
@@ -65,7 +68,14 @@ func readCases(t *testing.T, path string) (lines []string, cases []exprCase) {
 
 func formatErr(err error) string {
 	pe := pgerr.As(err)
-	return fmt.Sprintf("ERROR %s: %s", pe.Code, pe.Message)
+	return errLine(pe.Code, pe.Message, pe.Hint)
+}
+
+func errLine(code, msg, hint string) string {
+	if hint != "" {
+		return fmt.Sprintf("ERROR %s: %s (HINT: %s)", code, msg, hint)
+	}
+	return fmt.Sprintf("ERROR %s: %s", code, msg)
 }
 
 // evalCase binds and evaluates one expression the way kappa would.
@@ -79,6 +89,9 @@ func evalCase(c exprCase) string {
 		return formatErr(err)
 	}
 	ctx := &EvalContext{Now: testNow, Loc: loc}
+	if c.explain {
+		return e.String() + "  =>  " + Fold(e, ctx).String()
+	}
 	v, err := e.Eval(ctx, nil)
 	if err != nil {
 		return formatErr(err)
@@ -130,9 +143,17 @@ func TestExpressions(t *testing.T) {
 	}
 }
 
-// rewriteFile replaces every expectation with PostgreSQL's answer.
+// rewriteFile replaces every expectation with PostgreSQL's answer (and
+// explain lines with kappa's own rendering).
 func rewriteFile(t *testing.T, conn *pgconn.PgConn, path string) {
 	lines, _ := readCases(t, path)
+	tz := "UTC"
+	isExpectation := func(i int) bool {
+		line := lines[i]
+		return i > 0 && (strings.HasPrefix(lines[i-1], "> ") || strings.HasPrefix(lines[i-1], "explain ")) &&
+			line != "" && !strings.HasPrefix(line, "#") && !strings.HasPrefix(line, "tz ") &&
+			!strings.HasPrefix(line, "> ") && !strings.HasPrefix(line, "explain ")
+	}
 	ctx := context.Background()
 	exec := func(sql string) ([][]byte, string, error) {
 		res := conn.ExecParams(ctx, sql, nil, nil, nil, nil).Read()
@@ -154,13 +175,17 @@ func rewriteFile(t *testing.T, conn *pgconn.PgConn, path string) {
 	for i := 0; i < len(lines); i++ {
 		line := lines[i]
 		if strings.HasPrefix(line, "tz ") {
-			setTZ(strings.TrimSpace(line[3:]))
+			tz = strings.TrimSpace(line[3:])
+			setTZ(tz)
+		}
+		if isExpectation(i) {
+			continue // regenerated
+		}
+		if strings.HasPrefix(line, "explain ") {
+			out = append(out, line, evalCase(exprCase{tz: tz, sql: strings.TrimSpace(line[8:]), explain: true}))
+			continue
 		}
 		if !strings.HasPrefix(line, "> ") {
-			// Expectation lines are regenerated.
-			if i > 0 && strings.HasPrefix(lines[i-1], "> ") && line != "" && !strings.HasPrefix(line, "#") && !strings.HasPrefix(line, "tz ") {
-				continue
-			}
 			out = append(out, line)
 			continue
 		}
@@ -170,7 +195,7 @@ func rewriteFile(t *testing.T, conn *pgconn.PgConn, path string) {
 		var pe *pgconn.PgError
 		switch {
 		case errors.As(err, &pe):
-			out = append(out, fmt.Sprintf("ERROR %s: %s", pe.Code, pe.Message))
+			out = append(out, errLine(pe.Code, pe.Message, pe.Hint))
 		case err != nil:
 			t.Fatalf("%s: %v", sql, err)
 		case row[0] == nil:

@@ -389,7 +389,7 @@ func LookupUnaryOperator(op string, arg types.Type) (*Func, error) {
 			WithHint("Could not choose a best candidate operator. You might need to add explicit type casts.")
 	}
 	return nil, pgerr.New(pgerr.UndefinedFunction, "operator does not exist: %s %s", op, arg).
-		WithHint("No operator matches the given name and argument types. You might need to add explicit type casts.")
+		WithHint("No operator matches the given name and argument type. You might need to add an explicit type cast.")
 }
 
 // LookupFunction resolves a function call by name (case-insensitive as the
@@ -697,9 +697,7 @@ func fold(e Expr, ctx *EvalContext) Expr {
 	case *Const, *ColRef, *Param:
 		return e
 	case *Call:
-		c := *n
-		c.Args = foldList(n.Args, ctx)
-		e = &c
+		e = &Call{Fn: n.Fn, Args: foldList(n.Args, ctx)}
 	case *Cast:
 		c := *n
 		c.Arg = fold(n.Arg, ctx)
