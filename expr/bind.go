@@ -266,3 +266,35 @@ func NewInList(arg Expr, list []Expr, negate bool) (Expr, error) {
 	}
 	return &InList{Arg: l, List: items, Negate: negate, Eq: eq}, nil
 }
+
+// NewScalarArrayOp builds arg op ANY (array) or arg op ALL (array). An
+// untyped array literal ('{1,2}') takes the array type of arg's type.
+func NewScalarArrayOp(op string, arg, array Expr, all bool) (Expr, error) {
+	at := array.Type()
+	var elem types.Type
+	switch {
+	case at.Kind == types.KindArray:
+		elem = at.ElemType()
+	case isUnknown(at):
+		elem = arg.Type()
+		if isUnknown(elem) {
+			elem = types.Text
+		}
+	default:
+		return nil, pgerr.New(pgerr.WrongObjectType, "op ANY/ALL (array) requires array on right side")
+	}
+	cmp, err := LookupOperator(op, arg.Type(), elem)
+	if err != nil {
+		return nil, err
+	}
+	if cmp.Ret.Kind != types.KindBool {
+		return nil, pgerr.New(pgerr.WrongObjectType, "op ANY/ALL (array) requires operator to yield boolean")
+	}
+	if arg, err = Coerce(arg, cmp.Args[0]); err != nil {
+		return nil, err
+	}
+	if array, err = Coerce(array, types.ArrayOf(cmp.Args[1])); err != nil {
+		return nil, err
+	}
+	return &ScalarArrayOp{Arg: arg, Array: array, Cmp: cmp, All: all}, nil
+}

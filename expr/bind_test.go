@@ -204,6 +204,16 @@ func bindNode(n *pg_query.Node) (Expr, error) {
 			return nil, err
 		}
 		return BindFunction(nodeName(f.Funcname), args)
+	case n.GetAArrayExpr() != nil:
+		elems, err := bindList(n.GetAArrayExpr().Elements)
+		if err != nil {
+			return nil, err
+		}
+		out, t, err := coerceAll("ARRAY", elems)
+		if err != nil {
+			return nil, err
+		}
+		return &testArray{elems: out, t: types.ArrayOf(t)}, nil
 	case n.GetSqlvalueFunction() != nil:
 		names := map[pg_query.SQLValueFunctionOp]string{
 			pg_query.SQLValueFunctionOp_SVFOP_CURRENT_DATE:      "current_date",
@@ -272,6 +282,10 @@ func bindAExpr(a *pg_query.A_Expr) (Expr, error) {
 			return BindUnaryOperator(name, r)
 		}
 		return BindOperator(name, l, r)
+	case pg_query.A_Expr_Kind_AEXPR_OP_ANY:
+		return NewScalarArrayOp(name, l, r, false)
+	case pg_query.A_Expr_Kind_AEXPR_OP_ALL:
+		return NewScalarArrayOp(name, l, r, true)
 	case pg_query.A_Expr_Kind_AEXPR_DISTINCT:
 		return NewIsDistinct(l, r, false)
 	case pg_query.A_Expr_Kind_AEXPR_NOT_DISTINCT:
@@ -280,4 +294,24 @@ func bindAExpr(a *pg_query.A_Expr) (Expr, error) {
 		return NewNullIf(l, r)
 	}
 	return nil, fmt.Errorf("unsupported A_Expr kind %v", a.Kind)
+}
+
+// testArray is ARRAY[...] for the tests (kappa's planner has its own).
+type testArray struct {
+	elems []Expr
+	t     types.Type
+}
+
+func (a *testArray) Type() types.Type { return a.t }
+func (a *testArray) String() string   { return joinExprs("ARRAY[", a.elems, ", ", "]") }
+func (a *testArray) Eval(ctx *EvalContext, row types.Row) (types.Value, error) {
+	vs := make([]types.Value, len(a.elems))
+	for i, e := range a.elems {
+		v, err := e.Eval(ctx, row)
+		if err != nil {
+			return types.Null, err
+		}
+		vs[i] = v
+	}
+	return types.NewArray(vs), nil
 }

@@ -124,3 +124,23 @@ func registerCompare() {
 		return cmpInt64(a.I, localToUTC(b.I, ctx.loc()))
 	})
 }
+
+// arrayComparison returns the comparison operator for two arrays of one
+// element type (array_eq, array_lt...): element by element, NULL elements
+// equal to each other and greater than the rest, a shorter prefix first.
+func arrayComparison(op string, l, r types.Type) *Func {
+	if l.Kind != types.KindArray || !sameType(l, r) {
+		return nil
+	}
+	for _, o := range cmpOps {
+		if o.op != op {
+			continue
+		}
+		test := o.test
+		f := func(_ *EvalContext, a, b types.Value) (types.Value, error) {
+			return boolVal(test(types.Compare(a, b))), nil
+		}
+		return &Func{Name: op, Args: []types.Type{l, r}, Ret: types.Bool, Strict: true, op: true, Eval2: f, Eval: wrap2(f)}
+	}
+	return nil
+}

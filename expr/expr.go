@@ -125,6 +125,14 @@ type InList struct {
 	Eq     *Func
 }
 
+// ScalarArrayOp is Arg op ANY (Array) or, when All, Arg op ALL (Array),
+// with PostgreSQL's NULL semantics; Cmp compares Arg with one element.
+type ScalarArrayOp struct {
+	Arg, Array Expr
+	Cmp        *Func
+	All        bool
+}
+
 // Cast converts Arg to To: an explicit CAST/:: when Explicit, else an
 // implicit or assignment coercion.
 type Cast struct {
@@ -190,22 +198,23 @@ func (f *Func) IsOperator() bool { return f.op }
 // Any is the pseudo-type of a polymorphic "any" argument (concat, pg_typeof).
 var Any = types.Type{Kind: types.KindNull, OID: 2276, Mod: -1}
 
-func (e *ColRef) Type() types.Type     { return e.T }
-func (e *Const) Type() types.Type      { return e.T }
-func (e *Param) Type() types.Type      { return e.T }
-func (e *And) Type() types.Type        { return types.Bool }
-func (e *Or) Type() types.Type         { return types.Bool }
-func (e *Not) Type() types.Type        { return types.Bool }
-func (e *IsNull) Type() types.Type     { return types.Bool }
-func (e *IsBool) Type() types.Type     { return types.Bool }
-func (e *IsDistinct) Type() types.Type { return types.Bool }
-func (e *Case) Type() types.Type       { return e.T }
-func (e *Coalesce) Type() types.Type   { return e.T }
-func (e *NullIf) Type() types.Type     { return e.L.Type() }
-func (e *Greatest) Type() types.Type   { return e.T }
-func (e *InList) Type() types.Type     { return types.Bool }
-func (e *Cast) Type() types.Type       { return e.To }
-func (e *Call) Type() types.Type       { return e.Fn.Ret }
+func (e *ColRef) Type() types.Type        { return e.T }
+func (e *Const) Type() types.Type         { return e.T }
+func (e *Param) Type() types.Type         { return e.T }
+func (e *And) Type() types.Type           { return types.Bool }
+func (e *Or) Type() types.Type            { return types.Bool }
+func (e *Not) Type() types.Type           { return types.Bool }
+func (e *IsNull) Type() types.Type        { return types.Bool }
+func (e *IsBool) Type() types.Type        { return types.Bool }
+func (e *IsDistinct) Type() types.Type    { return types.Bool }
+func (e *Case) Type() types.Type          { return e.T }
+func (e *Coalesce) Type() types.Type      { return e.T }
+func (e *NullIf) Type() types.Type        { return e.L.Type() }
+func (e *Greatest) Type() types.Type      { return e.T }
+func (e *InList) Type() types.Type        { return types.Bool }
+func (e *ScalarArrayOp) Type() types.Type { return types.Bool }
+func (e *Cast) Type() types.Type          { return e.To }
+func (e *Call) Type() types.Type          { return e.Fn.Ret }
 
 func (e *ColRef) Eval(_ *EvalContext, row types.Row) (types.Value, error) {
 	return row[e.Idx], nil
@@ -407,6 +416,42 @@ func (e *InList) Eval(ctx *EvalContext, row types.Row) (types.Value, error) {
 	return types.NewBool(e.Negate), nil
 }
 
+func (e *ScalarArrayOp) Eval(ctx *EvalContext, row types.Row) (types.Value, error) {
+	v, err := e.Arg.Eval(ctx, row)
+	if err != nil {
+		return types.Null, err
+	}
+	arr, err := e.Array.Eval(ctx, row)
+	if err != nil || arr.IsNull() {
+		return types.Null, err
+	}
+	if len(arr.Arr) == 0 {
+		return types.NewBool(e.All), nil
+	}
+	if v.IsNull() && e.Cmp.Strict {
+		return types.Null, nil
+	}
+	sawNull := false
+	for _, w := range arr.Arr {
+		r, err := callFunc2(ctx, e.Cmp, v, w)
+		if err != nil {
+			return types.Null, err
+		}
+		switch {
+		case r.IsNull():
+			sawNull = true
+		case r.I != 0 && !e.All:
+			return types.NewBool(true), nil
+		case r.I == 0 && e.All:
+			return types.NewBool(false), nil
+		}
+	}
+	if sawNull {
+		return types.Null, nil
+	}
+	return types.NewBool(e.All), nil
+}
+
 func (e *Cast) Eval(ctx *EvalContext, row types.Row) (types.Value, error) {
 	v, err := e.Arg.Eval(ctx, row)
 	if err != nil || v.IsNull() {
@@ -589,6 +634,14 @@ func (e *InList) String() string {
 		op = " NOT IN "
 	}
 	return "(" + e.Arg.String() + op + joinExprs("(", e.List, ", ", ")") + ")"
+}
+
+func (e *ScalarArrayOp) String() string {
+	q := " ANY ("
+	if e.All {
+		q = " ALL ("
+	}
+	return "(" + e.Arg.String() + " " + e.Cmp.Name + q + e.Array.String() + "))"
 }
 
 func (e *Cast) String() string { return e.Arg.String() + "::" + e.To.String() }

@@ -99,6 +99,9 @@ func canImplicit(from, to types.Type) bool {
 		return to.Kind == types.KindTimestamp || to.Kind == types.KindTimestampTZ
 	case types.KindTimestamp:
 		return to.Kind == types.KindTimestampTZ
+	case types.KindArray:
+		// Arrays coerce element-wise (PostgreSQL's array coercion).
+		return to.Kind == types.KindArray && canImplicit(from.ElemType(), to.ElemType())
 	}
 	return false
 }
@@ -109,6 +112,9 @@ func canImplicit(from, to types.Type) bool {
 func canAssign(from, to types.Type) bool {
 	if canImplicit(from, to) {
 		return true
+	}
+	if from.Kind == types.KindArray && to.Kind == types.KindArray {
+		return canAssign(from.ElemType(), to.ElemType())
 	}
 	fc, tc := category(from), category(to)
 	switch {
@@ -366,6 +372,9 @@ func LookupOperator(op string, left, right types.Type) (*Func, error) {
 			return f, nil
 		}
 	}
+	if f := arrayComparison(op, l, r); f != nil {
+		return f, nil
+	}
 	f, res := selectCandidate(cands, []types.Type{left, right})
 	switch res {
 	case resolvedOne:
@@ -528,7 +537,7 @@ func isRelabel(from, to types.Type) bool {
 func CastTo(e Expr, to types.Type) (Expr, error) {
 	from := e.Type()
 	if !canCast(from, to) {
-		return nil, pgerr.New("42846", "cannot cast type %s to %s", from, to)
+		return nil, pgerr.New(pgerr.CannotCoerce, "cannot cast type %s to %s", from, to)
 	}
 	return foldCast(&Cast{Arg: e, To: to, Explicit: true})
 }
@@ -661,6 +670,8 @@ func IsConst(e Expr) bool {
 		return allConst(n.Args)
 	case *InList:
 		return IsConst(n.Arg) && allConst(n.List)
+	case *ScalarArrayOp:
+		return IsConst(n.Arg) && IsConst(n.Array)
 	case *Case:
 		for _, w := range n.Whens {
 			if !IsConst(w.Cond) || !IsConst(w.Then) {
@@ -722,6 +733,8 @@ func fold(e Expr, ctx *EvalContext) Expr {
 		e = &Greatest{Args: foldList(n.Args, ctx), T: n.T, Least: n.Least}
 	case *InList:
 		e = &InList{Arg: fold(n.Arg, ctx), List: foldList(n.List, ctx), Negate: n.Negate, Eq: n.Eq}
+	case *ScalarArrayOp:
+		e = &ScalarArrayOp{Arg: fold(n.Arg, ctx), Array: fold(n.Array, ctx), Cmp: n.Cmp, All: n.All}
 	case *Case:
 		c := &Case{Whens: make([]When, len(n.Whens)), T: n.T}
 		for i, w := range n.Whens {

@@ -749,7 +749,7 @@ func regexpReplaceBind(ts []types.Type) *Func {
 		}}
 }
 
-var textArray = types.Type{Kind: types.KindArray, OID: 1009, Mod: -1, Elem: types.KindText, ElemOID: types.OidText}
+var textArray = types.ArrayOf(types.Text)
 
 func regexpMatchBind(ts []types.Type) *Func {
 	var cache regexCache
