@@ -344,6 +344,7 @@ func castToNumeric(v Value, to Type) (Value, error) {
 				return Null, pgerr.Wrap(err, pgerr.InternalError, "convert float to numeric")
 			}
 			fixNegativeZero(d)
+			normalizeExponent(d)
 		}
 	case KindNumeric:
 		d.Set(v.D)

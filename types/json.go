@@ -317,6 +317,7 @@ func (p *jsonParser) number() (jsonNode, error) {
 		return jsonNode{}, err
 	}
 	fixNegativeZero(d)
+	normalizeExponent(d)
 	return jsonNode{kind: jsonNumber, str: string(appendNumericText(nil, d))}, nil
 }
 

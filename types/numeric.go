@@ -53,7 +53,23 @@ func parseNumeric(s string) (*apd.Decimal, error) {
 		return nil, pgerr.New(pgerr.NumericValueOutOfRange, "value overflows numeric format")
 	}
 	fixNegativeZero(d)
+	normalizeExponent(d)
 	return d, nil
+}
+
+// normalizeExponent rewrites a positive exponent into the coefficient:
+// PostgreSQL's numeric has no negative display scale, so 1e2 is 100 and 0e1
+// is 0.
+func normalizeExponent(d *apd.Decimal) {
+	if d.Form != apd.Finite || d.Exponent <= 0 {
+		return
+	}
+	if d.Coeff.Sign() != 0 {
+		var mul apd.BigInt
+		mul.Exp(apd.NewBigInt(10), apd.NewBigInt(int64(d.Exponent)), nil)
+		d.Coeff.Mul(&d.Coeff, &mul)
+	}
+	d.Exponent = 0
 }
 
 // isDecimalLiteral reports whether s is [+-]digits[.digits][e[+-]digits] with
@@ -194,10 +210,11 @@ func appendNumericText(dst []byte, d *apd.Decimal) []byte {
 		}
 		return append(dst, "Infinity"...)
 	}
-	if d.Negative && d.Coeff.Sign() == 0 {
+	if d.Coeff.Sign() == 0 && (d.Negative || d.Exponent > 0) {
 		var z apd.Decimal
 		z.Set(d)
 		z.Negative = false
+		z.Exponent = min(z.Exponent, 0)
 		return z.Append(dst, 'f')
 	}
 	return d.Append(dst, 'f')
