@@ -68,14 +68,33 @@ func dateToTimestampUS(days int64) int64 {
 	return days * types.USPerDay
 }
 
-// localToUTC interprets a timestamp without time zone in loc.
-func localToUTC(us int64, loc *time.Location) int64 {
-	if us == types.TimestampInfinity || us == types.TimestampNegInfinity || loc == time.UTC {
-		return us
+// localToUTC interprets a timestamp without time zone in loc, resolving
+// DST transitions as PostgreSQL's DetermineTimeZoneOffset does: a wall-clock
+// time skipped by a spring-forward transition takes the offset from before
+// it, one repeated by a fall-back transition the offset from after it.
+func localToUTC(w int64, loc *time.Location) int64 {
+	if w == types.TimestampInfinity || w == types.TimestampNegInfinity || loc == time.UTC {
+		return w
 	}
-	t := types.TimeFromTimestamp(us)
-	lt := time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
-	return types.TimestampFromTime(lt)
+	offAt := func(u int64) int64 {
+		_, off := types.TimeFromTimestamp(u).In(loc).Zone()
+		return int64(off) * types.USPerSecond
+	}
+	offB, offA := offAt(w-types.USPerDay), offAt(w+types.USPerDay)
+	if offB == offA {
+		return w - offB
+	}
+	bt, at := w-offB, w-offA
+	bBefore, aBefore := offAt(bt) == offB, offAt(at) == offB
+	switch {
+	case bBefore && aBefore:
+		return bt
+	case !bBefore && !aBefore:
+		return at
+	case bt > at:
+		return bt
+	}
+	return at
 }
 
 // utcToLocal is the wall-clock time in loc of a timestamptz.

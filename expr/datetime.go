@@ -799,18 +799,54 @@ func lookupZone(name string) (*time.Location, error) {
 }
 
 func parseZone(name string) (*time.Location, error) {
+	if name == "" || strings.EqualFold(name, "local") {
+		// LoadLocation would read these as UTC and the server's zone.
+		return nil, pgerr.New(pgerr.InvalidParameterValue, "time zone \"%s\" not recognized", name)
+	}
 	switch strings.ToLower(name) {
 	case "utc", "gmt", "z", "zulu", "etc/utc", "universal":
 		return time.UTC, nil
 	}
-	// A numeric offset is POSIX-style: positive is west of Greenwich.
+	// A numeric offset is POSIX-style: positive is west of Greenwich. So is
+	// an abbreviation followed by one (UTC+3 is three hours west).
 	if off, ok := parseOffset(name); ok {
 		return time.FixedZone(name, -off), nil
 	}
-	if loc, err := time.LoadLocation(name); err == nil {
-		return loc, nil
+	if i := strings.IndexAny(name, "+-0123456789"); i >= 3 && isLetters(name[:i]) {
+		if off, ok := parseOffset(name[i:]); ok {
+			return time.FixedZone(name, -off), nil
+		}
+	}
+	// PostgreSQL matches zone names case-insensitively; the zone database
+	// is case-sensitive, so try the usual capitalisations.
+	for _, n := range []string{name, capitalizeZone(name), strings.ToUpper(name)} {
+		if loc, err := time.LoadLocation(n); err == nil {
+			return loc, nil
+		}
 	}
 	return nil, pgerr.New(pgerr.InvalidParameterValue, "time zone \"%s\" not recognized", name)
+}
+
+func isLetters(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// capitalizeZone turns "america/new_york" into "America/New_York".
+func capitalizeZone(s string) string {
+	b := []byte(strings.ToLower(s))
+	up := true
+	for i, c := range b {
+		if up && c >= 'a' && c <= 'z' {
+			b[i] = c - 32
+		}
+		up = c == '/' || c == '_' || c == '-'
+	}
+	return string(b)
 }
 
 // parseOffset reads [+-]hh[:mm[:ss]] as seconds.
