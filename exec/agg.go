@@ -28,7 +28,6 @@ var exactCtx = apd.Context{Precision: 2000, MaxExponent: apd.MaxExponent, MinExp
 // the next one.
 type aggOp struct {
 	spec     *Aggregate
-	inTypes  []types.Type
 	prefix   []byte
 	groups   map[string]*groupState
 	order    []*groupState
@@ -51,8 +50,8 @@ type groupState struct {
 	accs   []accState
 }
 
-func newAggOp(spec *Aggregate, inTypes []types.Type, opID uint64) (*aggOp, error) {
-	a := &aggOp{spec: spec, inTypes: inTypes, prefix: storage.StatePrefix(opID), groups: map[string]*groupState{}}
+func newAggOp(spec *Aggregate, opID uint64) (*aggOp, error) {
+	a := &aggOp{spec: spec, prefix: storage.StatePrefix(opID), groups: map[string]*groupState{}}
 	for _, c := range spec.Aggs {
 		if c.Func == AggMin || c.Func == AggMax {
 			a.hasExtra = true
@@ -205,6 +204,8 @@ func (a *aggOp) updateExtreme(ec *epochCtx, j int, g *groupState, v types.Value,
 		}
 		return nil
 	}
+	// The value is kept beside its count: keys normalize numerics (1.50 and
+	// 1.5 share a key), and min/max must return the value as it was written.
 	k := a.extraKey(j, g.keyEnc, v)
 	old, ok, err := ec.store.Get(k)
 	if err != nil {
@@ -218,7 +219,7 @@ func (a *aggOp) updateExtreme(ec *epochCtx, j int, g *groupState, v types.Value,
 	if cnt == 0 {
 		return ec.store.Delete(k)
 	}
-	return ec.store.Set(k, binary.AppendVarint(nil, cnt))
+	return ec.store.Set(k, types.AppendRowValue(binary.AppendVarint(nil, cnt), v))
 }
 
 func (a *aggOp) extraPrefix(j int, keyEnc string) []byte {
@@ -235,10 +236,13 @@ func (a *aggOp) extraKey(j int, keyEnc string, v types.Value) []byte {
 // rescan finds the current min or max of aggregate j from its multiset.
 func (a *aggOp) rescan(ec *epochCtx, j int, g *groupState, isMin bool) error {
 	p := a.extraPrefix(j, g.keyEnc)
-	t := a.inTypes[a.spec.Aggs[j].Arg]
 	g.accs[j].v = types.Null
-	return ec.store.Scan(p, storage.PrefixEnd(p), !isMin, func(key, _ []byte) (bool, error) {
-		v, _, err := types.DecodeKey(key[len(p):], t, false)
+	return ec.store.Scan(p, storage.PrefixEnd(p), !isMin, func(_, val []byte) (bool, error) {
+		_, n := binary.Varint(val)
+		if n <= 0 {
+			return false, pgerr.New(pgerr.DataCorrupted, "corrupt min/max state")
+		}
+		v, _, err := types.DecodeRowValue(val[n:])
 		if err != nil {
 			return false, err
 		}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kappa-db/kappa/expr"
@@ -96,9 +97,10 @@ type Runtime struct {
 		changed   chan struct{} // closed and replaced after every commit
 		fatal     error
 	}
-	kick chan struct{}
-	stop chan struct{}
-	done chan struct{}
+	kick    chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+	started atomic.Bool
 }
 
 // NewRuntime returns a runtime; call Start to run it.
@@ -122,7 +124,10 @@ func NewRuntime(opts Options) *Runtime {
 }
 
 // Start runs the epoch loop in a goroutine.
-func (rt *Runtime) Start() { go rt.loop() }
+func (rt *Runtime) Start() {
+	rt.started.Store(true)
+	go rt.loop()
+}
 
 // Close runs a final epoch and stops the loop.
 func (rt *Runtime) Close() error {
@@ -131,7 +136,9 @@ func (rt *Runtime) Close() error {
 	default:
 		close(rt.stop)
 	}
-	<-rt.done
+	if rt.started.Load() {
+		<-rt.done
+	}
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	return rt.mu.fatal
@@ -290,7 +297,10 @@ func (rt *Runtime) WaitFor(ctx context.Context, id uint64, offset uint64) error 
 			rt.mu.Unlock()
 			return err
 		}
-		if df.committed >= offset {
+		// A dataflow that has not run its first epoch has not committed
+		// its initial rows yet (a global aggregate's row over an empty
+		// table), even when offset is 0.
+		if df.committed >= offset && df.started {
 			rt.mu.Unlock()
 			return nil
 		}
@@ -333,7 +343,7 @@ func (df *dataflow) build(n Node) error {
 		case *Project:
 			df.ops = append(df.ops, &projectOp{exprs: x.Exprs})
 		case *Aggregate:
-			a, err := newAggOp(x, x.Input.Columns(), df.spec.ID<<8|uint64(len(df.ops)))
+			a, err := newAggOp(x, df.spec.ID<<8|uint64(len(df.ops)))
 			if err != nil {
 				return err
 			}
@@ -551,16 +561,32 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, end uint64) (more bo
 	var in Batch
 	var key, val []byte
 	prefix := storage.RelationPrefix(df.spec.ID)
-	for df.next < limit {
-		n := min(limit-df.next, readChunk)
+	pushIn := func() error {
+		if df.spec.View == nil || in.Len() == 0 {
+			return nil
+		}
+		out, err := push(ec, df.ops, &in)
 		in.Reset()
-		next, err := df.log.Read(df.next, int(n), func(off uint64, rec []byte) error {
+		if err != nil || out == nil {
+			return err
+		}
+		return sinkOut(out)
+	}
+	// One Read for the whole epoch, the rows pushed through the operators
+	// every readChunk records: a Read checks and walks the log batch it
+	// starts in from that batch's beginning, so reading a large COPY's batch
+	// in small Reads takes time quadratic in its size.
+	for df.next < limit {
+		next, err := df.log.Read(df.next, int(limit-df.next), func(off uint64, rec []byte) error {
 			w, rowID, row, err := DecodeChange(rec, nil)
 			if err != nil {
 				return err
 			}
 			if t := df.spec.Table; t != nil {
-				if rowID == 0 {
+				// An insert stores row id 0 for "my own offset"; a
+				// retraction always names its row, and row 0 is the one
+				// inserted at offset 0.
+				if rowID == 0 && w > 0 {
 					rowID = off
 				}
 				key = t.RowKey(append(key[:0], prefix...), rowID, row)
@@ -568,6 +594,9 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, end uint64) (more bo
 				return err
 			}
 			in.Add(row, w)
+			if in.Len() >= readChunk {
+				return pushIn()
+			}
 			return nil
 		})
 		if err != nil {
@@ -577,16 +606,8 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, end uint64) (more bo
 			break
 		}
 		df.next = next
-		if df.spec.View != nil && in.Len() > 0 {
-			out, err := push(ec, df.ops, &in)
-			if err != nil {
-				return false, err
-			}
-			if out != nil {
-				if err := sinkOut(out); err != nil {
-					return false, err
-				}
-			}
+		if err := pushIn(); err != nil {
+			return false, err
 		}
 	}
 	if df.spec.View != nil {

@@ -43,12 +43,16 @@ func containsInt(xs []int, x int) bool {
 	return false
 }
 
-// apply applies a delta. Retractions go first, so a unique key's -old +new
-// in one batch never collides.
+// apply applies a delta. It is consolidated first: a batch may hold a row's
+// insert and its later retraction (a backfill over a table's history), and
+// applying the retraction on its own would drive the count below zero.
+// Retractions then go first, so a unique key's -old +new in one batch never
+// collides.
 func (s *ViewSink) apply(ec *epochCtx, in *Batch) error {
 	if in == nil || in.Len() == 0 {
 		return nil
 	}
+	in.Consolidate()
 	idx := make([]int, in.Len())
 	for i := range idx {
 		idx[i] = i

@@ -318,20 +318,11 @@ func (b *binder) cast(e expr.Expr, t types.Type, pos int) (expr.Expr, error) {
 		b.params[p.Idx] = t
 		return &expr.Param{Idx: p.Idx, T: t}, nil
 	}
-	if c, ok := e.(*expr.Const); ok && c.T.Kind == types.KindNull {
-		if c.V.IsNull() {
-			return &expr.Const{V: types.Null, T: t}, nil
-		}
-		v, err := types.ParseText(t, c.V.S, nil)
-		if err != nil {
-			return nil, withPos(err, b, pos)
-		}
-		return &expr.Const{V: v, T: t}, nil
+	out, err := expr.CastTo(e, t)
+	if err != nil {
+		return nil, withPos(err, b, pos)
 	}
-	if !types.CanCast(e.Type(), t) {
-		return nil, b.errAt(pos, pgerr.CannotCoerce, "cannot cast type %s to %s", e.Type(), t)
-	}
-	return b.fold(&expr.Cast{Arg: e, To: t, Explicit: true}), nil
+	return out, nil
 }
 
 func (b *binder) fold(e expr.Expr) expr.Expr {
@@ -415,7 +406,7 @@ func (b *binder) bindCommon(in []sql.Expr, s *scope, agg *postAgg, where string,
 			ts = append(ts, e.Type())
 		}
 	}
-	t, err := expr.CommonType(ts)
+	t, err := expr.CommonTypeIn(what, ts)
 	if err != nil {
 		return nil, t, withPos(err, b, pos)
 	}
