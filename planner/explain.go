@@ -32,7 +32,7 @@ func Explain(n exec.Node) []string {
 			lines = append(lines, fmt.Sprintf("%sFilter %s", ind, x.Pred.String()))
 			walk(x.Input, depth+1)
 		case *exec.Project:
-			lines = append(lines, fmt.Sprintf("%sProject %s", ind, joinExprs(x.Exprs)))
+			lines = append(lines, strings.TrimRight(fmt.Sprintf("%sProject %s", ind, joinExprs(x.Exprs)), " "))
 			walk(x.Input, depth+1)
 		case *exec.Aggregate:
 			var aggs []string

@@ -4,6 +4,7 @@ import (
 	"github.com/kappa-db/kappa/catalog"
 	"github.com/kappa-db/kappa/exec"
 	"github.com/kappa-db/kappa/expr"
+	"github.com/kappa-db/kappa/types"
 )
 
 // usePointLookups turns Filter(Scan) into a keyed lookup when the filter
@@ -65,7 +66,7 @@ func lookupPrefix(pred expr.Expr, s *exec.Scan, cat *catalog.Catalog) []expr.Exp
 			l, r = r, l
 		}
 		col, ok := l.(*expr.ColRef)
-		if !ok || !isLookupValue(r) || r.Type().Kind != col.T.Kind {
+		if !ok || !isLookupValue(r) || !sameKeyEncoding(r.Type().Kind, col.T.Kind) {
 			continue
 		}
 		eq[col.Idx] = r
@@ -98,4 +99,17 @@ func conjuncts(e expr.Expr) []expr.Expr {
 		return out
 	}
 	return []expr.Expr{e}
+}
+
+// sameKeyEncoding reports whether values of kinds a and b that compare
+// equal also have equal storage keys: the same kind, or two integer kinds
+// (types encodes every integer width alike).
+func sameKeyEncoding(a, b types.Kind) bool {
+	if a == b {
+		return true
+	}
+	isInt := func(k types.Kind) bool {
+		return k == types.KindInt2 || k == types.KindInt4 || k == types.KindInt8
+	}
+	return isInt(a) && isInt(b)
 }
