@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"unsafe"
 
 	"github.com/kappa-db/kappa/catalog"
 	"github.com/kappa-db/kappa/exec"
@@ -58,10 +59,6 @@ func (st *statement) copyOptions(x *sql.Copy) (pgwire.CopyOptions, error) {
 	return o, nil
 }
 
-// maxCopyChunk bounds one log append of a COPY (the log caps an Append at
-// 64 MiB).
-const maxCopyChunk = 32 << 20
-
 func (st *statement) runCopy(ctx context.Context, x *sql.Copy, w pgwire.ResultWriter) (string, error) {
 	opts, err := st.copyOptions(x)
 	if err != nil {
@@ -98,17 +95,26 @@ func (st *statement) runCopy(ctx context.Context, x *sql.Copy, w pgwire.ResultWr
 	}
 	dec := pgwire.NewCopyDecoder(r, opts)
 	ec := st.evalContext(nil)
-	var rows []types.Row
-	line := 0
+	var listed []bool
+	if defaults != nil {
+		listed = make([]bool, len(t.Columns))
+		for _, c := range target {
+			listed[c] = true
+		}
+	}
+	// Every line is parsed and checked before anything is appended, so a
+	// bad line rejects the whole COPY.
+	var ins inserter
+	n := 0
 	for {
 		fields, err := dec.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line++
+		n++
 		if err != nil {
 			drain(r)
-			return "", copyContext(err, t.Name, line)
+			return "", copyContext(err, t.Name, n)
 		}
 		if len(fields) != len(target) {
 			drain(r)
@@ -116,81 +122,38 @@ func (st *statement) runCopy(ctx context.Context, x *sql.Copy, w pgwire.ResultWr
 			if len(fields) > len(target) {
 				what = "extra data after last expected column"
 			}
-			return "", copyContext(pgerr.New(pgerr.BadCopyFileFormat, "%s", what), t.Name, line)
+			return "", copyContext(pgerr.New(pgerr.BadCopyFileFormat, "%s", what), t.Name, n)
 		}
 		row := make(types.Row, len(t.Columns))
 		for i, f := range fields {
-			c := t.Columns[target[i]]
 			if f == nil {
 				continue
 			}
-			v, err := types.ParseText(c.Type, string(f), s.loc)
+			c := t.Columns[target[i]]
+			v, err := types.ParseText(c.Type, fieldString(c.Type, f), s.loc)
 			if err != nil {
 				drain(r)
-				return "", copyContext(err, t.Name, line).WithDetail("COPY %s, line %d, column %s: %q", t.Name, line, c.Name, string(f))
+				return "", copyContext(err, t.Name, n).WithDetail("COPY %s, line %d, column %s: %q", t.Name, n, c.Name, string(f))
 			}
 			row[target[i]] = v
 		}
-		if defaults != nil {
-			listed := make([]bool, len(t.Columns))
-			for _, c := range target {
-				listed[c] = true
-			}
-			for i, d := range defaults {
-				if !listed[i] {
-					if row[i], err = d.Eval(ec, nil); err != nil {
-						drain(r)
-						return "", err
-					}
+		for i, d := range defaults {
+			if !listed[i] {
+				if row[i], err = d.Eval(ec, nil); err != nil {
+					drain(r)
+					return "", err
 				}
 			}
 		}
-		rows = append(rows, row)
-	}
-	// The whole input is parsed and checked before anything is appended,
-	// so a bad line rejects the COPY as a whole.
-	for i, row := range rows {
-		if err := checkNotNull(t, row); err != nil {
-			return "", copyContext(err, t.Name, i+1)
+		if err := ins.add(t, row); err != nil {
+			drain(r)
+			return "", copyContext(err, t.Name, n)
 		}
 	}
-	if len(t.PrimaryKey) > 0 || estimateSize(rows) <= maxCopyChunk {
-		if err := s.insertRows(ctx, t, rows); err != nil {
-			return "", err
-		}
-	} else {
-		for start := 0; start < len(rows); {
-			end, size := start, 0
-			for end < len(rows) && size < maxCopyChunk {
-				size += rowSize(rows[end])
-				end++
-			}
-			if err := s.insertRows(ctx, t, rows[start:end]); err != nil {
-				return "", err
-			}
-			start = end
-		}
+	if err := s.appendInserts(ctx, t, &ins); err != nil {
+		return "", err
 	}
-	return "COPY " + strconv.Itoa(len(rows)), nil
-}
-
-func rowSize(r types.Row) int {
-	n := 8
-	for _, v := range r {
-		n += 10 + len(v.S)
-	}
-	return n
-}
-
-func estimateSize(rows []types.Row) int {
-	n := 0
-	for _, r := range rows {
-		n += rowSize(r)
-		if n > maxCopyChunk {
-			return n
-		}
-	}
-	return n
+	return "COPY " + strconv.Itoa(n), nil
 }
 
 // drain reads the rest of the COPY data so the protocol stays in step.
@@ -298,4 +261,15 @@ func (st *statement) copyOut(ctx context.Context, x *sql.Copy, opts pgwire.CopyO
 		return "", err
 	}
 	return "COPY " + strconv.Itoa(n), nil
+}
+
+// fieldString views a COPY field as a string without copying it when the
+// value parsed from it will not keep it (numbers, dates, ...); text-like
+// values keep their string, so those are copied.
+func fieldString(t types.Type, f []byte) string {
+	switch t.Kind {
+	case types.KindText, types.KindBytea, types.KindJSONB, types.KindArray:
+		return string(f)
+	}
+	return unsafe.String(unsafe.SliceData(f), len(f))
 }

@@ -123,11 +123,51 @@ func (s *Session) appendChanges(t *catalog.Object, recs [][]byte) error {
 
 // insertRows validates rows and appends them to table t.
 func (s *Session) insertRows(ctx context.Context, t *catalog.Object, rows []types.Row) error {
+	var ins inserter
 	for _, r := range rows {
-		if err := checkNotNull(t, r); err != nil {
+		if err := ins.add(t, r); err != nil {
 			return err
 		}
 	}
+	return s.appendInserts(ctx, t, &ins)
+}
+
+// inserter accumulates encoded insert records (and, for a table with a
+// primary key, their keys) so that a large COPY holds compact bytes, not
+// rows.
+type inserter struct {
+	recs [][]byte
+	keys [][]byte // storage keys, for tables with a primary key
+	rows []types.Row
+	size int
+	buf  []byte
+}
+
+func (ins *inserter) add(t *catalog.Object, r types.Row) error {
+	if err := checkNotNull(t, r); err != nil {
+		return err
+	}
+	// One backing buffer for many records: fewer, larger allocations.
+	start := len(ins.buf)
+	if cap(ins.buf)-start < 256 {
+		ins.buf = make([]byte, 0, 64<<10)
+		start = 0
+	}
+	ins.buf = exec.AppendChange(ins.buf, 1, 0, r)
+	rec := ins.buf[start:len(ins.buf):len(ins.buf)]
+	ins.recs = append(ins.recs, rec)
+	ins.size += len(rec)
+	if len(t.PrimaryKey) > 0 {
+		sink := exec.TableSink{Rel: t.ID, PK: t.PrimaryKey}
+		ins.keys = append(ins.keys, sink.RowKey(storage.RelationPrefix(t.ID), 0, r))
+		ins.rows = append(ins.rows, r)
+	}
+	return nil
+}
+
+// appendInserts checks primary keys and appends the records, in chunks the
+// log accepts.
+func (s *Session) appendInserts(ctx context.Context, t *catalog.Object, ins *inserter) error {
 	mu := s.e.tableLock(t.ID)
 	mu.Lock()
 	defer mu.Unlock()
@@ -135,28 +175,37 @@ func (s *Session) insertRows(ctx context.Context, t *catalog.Object, rows []type
 		if err := s.syncTable(ctx, t); err != nil {
 			return err
 		}
-		sink := exec.TableSink{Rel: t.ID, PK: t.PrimaryKey}
-		prefix := storage.RelationPrefix(t.ID)
-		seen := make(map[string]bool, len(rows))
-		for _, r := range rows {
-			k := sink.RowKey(append([]byte(nil), prefix...), 0, r)
+		seen := make(map[string]bool, len(ins.keys))
+		for i, k := range ins.keys {
 			if seen[string(k)] {
-				return duplicateKey(t, r)
+				return duplicateKey(t, ins.rows[i])
 			}
 			seen[string(k)] = true
 			if _, ok, err := s.e.db.Get(k); err != nil {
 				return err
 			} else if ok {
-				return duplicateKey(t, r)
+				return duplicateKey(t, ins.rows[i])
 			}
 		}
 	}
-	recs := make([][]byte, len(rows))
-	for i, r := range rows {
-		recs[i] = exec.AppendChange(nil, 1, 0, r)
+	for start := 0; start < len(ins.recs); {
+		end, size := start, 0
+		for end < len(ins.recs) && (end == start || size+len(ins.recs[end]) < maxAppendBytes) {
+			size += len(ins.recs[end])
+			end++
+		}
+		if err := s.appendChanges(t, ins.recs[start:end]); err != nil {
+			return err
+		}
+		start = end
 	}
-	return s.appendChanges(t, recs)
+	return nil
 }
+
+// maxAppendBytes bounds one log append (the log caps an Append at 64 MiB).
+// A statement larger than this is appended in several batches: each is
+// atomic, the statement as a whole is not (see the Caveats in doc.go).
+const maxAppendBytes = 32 << 20
 
 // updateRows runs UPDATE (u.Set) or DELETE (del) over u.Table: matching
 // rows are retracted and, for UPDATE, their new versions inserted. All
