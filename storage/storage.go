@@ -39,6 +39,10 @@ func Open(dir string, logger *slog.Logger) (*DB, error) {
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             quietLogger{logger},
 		MemTableSize:       64 << 20,
+		// pebble's default block cache is 8 MiB; with less than a few
+		// views' worth of blocks cached, every point query re-reads and
+		// decompresses index and data blocks. The cache fills on demand.
+		CacheSize: 256 << 20,
 	}
 	opts.EnsureDefaults()
 	pdb, err := pebble.Open(dir, opts)
