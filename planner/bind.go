@@ -226,7 +226,7 @@ func (b *binder) bindExpr(e sql.Expr, s *scope, agg *postAgg, where string) (exp
 			return b.bindExpr(x.Args[0], s, agg, where)
 		}
 	}
-	return nil, b.errAt(e.Position(), pgerr.FeatureNotSupported, "%s is not supported yet", describeNode(e))
+	return nil, b.errAt(e.Position(), pgerr.FeatureNotSupported, "%s not supported yet", describeNode(e))
 }
 
 func describeNode(e sql.Expr) string {
