@@ -34,6 +34,21 @@ func DecodeChange(rec []byte, row types.Row) (w int64, rowID uint64, out types.R
 	return w, rowID, out, err
 }
 
+// splitChange splits a change record into its weight, row id and the row's
+// encoding (as types.AppendRow wrote it), without decoding the row.
+func splitChange(rec []byte) (w int64, rowID uint64, row []byte, err error) {
+	w, n := binary.Varint(rec)
+	if n <= 0 {
+		return 0, 0, nil, pgerr.New(pgerr.DataCorrupted, "corrupt change record: weight")
+	}
+	rec = rec[n:]
+	rowID, n = binary.Uvarint(rec)
+	if n <= 0 {
+		return 0, 0, nil, pgerr.New(pgerr.DataCorrupted, "corrupt change record: row id")
+	}
+	return w, rowID, rec[n:], nil
+}
+
 // AppendStoredRow encodes a relation row as stored: its multiplicity, then
 // the row.
 func AppendStoredRow(dst []byte, count int64, row types.Row) []byte {

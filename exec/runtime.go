@@ -578,6 +578,24 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, end uint64) (more bo
 	// in small Reads takes time quadratic in its size.
 	for df.next < limit {
 		next, err := df.log.Read(df.next, int(limit-df.next), func(off uint64, rec []byte) error {
+			if t := df.spec.Table; t != nil && len(t.PK) == 0 {
+				// Without a primary key the stored row is the record's
+				// own row encoding: copy it rather than decode and
+				// re-encode it.
+				w, rowID, enc, err := splitChange(rec)
+				if err != nil {
+					return err
+				}
+				if rowID == 0 && w > 0 {
+					rowID = off
+				}
+				key = t.RowKey(append(key[:0], prefix...), rowID, nil)
+				if w < 0 {
+					return ec.store.Delete(key)
+				}
+				val = append(binary.AppendVarint(val[:0], 1), enc...)
+				return ec.store.Set(key, val)
+			}
 			w, rowID, row, err := DecodeChange(rec, nil)
 			if err != nil {
 				return err
