@@ -63,8 +63,8 @@ type Object struct {
 	// keyed in storage (see exec.ViewSink).
 	KeyCols []int `json:"key_cols,omitempty"`
 	Unique  bool  `json:"unique,omitempty"`
-	// Source is the table whose log a materialized view reads.
-	Source uint64 `json:"source,omitempty"`
+	// Sources are the tables whose logs a materialized view reads.
+	Sources []uint64 `json:"sources,omitempty"`
 }
 
 // Types returns the object's column types.

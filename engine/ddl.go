@@ -232,7 +232,7 @@ func (e *Engine) createMaterializedView(ctx context.Context, st *statement, x *s
 		return "", err
 	}
 	o := &catalog.Object{ID: id, Kind: catalog.KindMaterializedView, Name: x.Name.Name, CreateSQL: x.Info().Text,
-		Query: x.QueryText, DependsOn: mv.DependsOn, Source: mv.Source, KeyCols: mv.KeyCols, Unique: mv.Unique,
+		Query: x.QueryText, DependsOn: mv.DependsOn, Sources: mv.Sources, KeyCols: mv.KeyCols, Unique: mv.Unique,
 		Created: time.Now().UTC()}
 	for _, c := range mv.Columns {
 		o.Columns = append(o.Columns, catalog.Column{Name: c.Name, Type: c.Type})
@@ -241,7 +241,7 @@ func (e *Engine) createMaterializedView(ctx context.Context, st *statement, x *s
 		e.ddlMu.Unlock()
 		return "", err
 	}
-	spec := exec.DataflowSpec{ID: id, Name: o.Name, Source: mv.Source, Plan: mv.Plan,
+	spec := exec.DataflowSpec{ID: id, Name: o.Name, Plan: mv.Plan,
 		View: &exec.ViewSink{Rel: id, KeyCols: mv.KeyCols, Unique: mv.Unique}}
 	if err := e.rt.Add(spec); err != nil {
 		e.dropObjects([]*catalog.Object{o})
@@ -249,13 +249,18 @@ func (e *Engine) createMaterializedView(ctx context.Context, st *statement, x *s
 		return "", err
 	}
 	e.ddlMu.Unlock()
-	// Backfill: the view replays its source's log from the start; the
+	// Backfill: the view replays its sources' logs from the start; the
 	// statement returns once it has caught up with what was there.
-	lg, err := e.tableLog(mv.Source)
-	if err != nil {
-		return "", err
+	for _, src := range mv.Sources {
+		lg, lerr := e.tableLog(src)
+		if lerr != nil {
+			err = lerr
+			break
+		}
+		if err = e.rt.WaitFor(ctx, id, src, lg.End()); err != nil {
+			break
+		}
 	}
-	err = e.rt.WaitFor(ctx, id, lg.End())
 	if err == nil {
 		// PostgreSQL refuses to create a view whose query fails on the
 		// current data; so does kappa.

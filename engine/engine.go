@@ -170,7 +170,7 @@ func (e *Engine) restore() error {
 }
 
 func tableDataflow(o *catalog.Object) exec.DataflowSpec {
-	return exec.DataflowSpec{ID: o.ID, Name: o.Name, Source: o.ID, Table: &exec.TableSink{Rel: o.ID, PK: o.PrimaryKey}}
+	return exec.DataflowSpec{ID: o.ID, Name: o.Name, TableID: o.ID, Table: &exec.TableSink{Rel: o.ID, PK: o.PrimaryKey}}
 }
 
 // viewDataflow plans a materialized view's dataflow from its definition.
@@ -188,7 +188,7 @@ func (e *Engine) viewDataflow(o *catalog.Object) (exec.DataflowSpec, error) {
 		return exec.DataflowSpec{}, err
 	}
 	return exec.DataflowSpec{
-		ID: o.ID, Name: o.Name, Source: mv.Source, Plan: mv.Plan,
+		ID: o.ID, Name: o.Name, Plan: mv.Plan,
 		View: &exec.ViewSink{Rel: o.ID, KeyCols: o.KeyCols, Unique: o.Unique},
 	}, nil
 }

@@ -316,22 +316,24 @@ func (s *Session) waitForReads(ctx context.Context, reads []uint64) error {
 		if !ok {
 			continue
 		}
-		src := id
+		srcs := []uint64{id}
 		if o.Kind == catalog.KindMaterializedView {
-			src = o.Source
+			srcs = o.Sources
 			if err := s.e.viewError(o); err != nil {
 				return err
 			}
 		}
-		off, wrote := s.writes[src]
-		if !wrote {
-			continue
-		}
-		if err := s.e.rt.WaitFor(ctx, id, off); err != nil {
-			if o.Kind == catalog.KindMaterializedView {
-				return s.e.viewError(o)
+		for _, src := range srcs {
+			off, wrote := s.writes[src]
+			if !wrote {
+				continue
 			}
-			return err
+			if err := s.e.rt.WaitFor(ctx, id, src, off); err != nil {
+				if o.Kind == catalog.KindMaterializedView {
+					return s.e.viewError(o)
+				}
+				return err
+			}
 		}
 	}
 	return nil

@@ -99,7 +99,7 @@ func (s *Session) syncTable(ctx context.Context, t *catalog.Object) error {
 	if err != nil {
 		return err
 	}
-	return s.e.rt.WaitFor(ctx, t.ID, lg.End())
+	return s.e.rt.WaitFor(ctx, t.ID, t.ID, lg.End())
 }
 
 // appendChanges appends encoded change records to a table's log and notes

@@ -150,7 +150,7 @@ func (a *aggOp) encodeState(g *groupState) []byte {
 	return types.AppendRow(nil, row)
 }
 
-func (a *aggOp) apply(ec *epochCtx, in *Batch) (*Batch, error) {
+func (a *aggOp) apply(ec *epochCtx, _ int, in *Batch) (*Batch, error) {
 	var keyBuf []byte
 	for i, row := range in.Rows {
 		w := in.W[i]

@@ -42,10 +42,10 @@ func BenchmarkEpochGroupBy(b *testing.B) {
 		b.StopTimer()
 		base := uint64(i) * 10
 		rt := NewRuntime(Options{DB: db, Logs: func(uint64) (*log.Log, error) { return lg, nil }})
-		if err := rt.Add(DataflowSpec{ID: base + 1, Source: 1, Table: &TableSink{Rel: base + 1}}); err != nil {
+		if err := rt.Add(DataflowSpec{ID: base + 1, TableID: 1, Table: &TableSink{Rel: base + 1}}); err != nil {
 			b.Fatal(err)
 		}
-		if err := rt.Add(DataflowSpec{ID: base + 2, Source: 1, Plan: plan, View: &ViewSink{Rel: base + 2, KeyCols: []int{0}, Unique: true}}); err != nil {
+		if err := rt.Add(DataflowSpec{ID: base + 2, Plan: plan, View: &ViewSink{Rel: base + 2, KeyCols: []int{0}, Unique: true}}); err != nil {
 			b.Fatal(err)
 		}
 		if i == 0 {

@@ -9,8 +9,9 @@ import (
 
 // A table's log holds change records: a weight (+1 insert, -1 retract), a row
 // id and the row. Tables without a primary key identify rows by a hidden row
-// id, which is the log offset of the record that inserted the row; an insert
-// record stores 0 for "my own offset". Tables with a primary key store 0.
+// id, which is one more than the log offset of the record that inserted the
+// row (so it is never 0); an insert record stores 0 for "mine", a retraction
+// the id of the row it retracts. Tables with a primary key store 0.
 
 // AppendChange appends one change record to dst.
 func AppendChange(dst []byte, w int64, rowID uint64, row types.Row) []byte {

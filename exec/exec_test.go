@@ -74,10 +74,10 @@ func aggPlan(t *testing.T) Node {
 }
 
 func (h *harness) start(t *testing.T) {
-	if err := h.rt.Add(DataflowSpec{ID: tableID, Name: "t", Source: tableID, Table: &TableSink{Rel: tableID}}); err != nil {
+	if err := h.rt.Add(DataflowSpec{ID: tableID, Name: "t", TableID: tableID, Table: &TableSink{Rel: tableID}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.rt.Add(DataflowSpec{ID: viewID, Name: "v", Source: tableID, Plan: aggPlan(t), View: &ViewSink{Rel: viewID, KeyCols: []int{0}, Unique: true}}); err != nil {
+	if err := h.rt.Add(DataflowSpec{ID: viewID, Name: "v", Plan: aggPlan(t), View: &ViewSink{Rel: viewID, KeyCols: []int{0}, Unique: true}}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -90,7 +90,7 @@ func (h *harness) catchUp() {
 			h.t.Fatal(err)
 		}
 		if !more {
-			off, _ := h.rt.Committed(viewID)
+			off, _ := h.rt.Committed(viewID, tableID)
 			if off == h.lg.End() {
 				return
 			}
@@ -206,7 +206,7 @@ func TestAggregateIncrementalEqualsRecompute(t *testing.T) {
 		}
 		for i, r := range added {
 			model = append(model, r)
-			h.ids = append(h.ids, first+uint64(i))
+			h.ids = append(h.ids, first+uint64(i)+1)
 		}
 		h.catchUp()
 		got, want := viewRows(t, h.db), expected(model)

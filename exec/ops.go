@@ -44,7 +44,8 @@ func (ec *epochCtx) rowError(err error, w int64) error {
 // returns what the operator held back until then (aggregates emit per epoch,
 // not per row). reset clears per-epoch memory before an epoch (re)starts.
 type operator interface {
-	apply(ec *epochCtx, in *Batch) (*Batch, error)
+	// apply consumes a delta on input side (0, or 1 for a join's right).
+	apply(ec *epochCtx, side int, in *Batch) (*Batch, error)
 	flush(ec *epochCtx) (*Batch, error)
 	reset()
 }
@@ -54,7 +55,7 @@ type filterOp struct {
 	out  Batch
 }
 
-func (f *filterOp) apply(ec *epochCtx, in *Batch) (*Batch, error) {
+func (f *filterOp) apply(ec *epochCtx, _ int, in *Batch) (*Batch, error) {
 	f.out.Reset()
 	for i, r := range in.Rows {
 		v, err := f.pred.Eval(ec.eval, r)
@@ -71,14 +72,14 @@ func (f *filterOp) apply(ec *epochCtx, in *Batch) (*Batch, error) {
 	return &f.out, nil
 }
 func (f *filterOp) flush(*epochCtx) (*Batch, error) { return nil, nil }
-func (f *filterOp) reset()                          {}
+func (f *filterOp) reset() { f.out.Reset() }
 
 type projectOp struct {
 	exprs []expr.Expr
 	out   Batch
 }
 
-func (p *projectOp) apply(ec *epochCtx, in *Batch) (*Batch, error) {
+func (p *projectOp) apply(ec *epochCtx, _ int, in *Batch) (*Batch, error) {
 	p.out.Reset()
 	// One backing array for the whole batch's output rows.
 	vals := make([]types.Value, len(in.Rows)*len(p.exprs))
@@ -100,4 +101,4 @@ rows:
 	return &p.out, nil
 }
 func (p *projectOp) flush(*epochCtx) (*Batch, error) { return nil, nil }
-func (p *projectOp) reset()                          {}
+func (p *projectOp) reset() { p.out.Reset() }

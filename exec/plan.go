@@ -89,6 +89,38 @@ type Aggregate struct {
 	Types []types.Type
 }
 
+// JoinKind is the kind of a Join.
+type JoinKind uint8
+
+const (
+	JoinInner JoinKind = iota
+	JoinLeft
+	JoinRight
+	JoinFull
+)
+
+var joinNames = [...]string{"inner", "left", "right", "full"}
+
+func (k JoinKind) String() string { return joinNames[k] }
+
+// Join joins Left and Right on LeftKeys[i] = RightKeys[i] (equality, NULL
+// never matches; no keys is a cross join) and the residual On (over the
+// concatenated row, left columns first; nil for true). Outer kinds extend
+// unmatched rows with NULLs. Output columns: Left's, then Right's.
+type Join struct {
+	Left, Right         Node
+	Kind                JoinKind
+	LeftKeys, RightKeys []int
+	On                  expr.Expr
+	// ID numbers this operator's state within its dataflow (set by Build).
+	ID uint64
+}
+
+func (n *Join) Columns() []types.Type {
+	return append(append([]types.Type(nil), n.Left.Columns()...), n.Right.Columns()...)
+}
+func (*Join) planNode() {}
+
 // SortKey is one ORDER BY key over an input column.
 type SortKey struct {
 	Col        int

@@ -56,12 +56,8 @@ func Query(ctx context.Context, plan Node, r storage.Reader, eval *expr.EvalCont
 	if limit == 0 {
 		return nil
 	}
-	var df dataflow
-	source, err := pipelineSource(plan)
+	g, err := buildGraph(plan, adhocStateID)
 	if err != nil {
-		return err
-	}
-	if err := df.build(plan); err != nil {
 		return err
 	}
 	ec := &epochCtx{eval: eval, ephemeral: true}
@@ -95,61 +91,13 @@ func Query(ctx context.Context, plan Node, r storage.Reader, eval *expr.EvalCont
 		}
 		return nil
 	}
-	var in Batch
-	feed := func() error {
-		if in.Len() == 0 {
-			return nil
-		}
-		if err := ctx.Err(); err != nil {
-			return pgerr.New(pgerr.QueryCanceled, "canceling statement due to user request")
-		}
-		b, err := push(ec, df.ops, &in)
-		if err != nil {
-			return err
-		}
-		if b != nil {
-			err = out(b)
-		}
-		in.Reset()
-		return err
-	}
 	err = func() error {
-		switch s := source.(type) {
-		case *Scan:
-			var prefix []byte
-			for _, e := range s.KeyPrefix {
-				v, err := e.Eval(eval, nil)
-				if err != nil {
-					return err
-				}
-				prefix = types.AppendKey(prefix, v, false)
-			}
-			if err := ScanRelation(r, s.Rel, prefix, func(_ []byte, cnt int64, row types.Row) error {
-				in.Add(row, cnt)
-				if in.Len() >= 1024 {
-					return feed()
-				}
-				return nil
-			}); err != nil {
+		for _, leaf := range g.leaves {
+			if err := feedLeaf(ctx, ec, g, leaf, r, out); err != nil {
 				return err
 			}
-		case *Values:
-			for _, exprs := range s.Rows {
-				row := make(types.Row, len(exprs))
-				for i, e := range exprs {
-					v, err := e.Eval(eval, nil)
-					if err != nil {
-						return err
-					}
-					row[i] = v
-				}
-				in.Add(row, 1)
-			}
 		}
-		if err := feed(); err != nil {
-			return err
-		}
-		for _, a := range df.aggs {
+		for _, a := range g.aggs {
 			// A global aggregate has a row even over no input.
 			if len(a.spec.GroupBy) == 0 && len(a.order) == 0 {
 				if _, err := a.load(ec, nil, nil); err != nil {
@@ -157,7 +105,7 @@ func Query(ctx context.Context, plan Node, r storage.Reader, eval *expr.EvalCont
 				}
 			}
 		}
-		return flushAll(ec, df.ops, out)
+		return g.flush(ec, out)
 	}()
 	if err == errStop {
 		return nil
@@ -186,21 +134,58 @@ func Query(ctx context.Context, plan Node, r storage.Reader, eval *expr.EvalCont
 	return nil
 }
 
-func pipelineSource(n Node) (Node, error) {
-	for {
-		switch x := n.(type) {
-		case *Filter:
-			n = x.Input
-		case *Project:
-			n = x.Input
-		case *Aggregate:
-			n = x.Input
-		case *Scan, *Values:
-			return n, nil
-		default:
-			return nil, pgerr.New(pgerr.FeatureNotSupported, "%T is not supported here yet", n)
+// adhocStateID numbers the operators of ad hoc queries; their state lives
+// in memory only, so the id never reaches storage.
+const adhocStateID = 1 << 55
+
+// feedLeaf reads a leaf's rows (a scan of the snapshot, or constant rows)
+// and pushes them through the graph in chunks.
+func feedLeaf(ctx context.Context, ec *epochCtx, g *graph, leaf *node, r storage.Reader, out func(*Batch) error) error {
+	var in Batch
+	feed := func() error {
+		if in.Len() == 0 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return pgerr.New(pgerr.QueryCanceled, "canceling statement due to user request")
+		}
+		err := g.push(ec, leaf, &in, out)
+		in = Batch{}
+		return err
+	}
+	switch s := leaf.plan.(type) {
+	case *Scan:
+		var prefix []byte
+		for _, e := range s.KeyPrefix {
+			v, err := e.Eval(ec.eval, nil)
+			if err != nil {
+				return err
+			}
+			prefix = types.AppendKey(prefix, v, false)
+		}
+		if err := ScanRelation(r, s.Rel, prefix, func(_ []byte, cnt int64, row types.Row) error {
+			in.Add(row, cnt)
+			if in.Len() >= 1024 {
+				return feed()
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	case *Values:
+		for _, exprs := range s.Rows {
+			row := make(types.Row, len(exprs))
+			for i, e := range exprs {
+				v, err := e.Eval(ec.eval, nil)
+				if err != nil {
+					return err
+				}
+				row[i] = v
+			}
+			in.Add(row, 1)
 		}
 	}
+	return feed()
 }
 
 func evalCount(eval *expr.EvalContext, e expr.Expr, what string, def int64) (int64, error) {

@@ -25,31 +25,47 @@ const (
 	readChunk                 = 4096
 )
 
-// DataflowSpec describes one long-running dataflow: it reads the change log
-// of table Source and maintains relation ID, either a table's own rows (Table
-// set, Plan nil) or a materialized view (View set, Plan over a ScanTable of
-// Source).
+// DataflowSpec describes one long-running dataflow: it maintains relation
+// ID, either a table's own rows from its change log (Table set, Plan nil,
+// Sources = [the table]) or a materialized view (View set; Plan reads the
+// logs of the tables it scans).
 type DataflowSpec struct {
-	ID     uint64
-	Name   string
-	Source uint64
-	Plan   Node
-	View   *ViewSink
-	Table  *TableSink
+	ID    uint64
+	Name  string
+	Plan  Node
+	View  *ViewSink
+	Table *TableSink
+	// TableID is the table a Table dataflow reads.
+	TableID uint64
+}
+
+// source is one input log of a dataflow.
+type source struct {
+	id        uint64
+	log       *log.Log
+	next      uint64 // next offset to read, within the running epoch
+	committed uint64 // next offset to read as of the last committed epoch
+	leaves    []*node
 }
 
 type dataflow struct {
-	spec      DataflowSpec
-	log       *log.Log
-	ops       []operator
-	aggs      []*aggOp
-	started   bool
-	next      uint64 // next offset to read, within the running epoch
-	committed uint64 // next offset to read as of the last committed epoch
-	err       error  // a runtime error put the dataflow into an error state
+	spec    DataflowSpec
+	g       *graph // nil for a table's own dataflow
+	sources []*source
+	started bool
+	err     error // a runtime error put the dataflow into an error state
 	// errCounts are the committed counts of data errors (see
 	// epochCtx.rowError), keyed by SQLSTATE NUL message.
 	errCounts map[string]int64
+}
+
+func (df *dataflow) source(id uint64) *source {
+	for _, s := range df.sources {
+		if s.id == id {
+			return s
+		}
+	}
+	return nil
 }
 
 // errorsKey is where a dataflow keeps its data error counts.
@@ -185,32 +201,51 @@ func (rt *Runtime) Kick() {
 	}
 }
 
-// Add registers a dataflow, resuming from its committed offset if it ran
+// Add registers a dataflow, resuming from its committed offsets if it ran
 // before.
 func (rt *Runtime) Add(spec DataflowSpec) error {
-	lg, err := rt.opts.Logs(spec.Source)
-	if err != nil {
-		return err
-	}
-	df := &dataflow{spec: spec, log: lg}
+	df := &dataflow{spec: spec}
+	var ids []uint64
 	if spec.Plan != nil {
-		if err := df.build(spec.Plan); err != nil {
+		g, err := buildGraph(spec.Plan, spec.ID)
+		if err != nil {
 			return err
 		}
+		df.g = g
+		ids = g.sources()
+	} else {
+		ids = []uint64{spec.TableID}
+	}
+	for _, id := range ids {
+		lg, err := rt.opts.Logs(id)
+		if err != nil {
+			return err
+		}
+		src := &source{id: id, log: lg}
+		if df.g != nil {
+			for _, l := range df.g.leaves {
+				if sc, ok := l.plan.(*Scan); ok && sc.Rel == id {
+					src.leaves = append(src.leaves, l)
+				}
+			}
+		}
+		df.sources = append(df.sources, src)
 	}
 	rt.epochMu.Lock()
 	defer rt.epochMu.Unlock()
-	val, ok, err := rt.opts.DB.Get(storage.OffsetKey(spec.ID, spec.Source))
-	if err != nil {
-		return err
-	}
-	if ok {
-		off, _ := binary.Uvarint(val)
-		df.next, df.committed, df.started = off, off, true
+	for _, src := range df.sources {
+		val, ok, err := rt.opts.DB.Get(storage.OffsetKey(spec.ID, src.id))
+		if err != nil {
+			return err
+		}
+		if ok {
+			off, _ := binary.Uvarint(val)
+			src.next, src.committed, df.started = off, off, true
+		}
 	}
 	df.errCounts = map[string]int64{}
 	p := errorsPrefix(spec.ID)
-	err = rt.opts.DB.Scan(p, storage.PrefixEnd(p), false, func(key, val []byte) (bool, error) {
+	err := rt.opts.DB.Scan(p, storage.PrefixEnd(p), false, func(key, val []byte) (bool, error) {
 		n, _ := binary.Varint(val)
 		df.errCounts[string(key[len(p):])] = n
 		return true, nil
@@ -265,21 +300,41 @@ func (rt *Runtime) Err(id uint64) error {
 	return nil
 }
 
-// Committed returns the next offset dataflow id will read, as of the last
-// committed epoch.
-func (rt *Runtime) Committed(id uint64) (uint64, bool) {
+// Committed returns the next offset dataflow id will read from table src's
+// log, as of the last committed epoch.
+func (rt *Runtime) Committed(id, src uint64) (uint64, bool) {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	df, ok := rt.mu.dataflows[id]
 	if !ok {
 		return 0, false
 	}
-	return df.committed, true
+	s := df.source(src)
+	if s == nil {
+		return 0, false
+	}
+	return s.committed, true
 }
 
-// WaitFor blocks until dataflow id has committed everything in its source
-// log before offset (read-your-writes), or it failed, or ctx ends.
-func (rt *Runtime) WaitFor(ctx context.Context, id uint64, offset uint64) error {
+// Sources returns the tables whose logs dataflow id reads.
+func (rt *Runtime) Sources(id uint64) []uint64 {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	df, ok := rt.mu.dataflows[id]
+	if !ok {
+		return nil
+	}
+	out := make([]uint64, len(df.sources))
+	for i, s := range df.sources {
+		out[i] = s.id
+	}
+	return out
+}
+
+// WaitFor blocks until dataflow id has committed everything in table src's
+// log before offset (read-your-writes), or it failed, or ctx ends. A
+// dataflow that does not read src has nothing to wait for.
+func (rt *Runtime) WaitFor(ctx context.Context, id, src uint64, offset uint64) error {
 	for {
 		rt.mu.Lock()
 		if rt.mu.fatal != nil {
@@ -297,10 +352,8 @@ func (rt *Runtime) WaitFor(ctx context.Context, id uint64, offset uint64) error 
 			rt.mu.Unlock()
 			return err
 		}
-		// A dataflow that has not run its first epoch has not committed
-		// its initial rows yet (a global aggregate's row over an empty
-		// table), even when offset is 0.
-		if df.committed >= offset && df.started {
+		s := df.source(src)
+		if s == nil || s.committed >= offset {
 			rt.mu.Unlock()
 			return nil
 		}
@@ -313,86 +366,6 @@ func (rt *Runtime) WaitFor(ctx context.Context, id uint64, offset uint64) error 
 			return pgerr.New(pgerr.QueryCanceled, "canceling statement due to user request")
 		}
 	}
-}
-
-func (df *dataflow) build(n Node) error {
-	var chain []Node
-	for n != nil {
-		chain = append(chain, n)
-		switch x := n.(type) {
-		case *Filter:
-			n = x.Input
-		case *Project:
-			n = x.Input
-		case *Aggregate:
-			n = x.Input
-		case *Scan, *Values:
-			n = nil
-		default:
-			return pgerr.New(pgerr.FeatureNotSupported, "%T is not supported in a materialized view yet", n)
-		}
-	}
-	for i := len(chain) - 1; i >= 0; i-- {
-		switch x := chain[i].(type) {
-		case *Scan, *Values:
-			if i != len(chain)-1 {
-				return pgerr.New(pgerr.InternalError, "source in the middle of a pipeline")
-			}
-		case *Filter:
-			df.ops = append(df.ops, &filterOp{pred: x.Pred})
-		case *Project:
-			df.ops = append(df.ops, &projectOp{exprs: x.Exprs})
-		case *Aggregate:
-			a, err := newAggOp(x, df.spec.ID<<8|uint64(len(df.ops)))
-			if err != nil {
-				return err
-			}
-			df.ops = append(df.ops, a)
-			df.aggs = append(df.aggs, a)
-		}
-	}
-	if len(df.ops) > 255 {
-		return pgerr.New(pgerr.ProgramLimitExceeded, "a dataflow may have at most 255 operators")
-	}
-	return nil
-}
-
-// push runs b through ops and returns the result (nil when an operator holds
-// it back until the barrier).
-func push(ec *epochCtx, ops []operator, b *Batch) (*Batch, error) {
-	for _, op := range ops {
-		if b == nil || b.Len() == 0 {
-			return nil, nil
-		}
-		var err error
-		if b, err = op.apply(ec, b); err != nil {
-			return nil, err
-		}
-	}
-	return b, nil
-}
-
-// flushAll flushes each operator at the barrier, pushing what it releases
-// through the operators after it, and hands the results to out.
-func flushAll(ec *epochCtx, ops []operator, out func(*Batch) error) error {
-	for i, op := range ops {
-		b, err := op.flush(ec)
-		if err != nil {
-			return err
-		}
-		if b == nil || b.Len() == 0 {
-			continue
-		}
-		if b, err = push(ec, ops[i+1:], b); err != nil {
-			return err
-		}
-		if b != nil {
-			if err := out(b); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // RunEpoch runs one epoch over every healthy dataflow and commits it. It
@@ -421,11 +394,16 @@ func (rt *Runtime) RunEpoch() (more bool, err error) {
 	ends := make(map[*log.Log]uint64)
 	idle := true
 	for _, df := range dfs {
-		if _, ok := ends[df.log]; !ok {
-			ends[df.log] = df.log.End()
-		}
-		if df.next < ends[df.log] || !df.started {
+		if !df.started {
 			idle = false
+		}
+		for _, s := range df.sources {
+			if _, ok := ends[s.log]; !ok {
+				ends[s.log] = s.log.End()
+			}
+			if s.next < ends[s.log] {
+				idle = false
+			}
 		}
 	}
 	if idle {
@@ -460,15 +438,17 @@ func (rt *Runtime) tryEpoch(dfs []*dataflow, ends map[*log.Log]uint64) (failed *
 	defer batch.Close()
 	ec := &epochCtx{eval: &expr.EvalContext{Now: rt.opts.Now(), Loc: time.UTC}, store: batch}
 	for _, df := range dfs {
-		df.next = df.committed
-		for _, op := range df.ops {
-			op.reset()
+		for _, s := range df.sources {
+			s.next = s.committed
+		}
+		if df.g != nil {
+			df.g.reset()
 		}
 	}
 	pending := make(map[*dataflow]map[string]int64)
 	for _, df := range dfs {
 		ec.errs = nil
-		m, derr := rt.stepDataflow(ec, df, ends[df.log])
+		m, derr := rt.stepDataflow(ec, df, ends)
 		if derr == nil && len(ec.errs) > 0 {
 			pending[df] = ec.errs
 			derr = rt.storeErrors(batch, df, ec.errs)
@@ -482,10 +462,12 @@ func (rt *Runtime) tryEpoch(dfs []*dataflow, ends map[*log.Log]uint64) (failed *
 			return nil, false, derr
 		}
 		more = more || m
-		var off [binary.MaxVarintLen64]byte
-		n := binary.PutUvarint(off[:], df.next)
-		if err := batch.Set(storage.OffsetKey(df.spec.ID, df.spec.Source), off[:n]); err != nil {
-			return nil, false, err
+		for _, s := range df.sources {
+			var off [binary.MaxVarintLen64]byte
+			n := binary.PutUvarint(off[:], s.next)
+			if err := batch.Set(storage.OffsetKey(df.spec.ID, s.id), off[:n]); err != nil {
+				return nil, false, err
+			}
 		}
 	}
 	if err := batch.Commit(false); err != nil {
@@ -493,7 +475,9 @@ func (rt *Runtime) tryEpoch(dfs []*dataflow, ends map[*log.Log]uint64) (failed *
 	}
 	rt.mu.Lock()
 	for _, df := range dfs {
-		df.committed = df.next
+		for _, s := range df.sources {
+			s.committed = s.next
+		}
 		df.started = true
 		for k, n := range pending[df] {
 			df.errCounts[k] += n
@@ -528,11 +512,12 @@ func (rt *Runtime) storeErrors(b *storage.Batch, df *dataflow, errs map[string]i
 	return nil
 }
 
-func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, end uint64) (more bool, err error) {
+func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[*log.Log]uint64) (more bool, err error) {
 	sinkOut := func(b *Batch) error { return df.spec.View.apply(ec, b) }
-	if !df.started && df.spec.View != nil {
-		for i, a := range df.ops {
-			ag, ok := a.(*aggOp)
+	if !df.started && df.g != nil {
+		// A global aggregate has its row before any input.
+		for _, v := range df.g.order {
+			ag, ok := v.op.(*aggOp)
 			if !ok {
 				continue
 			}
@@ -540,96 +525,58 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, end uint64) (more bo
 			if err != nil {
 				return false, err
 			}
-			if b != nil {
-				if b, err = push(ec, df.ops[i+1:], b); err != nil {
-					return false, err
+			if err := df.g.push(ec, v, b, sinkOut); err != nil {
+				return false, err
+			}
+		}
+	}
+	budget := uint64(rt.opts.MaxRecordsPerEpoch)
+	var in Batch
+	var key, val []byte
+	prefix := storage.RelationPrefix(df.spec.ID)
+	for _, s := range df.sources {
+		limit := ends[s.log]
+		if limit > s.next && limit-s.next > budget {
+			limit = s.next + budget
+			more = true
+		}
+		for s.next < limit {
+			n := min(limit-s.next, readChunk)
+			in.Reset()
+			next, err := s.log.Read(s.next, int(n), func(off uint64, rec []byte) error {
+				w, rowID, row, err := DecodeChange(rec, nil)
+				if err != nil {
+					return err
 				}
-				if b != nil {
-					if err := sinkOut(b); err != nil {
+				if t := df.spec.Table; t != nil {
+					if rowID == 0 {
+						rowID = off + 1
+					}
+					key = t.RowKey(append(key[:0], prefix...), rowID, row)
+					val, err = t.applyChange(ec, key, w, row, val)
+					return err
+				}
+				in.Add(row, w)
+				return nil
+			})
+			if err != nil {
+				return false, err
+			}
+			if next == s.next {
+				break
+			}
+			s.next = next
+			if in.Len() > 0 {
+				for _, leaf := range s.leaves {
+					if err := df.g.push(ec, leaf, &in, sinkOut); err != nil {
 						return false, err
 					}
 				}
 			}
 		}
 	}
-	budget := uint64(rt.opts.MaxRecordsPerEpoch)
-	limit := end
-	if limit-df.next > budget {
-		limit = df.next + budget
-		more = true
-	}
-	var in Batch
-	var key, val []byte
-	prefix := storage.RelationPrefix(df.spec.ID)
-	pushIn := func() error {
-		if df.spec.View == nil || in.Len() == 0 {
-			return nil
-		}
-		out, err := push(ec, df.ops, &in)
-		in.Reset()
-		if err != nil || out == nil {
-			return err
-		}
-		return sinkOut(out)
-	}
-	// One Read for the whole epoch, the rows pushed through the operators
-	// every readChunk records: a Read checks and walks the log batch it
-	// starts in from that batch's beginning, so reading a large COPY's batch
-	// in small Reads takes time quadratic in its size.
-	for df.next < limit {
-		next, err := df.log.Read(df.next, int(limit-df.next), func(off uint64, rec []byte) error {
-			if t := df.spec.Table; t != nil && len(t.PK) == 0 {
-				// Without a primary key the stored row is the record's
-				// own row encoding: copy it rather than decode and
-				// re-encode it.
-				w, rowID, enc, err := splitChange(rec)
-				if err != nil {
-					return err
-				}
-				if rowID == 0 && w > 0 {
-					rowID = off
-				}
-				key = t.RowKey(append(key[:0], prefix...), rowID, nil)
-				if w < 0 {
-					return ec.store.Delete(key)
-				}
-				val = append(binary.AppendVarint(val[:0], 1), enc...)
-				return ec.store.Set(key, val)
-			}
-			w, rowID, row, err := DecodeChange(rec, nil)
-			if err != nil {
-				return err
-			}
-			if t := df.spec.Table; t != nil {
-				// An insert stores row id 0 for "my own offset"; a
-				// retraction always names its row, and row 0 is the one
-				// inserted at offset 0.
-				if rowID == 0 && w > 0 {
-					rowID = off
-				}
-				key = t.RowKey(append(key[:0], prefix...), rowID, row)
-				val, err = t.applyChange(ec, key, w, row, val)
-				return err
-			}
-			in.Add(row, w)
-			if in.Len() >= readChunk {
-				return pushIn()
-			}
-			return nil
-		})
-		if err != nil {
-			return false, err
-		}
-		if next == df.next {
-			break
-		}
-		df.next = next
-		if err := pushIn(); err != nil {
-			return false, err
-		}
-	}
-	if df.spec.View != nil {
-		if err := flushAll(ec, df.ops, sinkOut); err != nil {
+	if df.g != nil {
+		if err := df.g.flush(ec, sinkOut); err != nil {
 			return false, err
 		}
 	}

@@ -122,8 +122,8 @@ func renameColumns(q *Query, names []string, pos int, b *binder) error {
 // MaterializedView is a planned materialized view.
 type MaterializedView struct {
 	Query
-	// Source is the table whose log the view's dataflow reads.
-	Source uint64
+	// Sources are the tables whose logs the view's dataflow reads.
+	Sources []uint64
 	// KeyCols and Unique say how the view's rows are keyed in storage.
 	KeyCols []int
 	Unique  bool
@@ -146,36 +146,49 @@ func (p *Planner) PlanMaterializedView(src string, sel *sql.Select, names []stri
 	if err := renameColumns(&mv.Query, names, sel.Pos, b); err != nil {
 		return nil, err
 	}
-	scan, err := leafScan(rel.node)
+	scans, err := leafScans(rel.node)
 	if err != nil {
 		return nil, err
 	}
-	if scan.Kind != exec.ScanTable {
-		return nil, pgerr.New(pgerr.FeatureNotSupported, "a materialized view over materialized view %q is not supported yet", scan.Name)
+	seen := map[uint64]bool{}
+	for _, scan := range scans {
+		if scan.Kind != exec.ScanTable {
+			return nil, pgerr.New(pgerr.FeatureNotSupported, "a materialized view over materialized view %q is not supported yet", scan.Name)
+		}
+		if !seen[scan.Rel] {
+			seen[scan.Rel] = true
+			mv.Sources = append(mv.Sources, scan.Rel)
+		}
 	}
-	mv.Source = scan.Rel
 	mv.KeyCols, mv.Unique = viewKey(rel.node)
 	return mv, nil
 }
 
-// leafScan finds the one Scan a single-input pipeline reads.
-func leafScan(n exec.Node) (*exec.Scan, error) {
-	for {
-		switch x := n.(type) {
-		case *exec.Scan:
-			return x, nil
-		case *exec.Filter:
-			n = x.Input
-		case *exec.Project:
-			n = x.Input
-		case *exec.Aggregate:
-			n = x.Input
-		case *exec.Values:
-			return nil, pgerr.New(pgerr.FeatureNotSupported, "a materialized view must read a table")
-		default:
-			return nil, pgerr.New(pgerr.FeatureNotSupported, "%T in a materialized view is not supported yet", n)
+// leafScans finds the Scans a dataflow reads.
+func leafScans(n exec.Node) ([]*exec.Scan, error) {
+	switch x := n.(type) {
+	case *exec.Scan:
+		return []*exec.Scan{x}, nil
+	case *exec.Filter:
+		return leafScans(x.Input)
+	case *exec.Project:
+		return leafScans(x.Input)
+	case *exec.Aggregate:
+		return leafScans(x.Input)
+	case *exec.Join:
+		l, err := leafScans(x.Left)
+		if err != nil {
+			return nil, err
 		}
+		r, err := leafScans(x.Right)
+		if err != nil {
+			return nil, err
+		}
+		return append(l, r...), nil
+	case *exec.Values:
+		return nil, pgerr.New(pgerr.FeatureNotSupported, "a materialized view must read a table")
 	}
+	return nil, pgerr.New(pgerr.FeatureNotSupported, "%T in a materialized view is not supported yet", n)
 }
 
 // viewKey picks the storage key of a view: the grouping columns when the

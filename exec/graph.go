@@ -1,0 +1,136 @@
+package exec
+
+import (
+	"github.com/kappa-db/kappa/pgerr"
+)
+
+// node is one vertex of a dataflow's operator tree. Leaves are sources (a
+// Scan or Values of the plan); inner nodes hold an operator. Data flows from
+// the leaves to the root, whose output goes to the sink.
+type node struct {
+	op     operator // nil for a leaf
+	plan   Node
+	parent *node
+	side   int // which input of parent this node feeds: 0 or 1
+}
+
+// graph is an instantiated plan.
+type graph struct {
+	root   *node
+	leaves []*node // in plan order (left before right)
+	// order lists the inner nodes children-first, the order in which
+	// operators are flushed at a barrier.
+	order []*node
+	aggs  []*aggOp
+}
+
+// buildGraph instantiates plan. State ids of stateful operators are
+// id<<8 | position, so they are stable across restarts of the same plan.
+func buildGraph(plan Node, id uint64) (*graph, error) {
+	g := &graph{}
+	var build func(n Node, parent *node, side int) error
+	build = func(n Node, parent *node, side int) error {
+		v := &node{plan: n, parent: parent, side: side}
+		if parent == nil {
+			g.root = v
+		}
+		opID := id<<8 | uint64(len(g.order))
+		switch x := n.(type) {
+		case *Scan, *Values:
+			g.leaves = append(g.leaves, v)
+			return nil
+		case *Filter:
+			v.op = &filterOp{pred: x.Pred}
+			if err := build(x.Input, v, 0); err != nil {
+				return err
+			}
+		case *Project:
+			v.op = &projectOp{exprs: x.Exprs}
+			if err := build(x.Input, v, 0); err != nil {
+				return err
+			}
+		case *Aggregate:
+			a, err := newAggOp(x, opID)
+			if err != nil {
+				return err
+			}
+			v.op = a
+			g.aggs = append(g.aggs, a)
+			if err := build(x.Input, v, 0); err != nil {
+				return err
+			}
+		case *Join:
+			v.op = newJoinOp(x, opID)
+			if err := build(x.Left, v, 0); err != nil {
+				return err
+			}
+			if err := build(x.Right, v, 1); err != nil {
+				return err
+			}
+		default:
+			return pgerr.New(pgerr.FeatureNotSupported, "%T is not supported in a dataflow yet", n)
+		}
+		g.order = append(g.order, v)
+		if len(g.order) > 254 {
+			return pgerr.New(pgerr.ProgramLimitExceeded, "a dataflow may have at most 254 operators")
+		}
+		return nil
+	}
+	if err := build(plan, nil, 0); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// push sends b from node v up to the root and hands what comes out to out.
+func (g *graph) push(ec *epochCtx, v *node, b *Batch, out func(*Batch) error) error {
+	for v.parent != nil {
+		if b == nil || b.Len() == 0 {
+			return nil
+		}
+		p := v.parent
+		var err error
+		if b, err = p.op.apply(ec, v.side, b); err != nil {
+			return err
+		}
+		v = p
+	}
+	if b == nil || b.Len() == 0 {
+		return nil
+	}
+	return out(b)
+}
+
+// flush flushes every operator, children first, pushing what each releases
+// through the operators above it.
+func (g *graph) flush(ec *epochCtx, out func(*Batch) error) error {
+	for _, v := range g.order {
+		b, err := v.op.flush(ec)
+		if err != nil {
+			return err
+		}
+		if err := g.push(ec, v, b, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (g *graph) reset() {
+	for _, v := range g.order {
+		v.op.reset()
+	}
+}
+
+// sources returns the distinct tables the graph's leaves scan, in order.
+func (g *graph) sources() []uint64 {
+	var out []uint64
+	seen := map[uint64]bool{}
+	for _, l := range g.leaves {
+		if s, ok := l.plan.(*Scan); ok && !seen[s.Rel] {
+			seen[s.Rel] = true
+			out = append(out, s.Rel)
+		}
+	}
+	return out
+}

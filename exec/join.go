@@ -1,0 +1,300 @@
+package exec
+
+import (
+	"encoding/binary"
+
+	"github.com/kappa-db/kappa/pgerr"
+	"github.com/kappa-db/kappa/storage"
+	"github.com/kappa-db/kappa/types"
+)
+
+// joinOp is an incremental equi-join (inner, left, right or full).
+//
+// A join is bilinear: Δ(A⋈B) = ΔA⋈B + A'⋈ΔB where A' already includes ΔA. So
+// a delta on one side is joined with the other side's current state and then
+// added to its own side's state; applying the two sides' deltas one after
+// the other is exact.
+//
+// State, under the operator's prefix, per side (0 left, 1 right):
+//
+//	side joinKey rowKey → multiplicity, matches, row
+//
+// matches is the number of rows of the other side the row joins with
+// (weighted); it is kept for the preserved side(s) of an outer join, so that
+// the NULL-extended row is retracted when a row gains its first match and
+// restored when it loses its last. Rows whose join key has a NULL never match
+// and are not stored.
+//
+// In an ad hoc query (ephemeral) the operator buffers both inputs and joins
+// them at the barrier with a hash table: the query is one epoch, and this
+// way it never emits retractions.
+type joinOp struct {
+	spec       *Join
+	prefix     []byte
+	leftWidth  int
+	rightWidth int
+	preserve   [2]bool
+	out        Batch
+	buf        [2]Batch // ephemeral: buffered inputs
+}
+
+func newJoinOp(spec *Join, opID uint64) *joinOp {
+	j := &joinOp{spec: spec, prefix: storage.StatePrefix(opID),
+		leftWidth: len(spec.Left.Columns()), rightWidth: len(spec.Right.Columns())}
+	j.preserve[0] = spec.Kind == JoinLeft || spec.Kind == JoinFull
+	j.preserve[1] = spec.Kind == JoinRight || spec.Kind == JoinFull
+	return j
+}
+
+func (j *joinOp) reset() {
+	j.out.Reset()
+	j.buf[0].Reset()
+	j.buf[1].Reset()
+}
+
+func (j *joinOp) keys(side int) []int {
+	if side == 0 {
+		return j.spec.LeftKeys
+	}
+	return j.spec.RightKeys
+}
+
+// joinKey encodes row's join key, or reports that it has a NULL.
+func (j *joinOp) joinKey(dst []byte, side int, row types.Row) ([]byte, bool) {
+	for _, c := range j.keys(side) {
+		if row[c].IsNull() {
+			return dst, false
+		}
+		dst = types.AppendKey(dst, row[c], false)
+	}
+	return dst, true
+}
+
+// concat builds the output row of a left and a right row (either may be nil
+// for NULL extension).
+func (j *joinOp) concat(l, r types.Row) types.Row {
+	row := make(types.Row, j.leftWidth+j.rightWidth)
+	copy(row, l)
+	copy(row[j.leftWidth:], r)
+	return row
+}
+
+func (j *joinOp) pair(side int, x, y types.Row) types.Row {
+	if side == 0 {
+		return j.concat(x, y)
+	}
+	return j.concat(y, x)
+}
+
+func (j *joinOp) nullExtended(side int, x types.Row) types.Row {
+	if side == 0 {
+		return j.concat(x, nil)
+	}
+	return j.concat(nil, x)
+}
+
+// residual evaluates the ON condition's non-equality part on a joined row.
+func (j *joinOp) residual(ec *epochCtx, row types.Row, w int64) (bool, error) {
+	if j.spec.On == nil {
+		return true, nil
+	}
+	v, err := j.spec.On.Eval(ec.eval, row)
+	if err != nil {
+		return false, ec.rowError(err, w)
+	}
+	return v.Bool(), nil
+}
+
+func (j *joinOp) apply(ec *epochCtx, side int, in *Batch) (*Batch, error) {
+	if ec.ephemeral {
+		for i, r := range in.Rows {
+			j.buf[side].Add(r, in.W[i])
+		}
+		return nil, nil
+	}
+	j.out.Reset()
+	var keyBuf []byte
+	for i, x := range in.Rows {
+		w := in.W[i]
+		var ok bool
+		keyBuf, ok = j.joinKey(keyBuf[:0], side, x)
+		if !ok {
+			if j.preserve[side] {
+				j.out.Add(j.nullExtended(side, x), w)
+			}
+			continue
+		}
+		matches, err := j.probe(ec, side, keyBuf, x, w)
+		if err != nil {
+			return nil, err
+		}
+		if j.preserve[side] && matches == 0 {
+			j.out.Add(j.nullExtended(side, x), w)
+		}
+		if err := j.store(ec, side, keyBuf, x, w, matches); err != nil {
+			return nil, err
+		}
+	}
+	return &j.out, nil
+}
+
+type joinEntry struct {
+	key     []byte
+	mult    int64
+	matches int64
+	row     types.Row
+}
+
+func (j *joinOp) sidePrefix(side int, key []byte) []byte {
+	p := make([]byte, 0, len(j.prefix)+1+len(key)+32)
+	p = append(p, j.prefix...)
+	p = append(p, byte(side))
+	return append(p, key...)
+}
+
+// probe joins (x, w) from side with the other side's stored rows of the same
+// key, emits the pairs, updates the other side's match counts (and their
+// NULL extensions), and returns how many rows x matches.
+func (j *joinOp) probe(ec *epochCtx, side int, key []byte, x types.Row, w int64) (int64, error) {
+	other := 1 - side
+	p := j.sidePrefix(other, key)
+	var entries []joinEntry
+	err := ec.store.Scan(p, storage.PrefixEnd(p), false, func(k, val []byte) (bool, error) {
+		e, err := decodeJoinEntry(val)
+		if err != nil {
+			return false, err
+		}
+		e.key = append([]byte(nil), k...)
+		entries = append(entries, e)
+		return true, nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	var matches int64
+	for _, e := range entries {
+		row := j.pair(side, x, e.row)
+		ok, err := j.residual(ec, row, w*e.mult)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			continue
+		}
+		j.out.Add(row, w*e.mult)
+		matches += e.mult
+		if j.preserve[other] {
+			old := e.matches
+			e.matches += w
+			switch {
+			case old == 0 && e.matches != 0:
+				j.out.Add(j.nullExtended(other, e.row), -e.mult)
+			case old != 0 && e.matches == 0:
+				j.out.Add(j.nullExtended(other, e.row), e.mult)
+			}
+			if err := ec.store.Set(e.key, encodeJoinEntry(e)); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return matches, nil
+}
+
+// store adds (x, w) to side's state.
+func (j *joinOp) store(ec *epochCtx, side int, key []byte, x types.Row, w, matches int64) error {
+	k := j.sidePrefix(side, key)
+	for _, v := range x {
+		k = types.AppendKey(k, v, false)
+	}
+	e := joinEntry{matches: matches, row: x}
+	old, ok, err := ec.store.Get(k)
+	if err != nil {
+		return err
+	}
+	if ok {
+		prev, err := decodeJoinEntry(old)
+		if err != nil {
+			return err
+		}
+		e.mult = prev.mult
+	}
+	e.mult += w
+	switch {
+	case e.mult == 0:
+		return ec.store.Delete(k)
+	case e.mult < 0:
+		return pgerr.New(pgerr.InternalError, "join state: row multiplicity went negative")
+	}
+	return ec.store.Set(k, encodeJoinEntry(e))
+}
+
+func encodeJoinEntry(e joinEntry) []byte {
+	b := binary.AppendVarint(nil, e.mult)
+	b = binary.AppendVarint(b, e.matches)
+	return types.AppendRow(b, e.row)
+}
+
+func decodeJoinEntry(val []byte) (joinEntry, error) {
+	var e joinEntry
+	var n int
+	if e.mult, n = binary.Varint(val); n <= 0 {
+		return e, pgerr.New(pgerr.DataCorrupted, "corrupt join state")
+	}
+	val = val[n:]
+	if e.matches, n = binary.Varint(val); n <= 0 {
+		return e, pgerr.New(pgerr.DataCorrupted, "corrupt join state")
+	}
+	row, _, err := types.DecodeRow(val[n:], nil)
+	e.row = row
+	return e, err
+}
+
+// flush, in an ad hoc query, joins the buffered inputs: a hash join on the
+// right side's keys.
+func (j *joinOp) flush(ec *epochCtx) (*Batch, error) {
+	if !ec.ephemeral {
+		return nil, nil
+	}
+	out := &Batch{}
+	right := &j.buf[1]
+	table := make(map[string][]int, right.Len())
+	var key []byte
+	for i, r := range right.Rows {
+		var ok bool
+		if key, ok = j.joinKey(key[:0], 1, r); ok {
+			table[string(key)] = append(table[string(key)], i)
+		}
+	}
+	matchedRight := make([]bool, right.Len())
+	for i, l := range j.buf[0].Rows {
+		w := j.buf[0].W[i]
+		matched := false
+		if k, ok := j.joinKey(key[:0], 0, l); ok {
+			key = k
+			for _, ri := range table[string(k)] {
+				row := j.concat(l, right.Rows[ri])
+				ok, err := j.residual(ec, row, w*right.W[ri])
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					out.Add(row, w*right.W[ri])
+					matched = true
+					matchedRight[ri] = true
+				}
+			}
+		}
+		if !matched && j.preserve[0] {
+			out.Add(j.concat(l, nil), w)
+		}
+	}
+	if j.preserve[1] {
+		for i, r := range right.Rows {
+			if !matchedRight[i] {
+				out.Add(j.concat(nil, r), right.W[i])
+			}
+		}
+	}
+	j.reset()
+	return out, nil
+}
