@@ -80,6 +80,23 @@ func Explain(n exec.Node) []string {
 			}
 			lines = append(lines, fmt.Sprintf("%sLimit %s", ind, strings.Join(parts, " ")))
 			walk(x.Input, depth+1)
+		case *exec.Join:
+			line := fmt.Sprintf("%sJoin %s", ind, x.Kind)
+			if len(x.LeftKeys) == 0 {
+				line += " (cross)"
+			} else {
+				line += fmt.Sprintf(" keys=%v=%v", x.LeftKeys, x.RightKeys)
+			}
+			if x.On != nil {
+				line += " on " + x.On.String()
+			}
+			line += " (state: both inputs by key"
+			if x.Kind != exec.JoinInner {
+				line += ", with match counts"
+			}
+			lines = append(lines, line+")")
+			walk(x.Left, depth+1)
+			walk(x.Right, depth+1)
 		default:
 			lines = append(lines, fmt.Sprintf("%s%T", ind, n))
 		}

@@ -21,6 +21,9 @@ func usePointLookups(n exec.Node, cat *catalog.Catalog) exec.Node {
 		x.Input = usePointLookups(x.Input, cat)
 	case *exec.Aggregate:
 		x.Input = usePointLookups(x.Input, cat)
+	case *exec.Join:
+		x.Left = usePointLookups(x.Left, cat)
+		x.Right = usePointLookups(x.Right, cat)
 	case *exec.Filter:
 		if s, ok := x.Input.(*exec.Scan); ok {
 			if prefix := lookupPrefix(x.Pred, s, cat); len(prefix) > 0 {

@@ -82,6 +82,7 @@ func (p *Planner) PlanQuery(src string, sel *sql.Select, params []types.Type) (*
 	if err != nil {
 		return nil, err
 	}
+	rel.node = pushDown(rel.node)
 	q := b.finish(rel)
 	q.Plan = usePointLookups(q.Plan, p.Catalog)
 	return q, nil
@@ -142,6 +143,7 @@ func (p *Planner) PlanMaterializedView(src string, sel *sql.Select, names []stri
 	if len(b.params) > 0 {
 		return nil, pgerr.New(pgerr.UndefinedParameter, "there is no parameter $1")
 	}
+	rel.node = pushDown(rel.node)
 	mv := &MaterializedView{Query: *b.finish(rel)}
 	if err := renameColumns(&mv.Query, names, sel.Pos, b); err != nil {
 		return nil, err

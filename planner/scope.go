@@ -15,6 +15,9 @@ type column struct {
 	table string // the FROM item's name or alias
 	name  string
 	typ   types.Type
+	// hidden columns answer only qualified references (t.a): the second
+	// copy of a USING column.
+	hidden bool
 }
 
 // scope is the columns a FROM clause makes visible, in order.
@@ -45,6 +48,9 @@ func (b *binder) resolve(s *scope, ref *sql.ColumnRef) (int, error) {
 	tableSeen := table == ""
 	for i, c := range s.cols {
 		if table != "" && c.table != table {
+			continue
+		}
+		if table == "" && c.hidden {
 			continue
 		}
 		tableSeen = true

@@ -58,16 +58,28 @@ func (b *binder) planSelect(sel *sql.Select, forView bool) (*relation, error) {
 	return b.planOrderLimit(sel, rel, forView)
 }
 
-// planFrom plans the FROM clause.
+// planFrom plans the FROM clause: one item, or a cross join of several
+// (WHERE's equalities become its keys in pushDown).
 func (b *binder) planFrom(from []sql.TableRef) (*relation, error) {
-	switch len(from) {
-	case 0:
+	if len(from) == 0 {
 		return &relation{node: &exec.Values{Rows: [][]expr.Expr{{}}}, scope: &scope{}}, nil
-	case 1:
-	default:
-		return nil, b.errAt(from[1].Position(), pgerr.FeatureNotSupported, "joins are not supported yet")
 	}
-	switch t := from[0].(type) {
+	rel, err := b.planFromItem(from[0])
+	if err != nil {
+		return nil, err
+	}
+	for _, item := range from[1:] {
+		right, err := b.planFromItem(item)
+		if err != nil {
+			return nil, err
+		}
+		rel = crossJoin(rel, right, exec.JoinInner)
+	}
+	return rel, nil
+}
+
+func (b *binder) planFromItem(item sql.TableRef) (*relation, error) {
+	switch t := item.(type) {
 	case *sql.TableName:
 		rel, err := b.planTableName(t)
 		if err != nil {
@@ -87,11 +99,11 @@ func (b *binder) planFrom(from []sql.TableRef) (*relation, error) {
 		}
 		return rel, b.applyAlias(rel, t.Alias.Name, t.Alias, t.Pos)
 	case *sql.Join:
-		return nil, b.errAt(t.Pos, pgerr.FeatureNotSupported, "joins are not supported yet")
+		return b.planJoin(t)
 	case *sql.TableFunc:
 		return nil, b.errAt(t.Pos, pgerr.FeatureNotSupported, "table functions in FROM are not supported yet")
 	}
-	return nil, b.errAt(from[0].Position(), pgerr.FeatureNotSupported, "this FROM item is not supported")
+	return nil, b.errAt(item.Position(), pgerr.FeatureNotSupported, "this FROM item is not supported")
 }
 
 func (b *binder) applyAlias(rel *relation, name string, alias *sql.Alias, pos int) error {
@@ -375,6 +387,9 @@ func (b *binder) expandTargets(targets []*sql.Target, in *scope) ([]*sql.Target,
 		n := 0
 		for _, c := range in.cols {
 			if qual != "" && c.table != qual {
+				continue
+			}
+			if qual == "" && c.hidden {
 				continue
 			}
 			names := []string{c.name}
