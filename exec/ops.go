@@ -72,7 +72,7 @@ func (f *filterOp) apply(ec *epochCtx, _ int, in *Batch) (*Batch, error) {
 	return &f.out, nil
 }
 func (f *filterOp) flush(*epochCtx) (*Batch, error) { return nil, nil }
-func (f *filterOp) reset() { f.out.Reset() }
+func (f *filterOp) reset()                          { f.out.Reset() }
 
 type projectOp struct {
 	exprs []expr.Expr
@@ -101,4 +101,4 @@ rows:
 	return &p.out, nil
 }
 func (p *projectOp) flush(*epochCtx) (*Batch, error) { return nil, nil }
-func (p *projectOp) reset() { p.out.Reset() }
+func (p *projectOp) reset()                          { p.out.Reset() }

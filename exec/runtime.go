@@ -535,8 +535,10 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[*log.Log]ui
 	}
 	budget := uint64(rt.opts.MaxRecordsPerEpoch)
 	var in Batch
-	var key, val []byte
-	prefix := storage.RelationPrefix(df.spec.ID)
+	var key, val, prefix []byte
+	if t := df.spec.Table; t != nil {
+		prefix = storage.RelationPrefix(t.Rel)
+	}
 	for _, s := range df.sources {
 		limit := ends[s.log]
 		if limit > s.next && limit-s.next > budget {
