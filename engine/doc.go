@@ -5,7 +5,9 @@
 // log says they are durable), DDL orchestration (catalog record, log
 // directory and dataflow changing together), session settings, and
 // read-your-writes (a session's SELECT waits for the epoch that contains its
-// last write to each table it reads).
+// last write to each table it reads, and for the epoch that replayed what the
+// table's log held when the engine opened, so nothing acknowledged before a
+// crash is missing after the restart).
 //
 // engine may import every kappa package except cmd; nothing imports engine
 // but server and tests.

@@ -44,6 +44,12 @@ type Engine struct {
 	// ddlMu serializes DDL statements.
 	ddlMu sync.Mutex
 
+	// recovered holds, per table, the end of its log when the engine
+	// opened. Every session's reads wait until the dataflows have caught up
+	// with it, so that writes acknowledged before a crash are visible as
+	// soon as the server accepts clients again. Written only by Open.
+	recovered map[uint64]uint64
+
 	mu struct {
 		sync.Mutex
 		logs       map[uint64]*log.Log
@@ -63,6 +69,7 @@ func Open(cfg Config) (*Engine, error) {
 	e.mu.logs = map[uint64]*log.Log{}
 	e.mu.tableLocks = map[uint64]*sync.Mutex{}
 	e.mu.broken = map[uint64]error{}
+	e.recovered = map[uint64]uint64{}
 	if err := e.fs.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, pgerr.Wrap(err, pgerr.IOError, "creating data directory")
 	}
@@ -140,6 +147,11 @@ func (e *Engine) restore() error {
 			if err := e.rt.Add(tableDataflow(o)); err != nil {
 				return fmt.Errorf("restoring table %s: %w", o.Name, err)
 			}
+			lg, err := e.tableLog(o.ID)
+			if err != nil {
+				return fmt.Errorf("restoring table %s: %w", o.Name, err)
+			}
+			e.recovered[o.ID] = lg.End()
 		}
 	}
 	for _, o := range e.cat.All() {
