@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/kappa-db/kappa/internal/pgtest"
+	"github.com/kappa-db/kappa/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := (&Main{Stdout: os.Stdout, Stderr: os.Stderr}).Run(ctx, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "serverbench:", err)
+		os.Exit(1)
+	}
+}
+
+// Main is the program, separate from main so that tests can run it.
+type Main struct {
+	Stdout io.Writer
+	Stderr io.Writer // progress lines; nil discards them
+}
+
+// config holds the parsed flags.
+type config struct {
+	only        map[string]bool
+	dir         string
+	barrier     time.Duration
+	cpuprofile  string
+	rows        int
+	ingestRuns  int
+	freshRate   int
+	freshDur    time.Duration
+	freshSample int
+	pointKeys   int
+	pointConns  int
+	pointDur    time.Duration
+	pointWarm   time.Duration
+}
+
+// env is what every benchmark gets: both servers and how to reach them.
+type env struct {
+	cfg      config
+	kappa    *server.Server
+	kappaDSN string
+	pgDSN    string
+	progress func(format string, args ...any)
+}
+
+// Run parses args, starts kappa and PostgreSQL, runs the chosen benchmarks
+// and prints the table.
+func (m *Main) Run(ctx context.Context, args []string) error {
+	fl := flag.NewFlagSet("serverbench", flag.ContinueOnError)
+	var c config
+	only := fl.String("only", "ingest,freshness,point", "comma-separated benchmarks to run")
+	fl.StringVar(&c.dir, "dir", os.TempDir(), "directory for kappa's temporary data directory (PostgreSQL's is under /tmp)")
+	fl.DurationVar(&c.barrier, "barrier", 0, "kappa's barrier interval (0: the default, 50ms)")
+	fl.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of each kappa phase to PREFIX-<benchmark>.pprof")
+	fl.IntVar(&c.rows, "rows", 1_000_000, "ingest: rows in the COPY")
+	fl.IntVar(&c.ingestRuns, "ingest-runs", 3, "ingest: runs on each server (the table shows medians)")
+	fl.IntVar(&c.freshRate, "fresh-rate", 2000, "freshness: inserts per second")
+	fl.DurationVar(&c.freshDur, "fresh-duration", 10*time.Second, "freshness: how long to insert")
+	fl.IntVar(&c.freshSample, "fresh-sample", 10, "freshness: poll the view for every Nth row")
+	fl.IntVar(&c.pointKeys, "point-keys", 100_000, "point: rows in the view")
+	fl.IntVar(&c.pointConns, "point-clients", 8, "point: concurrent clients")
+	fl.DurationVar(&c.pointDur, "point-duration", 10*time.Second, "point: how long to query")
+	fl.DurationVar(&c.pointWarm, "point-warmup", time.Second, "point: queries run before measuring")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	c.only = map[string]bool{}
+	for _, s := range strings.Split(*only, ",") {
+		s = strings.TrimSpace(s)
+		switch s {
+		case "ingest", "freshness", "point":
+			c.only[s] = true
+		case "":
+		default:
+			return fmt.Errorf("unknown benchmark %q in -only (ingest, freshness, point)", s)
+		}
+	}
+	switch {
+	case c.rows < 1 || c.ingestRuns < 1 || c.pointKeys < 1 || c.pointConns < 1 || c.freshRate < 1 || c.freshSample < 1:
+		return errors.New("-rows, -ingest-runs, -point-keys, -point-clients, -fresh-rate and -fresh-sample must be positive")
+	}
+
+	e := &env{cfg: c, progress: func(string, ...any) {}}
+	if m.Stderr != nil {
+		e.progress = func(format string, args ...any) {
+			fmt.Fprintf(m.Stderr, "%s  "+format+"\n", append([]any{time.Now().Format("15:04:05.000")}, args...)...)
+		}
+	}
+
+	dataDir, err := os.MkdirTemp(c.dir, "kappa-serverbench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dataDir)
+	srv, err := server.Start(ctx, server.Config{DataDir: dataDir, Listen: "127.0.0.1:0", BarrierInterval: c.barrier})
+	if err != nil {
+		return fmt.Errorf("start kappa: %w", err)
+	}
+	defer srv.Close()
+	e.kappa = srv
+	e.kappaDSN = fmt.Sprintf("postgres://kappa@%s/kappa?sslmode=disable", srv.Addr())
+
+	pg, err := pgtest.StartProcess(pgtest.Options{Durable: true})
+	if err != nil {
+		return fmt.Errorf("start PostgreSQL: %w", err)
+	}
+	defer pg.Stop()
+	e.pgDSN = pg.DSN("postgres")
+	e.progress("kappa at %s (data in %s), PostgreSQL at %s:%d (fsync=on, synchronous_commit=on)", srv.Addr(), dataDir, pg.Host, pg.Port)
+
+	var res results
+	load0 := loadAverage()
+	if c.only["ingest"] {
+		if err := runIngest(ctx, e, &res); err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+	}
+	if c.only["freshness"] {
+		if err := runFreshness(ctx, e, &res); err != nil {
+			return fmt.Errorf("freshness: %w", err)
+		}
+	}
+	if c.only["point"] {
+		if err := runPoint(ctx, e, &res); err != nil {
+			return fmt.Errorf("point: %w", err)
+		}
+	}
+	res.note("machine: %d CPUs shared by kappa, PostgreSQL and the clients; 1-minute load average %s at the start, %s at the end.",
+		runtime.NumCPU(), load0, loadAverage())
+	return res.print(m.Stdout)
+}
+
+// loadAverage is the 1-minute load average, or "?" where /proc has none:
+// other work on the machine moves every figure here.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "?"
+}
+
+func connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.ConnectConfig(ctx, cfg)
+}
+
+// profile starts a CPU profile of one kappa phase when -cpuprofile is set and
+// returns the function that stops it.
+func (e *env) profile(name string) (stop func() error, err error) {
+	if e.cfg.cpuprofile == "" {
+		return func() error { return nil }, nil
+	}
+	path := e.cfg.cpuprofile + "-" + name + ".pprof"
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	e.progress("CPU profile of kappa's %s phase goes to %s", name, path)
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
+}
+
+// execAll runs statements in order.
+func execAll(ctx context.Context, conn *pgx.Conn, stmts ...string) error {
+	for _, s := range stmts {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			return fmt.Errorf("%s: %w", s, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+const pointQuery = "SELECT id, k, v, s FROM point_v WHERE id = $1"
+
+// pointRun is what one server's point-query run measured.
+type pointRun struct {
+	queries int
+	elapsed time.Duration
+	lat     latencies
+}
+
+// measurePoint runs the clients against one server: each has its own
+// connection and runs pointQuery with random keys, pgx preparing it once per
+// connection (its default statement cache) and then sending Bind/Execute.
+func measurePoint(ctx context.Context, e *env, dsn string) (*pointRun, error) {
+	c := e.cfg
+	type client struct {
+		lat latencies
+		err error
+	}
+	clients := make([]client, c.pointConns)
+	var ready, wg sync.WaitGroup
+	startGate := make(chan struct{})
+	var measureFrom, measureTo time.Time
+	for ci := range clients {
+		ready.Add(1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cl := &clients[ci]
+			conn, err := connect(ctx, dsn)
+			ready.Done()
+			if err != nil {
+				cl.err = err
+				return
+			}
+			defer conn.Close(ctx)
+			rng := rand.New(rand.NewPCG(uint64(ci), 42))
+			cl.lat = make(latencies, 0, 1<<16)
+			<-startGate
+			for {
+				key := int64(rng.IntN(c.pointKeys))
+				t0 := time.Now()
+				if t0.After(measureTo) {
+					return
+				}
+				var id, v int64
+				var k int32
+				var s string
+				if err := conn.QueryRow(ctx, pointQuery, key).Scan(&id, &k, &v, &s); err != nil {
+					cl.err = fmt.Errorf("key %d: %w", key, err)
+					return
+				}
+				if id != key {
+					cl.err = fmt.Errorf("key %d: got row %d", key, id)
+					return
+				}
+				if t0.After(measureFrom) {
+					cl.lat = append(cl.lat, time.Since(t0))
+				}
+			}
+		}()
+	}
+	ready.Wait()
+	measureFrom = time.Now().Add(c.pointWarm)
+	measureTo = measureFrom.Add(c.pointDur)
+	close(startGate)
+	wg.Wait()
+	run := &pointRun{elapsed: c.pointDur}
+	var errs []error
+	for _, cl := range clients {
+		errs = append(errs, cl.err)
+		run.lat = append(run.lat, cl.lat...)
+	}
+	run.queries = len(run.lat)
+	return run, errors.Join(errs...)
+}
+
+func runPoint(ctx context.Context, e *env, res *results) error {
+	c := e.cfg
+	data, _ := ingestData(c.pointKeys)
+	e.progress("point: %d keys, %d clients, %s (after %s of warm-up)", c.pointKeys, c.pointConns, c.pointDur, c.pointWarm)
+
+	// kappa: a materialized view over a table, keyed by id first.
+	admin, err := connect(ctx, e.kappaDSN)
+	if err != nil {
+		return err
+	}
+	defer admin.Close(ctx)
+	if err := execAll(ctx, admin, "CREATE TABLE point_src (id bigint, k int, v bigint, s text)"); err != nil {
+		return err
+	}
+	if _, err := admin.PgConn().CopyFrom(ctx, bytes.NewReader(data), "COPY point_src FROM STDIN"); err != nil {
+		return fmt.Errorf("kappa COPY: %w", err)
+	}
+	if err := execAll(ctx, admin, "CREATE MATERIALIZED VIEW point_v AS SELECT id, k, v, s FROM point_src"); err != nil {
+		return err
+	}
+	view, ok := e.kappa.Engine().Catalog().Lookup("point_v")
+	if !ok {
+		return errors.New("point_v is not in the catalog")
+	}
+	if err := e.kappa.Engine().Runtime().WaitFor(ctx, view.ID, view.Sources[0], uint64(c.pointKeys)); err != nil {
+		return err
+	}
+	stop, err := e.profile("point")
+	if err != nil {
+		return err
+	}
+	k, err := measurePoint(ctx, e, e.kappaDSN)
+	if err != nil {
+		return fmt.Errorf("kappa: %w", err)
+	}
+	if err := stop(); err != nil {
+		return err
+	}
+	e.progress("point: kappa ran %d queries", k.queries)
+
+	// PostgreSQL: the same rows in a table with a primary key.
+	pgAdmin, err := connect(ctx, e.pgDSN)
+	if err != nil {
+		return err
+	}
+	defer pgAdmin.Close(ctx)
+	if err := execAll(ctx, pgAdmin, "CREATE TABLE point_v (id bigint PRIMARY KEY, k int, v bigint, s text)"); err != nil {
+		return err
+	}
+	if _, err := pgAdmin.PgConn().CopyFrom(ctx, bytes.NewReader(data), "COPY point_v FROM STDIN"); err != nil {
+		return fmt.Errorf("PostgreSQL COPY: %w", err)
+	}
+	if err := execAll(ctx, pgAdmin, "VACUUM ANALYZE point_v"); err != nil {
+		return err
+	}
+	p, err := measurePoint(ctx, e, e.pgDSN)
+	if err != nil {
+		return fmt.Errorf("PostgreSQL: %w", err)
+	}
+	e.progress("point: PostgreSQL ran %d queries", p.queries)
+
+	qps := func(r *pointRun) float64 { return float64(r.queries) / r.elapsed.Seconds() }
+	res.addRatio("point", fmt.Sprintf("%s, %d clients, %d keys", pointQuery, c.pointConns, c.pointKeys), "q/s", qps(k), qps(p), 1.0)
+	res.addInfo("point", "latency p50", "ms", ms(k.lat.percentile(0.5)), ms(p.lat.percentile(0.5)))
+	res.addInfo("point", "latency p99", "ms", ms(k.lat.percentile(0.99)), ms(p.lat.percentile(0.99)))
+	return nil
+}
