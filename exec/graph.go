@@ -28,17 +28,26 @@ type graph struct {
 // id<<8 | position, so they are stable across restarts of the same plan.
 func buildGraph(plan Node, id uint64) (*graph, error) {
 	g := &graph{}
+	// Operators are numbered in pre-order, so every operator of the plan
+	// gets its own state id, and the same plan gets the same ids.
+	next := uint64(0)
 	var build func(n Node, parent *node, side int) error
 	build = func(n Node, parent *node, side int) error {
 		v := &node{plan: n, parent: parent, side: side}
 		if parent == nil {
 			g.root = v
 		}
-		opID := id<<8 | uint64(len(g.order))
-		switch x := n.(type) {
+		switch n.(type) {
 		case *Scan, *Values:
 			g.leaves = append(g.leaves, v)
 			return nil
+		}
+		opID := id<<8 | next
+		next++
+		if next > 254 {
+			return pgerr.New(pgerr.ProgramLimitExceeded, "a dataflow may have at most 254 operators")
+		}
+		switch x := n.(type) {
 		case *Filter:
 			v.op = &filterOp{pred: x.Pred}
 			if err := build(x.Input, v, 0); err != nil {
@@ -71,9 +80,6 @@ func buildGraph(plan Node, id uint64) (*graph, error) {
 			return pgerr.New(pgerr.FeatureNotSupported, "%T is not supported in a dataflow yet", n)
 		}
 		g.order = append(g.order, v)
-		if len(g.order) > 254 {
-			return pgerr.New(pgerr.ProgramLimitExceeded, "a dataflow may have at most 254 operators")
-		}
 		return nil
 	}
 	if err := build(plan, nil, 0); err != nil {
