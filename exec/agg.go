@@ -120,6 +120,11 @@ func (a *aggOp) load(ec *epochCtx, keyEnc []byte, row types.Row) (*groupState, e
 		// initial when the dataflow (or query) started.
 		g.oldOut = out
 	}
+	if ec.ephemeral {
+		if err := ec.hold(1); err != nil {
+			return nil, err
+		}
+	}
 	a.groups[g.keyEnc] = g
 	a.order = append(a.order, g)
 	return g, nil
@@ -251,7 +256,7 @@ func (a *aggOp) rescan(ec *epochCtx, j int, g *groupState, isMin bool) error {
 	})
 }
 
-func (a *aggOp) flush(ec *epochCtx) (*Batch, error) {
+func (a *aggOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 	out := &Batch{}
 	for _, g := range a.order {
 		for j, c := range a.spec.Aggs {
@@ -259,7 +264,7 @@ func (a *aggOp) flush(ec *epochCtx) (*Batch, error) {
 			if (c.Func == AggMin || c.Func == AggMax) && s.hit {
 				if s.n > 0 {
 					if err := a.rescan(ec, j, g, c.Func == AggMin); err != nil {
-						return nil, err
+						return err
 					}
 				} else {
 					s.v = types.Null
@@ -272,13 +277,13 @@ func (a *aggOp) flush(ec *epochCtx) (*Batch, error) {
 		}
 		exists := g.count > 0 || len(a.spec.GroupBy) == 0
 		if g.count < 0 {
-			return nil, pgerr.New(pgerr.InternalError, "aggregate group count went negative (%d)", g.count)
+			return pgerr.New(pgerr.InternalError, "aggregate group count went negative (%d)", g.count)
 		}
 		var newOut types.Row
 		if exists {
 			var err error
 			if newOut, err = a.output(ec, g); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		if g.oldOut != nil && newOut != nil && types.CompareRows(g.oldOut, newOut) == 0 {
@@ -295,15 +300,15 @@ func (a *aggOp) flush(ec *epochCtx) (*Batch, error) {
 			k := a.stateKey(g.keyEnc)
 			if g.count == 0 && len(a.spec.GroupBy) > 0 {
 				if err := ec.store.Delete(k); err != nil {
-					return nil, err
+					return err
 				}
 			} else if err := ec.store.Set(k, a.encodeState(g)); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
 	a.reset()
-	return out, nil
+	return emit(out)
 }
 
 // initial returns what a new dataflow emits before any input: a global

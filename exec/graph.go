@@ -76,6 +76,22 @@ func buildGraph(plan Node, id uint64) (*graph, error) {
 			if err := build(x.Right, v, 1); err != nil {
 				return err
 			}
+		case *Union:
+			v.op = unionOp{}
+			if err := build(x.Left, v, 0); err != nil {
+				return err
+			}
+			if err := build(x.Right, v, 1); err != nil {
+				return err
+			}
+		case *SetOp:
+			v.op = newSetOp(x, opID)
+			if err := build(x.Left, v, 0); err != nil {
+				return err
+			}
+			if err := build(x.Right, v, 1); err != nil {
+				return err
+			}
 		default:
 			return pgerr.New(pgerr.FeatureNotSupported, "%T is not supported in a dataflow yet", n)
 		}
@@ -111,11 +127,8 @@ func (g *graph) push(ec *epochCtx, v *node, b *Batch, out func(*Batch) error) er
 // through the operators above it.
 func (g *graph) flush(ec *epochCtx, out func(*Batch) error) error {
 	for _, v := range g.order {
-		b, err := v.op.flush(ec)
+		err := v.op.flush(ec, func(b *Batch) error { return g.push(ec, v, b, out) })
 		if err != nil {
-			return err
-		}
-		if err := g.push(ec, v, b, out); err != nil {
 			return err
 		}
 	}

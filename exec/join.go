@@ -107,6 +107,9 @@ func (j *joinOp) residual(ec *epochCtx, row types.Row, w int64) (bool, error) {
 
 func (j *joinOp) apply(ec *epochCtx, side int, in *Batch) (*Batch, error) {
 	if ec.ephemeral {
+		if err := ec.hold(in.Len()); err != nil {
+			return nil, err
+		}
 		for i, r := range in.Rows {
 			j.buf[side].Add(r, in.W[i])
 		}
@@ -250,12 +253,21 @@ func decodeJoinEntry(val []byte) (joinEntry, error) {
 }
 
 // flush, in an ad hoc query, joins the buffered inputs: a hash join on the
-// right side's keys.
-func (j *joinOp) flush(ec *epochCtx) (*Batch, error) {
+// right side's keys, emitted in chunks so that a large result streams.
+func (j *joinOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 	if !ec.ephemeral {
-		return nil, nil
+		return nil
 	}
+	const chunk = 1024
 	out := &Batch{}
+	send := func() error {
+		if out.Len() == 0 {
+			return nil
+		}
+		err := emit(out)
+		out = &Batch{}
+		return err
+	}
 	right := &j.buf[1]
 	table := make(map[string][]int, right.Len())
 	var key []byte
@@ -275,12 +287,17 @@ func (j *joinOp) flush(ec *epochCtx) (*Batch, error) {
 				row := j.concat(l, right.Rows[ri])
 				ok, err := j.residual(ec, row, w*right.W[ri])
 				if err != nil {
-					return nil, err
+					return err
 				}
 				if ok {
 					out.Add(row, w*right.W[ri])
 					matched = true
 					matchedRight[ri] = true
+					if out.Len() >= chunk {
+						if err := send(); err != nil {
+							return err
+						}
+					}
 				}
 			}
 		}
@@ -296,5 +313,5 @@ func (j *joinOp) flush(ec *epochCtx) (*Batch, error) {
 		}
 	}
 	j.reset()
-	return out, nil
+	return send()
 }

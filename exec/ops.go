@@ -19,6 +19,24 @@ type epochCtx struct {
 	// retracts its error, and a view is in an error state exactly while some
 	// error's count is non-zero.
 	errs map[string]int64
+	// rows counts the rows an ad hoc query holds in memory (join inputs,
+	// groups, rows to sort); past maxRows the query fails instead of
+	// taking the server down.
+	rows    int64
+	maxRows int64
+}
+
+// DefaultMaxQueryRows bounds the rows one ad hoc query may hold in memory.
+const DefaultMaxQueryRows = 5_000_000
+
+// hold accounts for n more rows held in memory by an ad hoc query.
+func (ec *epochCtx) hold(n int) error {
+	ec.rows += int64(n)
+	if ec.maxRows > 0 && ec.rows > ec.maxRows {
+		return pgerr.New(pgerr.OutOfMemory, "query needs to hold more than %d rows in memory", ec.maxRows).
+			WithHint("Add a WHERE clause or a join condition that narrows it, or create a materialized view for it.")
+	}
+	return nil
 }
 
 // rowError handles an error raised while evaluating a row of weight w: a
@@ -46,7 +64,9 @@ func (ec *epochCtx) rowError(err error, w int64) error {
 type operator interface {
 	// apply consumes a delta on input side (0, or 1 for a join's right).
 	apply(ec *epochCtx, side int, in *Batch) (*Batch, error)
-	flush(ec *epochCtx) (*Batch, error)
+	// flush is called at the barrier; it hands what the operator held back
+	// to emit, in as many batches as it likes.
+	flush(ec *epochCtx, emit func(*Batch) error) error
 	reset()
 }
 
@@ -71,8 +91,8 @@ func (f *filterOp) apply(ec *epochCtx, _ int, in *Batch) (*Batch, error) {
 	}
 	return &f.out, nil
 }
-func (f *filterOp) flush(*epochCtx) (*Batch, error) { return nil, nil }
-func (f *filterOp) reset()                          { f.out.Reset() }
+func (f *filterOp) flush(*epochCtx, func(*Batch) error) error { return nil }
+func (f *filterOp) reset()                                    { f.out.Reset() }
 
 type projectOp struct {
 	exprs []expr.Expr
@@ -100,5 +120,5 @@ rows:
 	}
 	return &p.out, nil
 }
-func (p *projectOp) flush(*epochCtx) (*Batch, error) { return nil, nil }
-func (p *projectOp) reset()                          { p.out.Reset() }
+func (p *projectOp) flush(*epochCtx, func(*Batch) error) error { return nil }
+func (p *projectOp) reset()                                    { p.out.Reset() }

@@ -121,6 +121,37 @@ func (n *Join) Columns() []types.Type {
 }
 func (*Join) planNode() {}
 
+// Union is UNION ALL of two inputs with the same column types. (UNION is an
+// Aggregate over all columns on top of it.)
+type Union struct {
+	Left, Right Node
+}
+
+func (n *Union) Columns() []types.Type { return n.Left.Columns() }
+func (*Union) planNode()               {}
+
+// SetOpKind is INTERSECT or EXCEPT.
+type SetOpKind uint8
+
+const (
+	SetIntersect SetOpKind = iota
+	SetExcept
+)
+
+// SetOp is INTERSECT [ALL] or EXCEPT [ALL]: each distinct row appears with a
+// multiplicity computed from its multiplicities in Left (l) and Right (r):
+// INTERSECT ALL min(l, r), INTERSECT min(l, r, 1), EXCEPT ALL max(l-r, 0),
+// EXCEPT 1 if l > 0 and r = 0.
+type SetOp struct {
+	Left, Right Node
+	Kind        SetOpKind
+	All         bool
+	ID          uint64
+}
+
+func (n *SetOp) Columns() []types.Type { return n.Left.Columns() }
+func (*SetOp) planNode()               {}
+
 // SortKey is one ORDER BY key over an input column.
 type SortKey struct {
 	Col        int

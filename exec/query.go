@@ -60,7 +60,7 @@ func Query(ctx context.Context, plan Node, r storage.Reader, eval *expr.EvalCont
 	if err != nil {
 		return err
 	}
-	ec := &epochCtx{eval: eval, ephemeral: true}
+	ec := &epochCtx{eval: eval, ephemeral: true, maxRows: DefaultMaxQueryRows}
 
 	var collected []types.Row
 	emitted := int64(0)
@@ -73,6 +73,9 @@ func Query(ctx context.Context, plan Node, r storage.Reader, eval *expr.EvalCont
 			}
 			for ; w > 0; w-- {
 				if sortKeys != nil {
+					if err := ec.hold(1); err != nil {
+						return err
+					}
 					collected = append(collected, row)
 					continue
 				}

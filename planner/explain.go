@@ -97,6 +97,18 @@ func Explain(n exec.Node) []string {
 			lines = append(lines, line+")")
 			walk(x.Left, depth+1)
 			walk(x.Right, depth+1)
+		case *exec.Union:
+			lines = append(lines, ind+"Union all")
+			walk(x.Left, depth+1)
+			walk(x.Right, depth+1)
+		case *exec.SetOp:
+			kind := map[exec.SetOpKind]string{exec.SetIntersect: "Intersect", exec.SetExcept: "Except"}[x.Kind]
+			if x.All {
+				kind += " all"
+			}
+			lines = append(lines, ind+kind+" (state: each distinct row's count on both sides)")
+			walk(x.Left, depth+1)
+			walk(x.Right, depth+1)
 		default:
 			lines = append(lines, fmt.Sprintf("%s%T", ind, n))
 		}

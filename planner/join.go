@@ -276,6 +276,10 @@ func pushDown(n exec.Node) exec.Node {
 		x.Input = pushDown(x.Input)
 	case *exec.Join:
 		x.Left, x.Right = pushDown(x.Left), pushDown(x.Right)
+	case *exec.Union:
+		x.Left, x.Right = pushDown(x.Left), pushDown(x.Right)
+	case *exec.SetOp:
+		x.Left, x.Right = pushDown(x.Left), pushDown(x.Right)
 	}
 	return n
 }

@@ -24,6 +24,12 @@ func usePointLookups(n exec.Node, cat *catalog.Catalog) exec.Node {
 	case *exec.Join:
 		x.Left = usePointLookups(x.Left, cat)
 		x.Right = usePointLookups(x.Right, cat)
+	case *exec.Union:
+		x.Left = usePointLookups(x.Left, cat)
+		x.Right = usePointLookups(x.Right, cat)
+	case *exec.SetOp:
+		x.Left = usePointLookups(x.Left, cat)
+		x.Right = usePointLookups(x.Right, cat)
 	case *exec.Filter:
 		if s, ok := x.Input.(*exec.Scan); ok {
 			if prefix := lookupPrefix(x.Pred, s, cat); len(prefix) > 0 {

@@ -177,6 +177,10 @@ func leafScans(n exec.Node) ([]*exec.Scan, error) {
 		return leafScans(x.Input)
 	case *exec.Aggregate:
 		return leafScans(x.Input)
+	case *exec.Union:
+		return leafScans2(x.Left, x.Right)
+	case *exec.SetOp:
+		return leafScans2(x.Left, x.Right)
 	case *exec.Join:
 		l, err := leafScans(x.Left)
 		if err != nil {
@@ -191,6 +195,18 @@ func leafScans(n exec.Node) ([]*exec.Scan, error) {
 		return nil, pgerr.New(pgerr.FeatureNotSupported, "a materialized view must read a table")
 	}
 	return nil, pgerr.New(pgerr.FeatureNotSupported, "%T in a materialized view is not supported yet", n)
+}
+
+func leafScans2(a, b exec.Node) ([]*exec.Scan, error) {
+	l, err := leafScans(a)
+	if err != nil {
+		return nil, err
+	}
+	r, err := leafScans(b)
+	if err != nil {
+		return nil, err
+	}
+	return append(l, r...), nil
 }
 
 // viewKey picks the storage key of a view: the grouping columns when the

@@ -39,17 +39,19 @@ func (b *binder) planSelect(sel *sql.Select, forView bool) (*relation, error) {
 		b.ctes = append(b.ctes, m)
 		defer func() { b.ctes = b.ctes[:len(b.ctes)-1] }()
 	}
-	if sel.SetOp != sql.SetOpNone {
-		return nil, b.errAt(sel.Pos, pgerr.FeatureNotSupported, "UNION, INTERSECT and EXCEPT are not supported yet")
-	}
+
 	if len(sel.Locking) > 0 {
 		return nil, b.errAt(sel.Pos, pgerr.FeatureNotSupported, "%s is not supported", sel.Locking[0])
 	}
 	var rel *relation
 	var err error
-	if sel.Values != nil {
+	switch {
+	case sel.SetOp != sql.SetOpNone:
+		rel, err = b.planSetOp(sel)
+		b.lastSelect = nil
+	case sel.Values != nil:
 		rel, err = b.planValues(sel.Values)
-	} else {
+	default:
 		rel, err = b.planSimple(sel)
 	}
 	if err != nil {
