@@ -47,7 +47,7 @@ func (ec *epochCtx) rowError(err error, w int64) error {
 		return err
 	}
 	pe, ok := err.(*pgerr.Error)
-	if !ok || len(pe.Code) != 5 || pe.Code[:2] != "22" {
+	if !ok || len(pe.Code) != 5 || (pe.Code[:2] != "22" && pe.Code[:2] != "21") {
 		return err
 	}
 	if ec.errs == nil {

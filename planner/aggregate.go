@@ -113,7 +113,7 @@ func (b *binder) planAggregate(sel *sql.Select, targets []*sql.Target, in *scope
 		aggScope.cols = append(aggScope.cols, column{name: f.Name, typ: call.Type})
 	}
 	agg.aggScope = aggScope
-	aggNode := &exec.Aggregate{Input: &exec.Project{Input: node, Exprs: pre}, GroupBy: groupBy, Aggs: aggs, Types: aggScope.types()}
+	aggNode := &exec.Aggregate{Input: &exec.Project{Input: b.attachPending(node), Exprs: pre}, GroupBy: groupBy, Aggs: aggs, Types: aggScope.types()}
 	return aggNode, agg, nil
 }
 

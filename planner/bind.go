@@ -2,6 +2,8 @@ package planner
 
 import (
 	"fmt"
+
+	"github.com/kappa-db/kappa/exec"
 	"strconv"
 	"strings"
 
@@ -28,6 +30,9 @@ type binder struct {
 	depth int
 	// lastSelect is what the SELECT just planned left for its ORDER BY.
 	lastSelect *selectInfo
+	// pending holds the one-row relations of scalar subqueries bound in
+	// the current SELECT, to be cross-joined in (attachPending).
+	pending *[]exec.Node
 }
 
 func (b *binder) errAt(pos int, code, format string, args ...any) *pgerr.Error {
@@ -218,6 +223,8 @@ func (b *binder) bindExpr(e sql.Expr, s *scope, agg *postAgg, where string) (exp
 		return b.cast(arg, t, pos)
 	case *sql.FuncCall:
 		return b.bindFunc(x, s, agg, where)
+	case *sql.ScalarSubquery:
+		return b.scalarSubquery(x, s)
 	case *sql.Collate:
 		// Only the "C"/default collations exist: comparisons are bytewise.
 		return b.bindExpr(x.Arg, s, agg, where)

@@ -24,6 +24,11 @@ type selectInfo struct {
 func (b *binder) planOrderLimit(sel *sql.Select, rel *relation, forView bool) (*relation, error) {
 	info := b.lastSelect
 	b.lastSelect = nil
+	// Scalar subqueries in ORDER BY are not supported: their relation would
+	// have to join below the projection that is already planned.
+	savedPending := b.pending
+	b.pending = nil
+	defer func() { b.pending = savedPending }()
 	if sel.Values != nil {
 		info = nil
 	}
@@ -68,7 +73,7 @@ func (b *binder) planOrderLimit(sel *sql.Select, rel *relation, forView bool) (*
 	keep := 0
 	if len(hidden) > 0 {
 		p := info.projected.(*exec.Project)
-		node = &exec.Project{Input: p.Input, Exprs: append(append([]expr.Expr(nil), p.Exprs...), hidden...)}
+		node = &exec.Project{Input: b.attachPending(p.Input), Exprs: append(append([]expr.Expr(nil), p.Exprs...), hidden...)}
 		keep = ncols
 	}
 	if len(keys) > 0 {

@@ -266,20 +266,30 @@ func (b *binder) planSimple(sel *sql.Select) (*relation, error) {
 	if err != nil {
 		return nil, err
 	}
+	pending := []exec.Node{}
+	savedPending := b.pending
+	b.pending = &pending
+	defer func() { b.pending = savedPending }()
+	where := sel.Where
+	if where != nil {
+		if rel, where, err = b.planWhereSubqueries(rel, where); err != nil {
+			return nil, err
+		}
+	}
 	in := rel.scope
 	node := rel.node
-	if sel.Where != nil {
-		if containsAggregate(sel.Where) {
-			return nil, b.errAt(firstAggregatePos(sel.Where), pgerr.GroupingError, "aggregate functions are not allowed in WHERE")
+	if where != nil {
+		if containsAggregate(where) {
+			return nil, b.errAt(firstAggregatePos(where), pgerr.GroupingError, "aggregate functions are not allowed in WHERE")
 		}
-		pred, err := b.bindExpr(sel.Where, in, nil, "WHERE")
+		pred, err := b.bindExpr(where, in, nil, "WHERE")
 		if err != nil {
 			return nil, err
 		}
-		if pred, err = b.coerce(pred, types.Bool, sel.Where.Position(), "argument of WHERE"); err != nil {
+		if pred, err = b.coerce(pred, types.Bool, where.Position(), "argument of WHERE"); err != nil {
 			return nil, err
 		}
-		node = &exec.Filter{Input: node, Pred: pred}
+		node = &exec.Filter{Input: b.attachPending(node), Pred: pred}
 	}
 	if len(sel.Windows) > 0 {
 		return nil, b.errAt(sel.Windows[0].Pos, pgerr.FeatureNotSupported, "window functions are not supported yet")
@@ -320,7 +330,7 @@ func (b *binder) planSimple(sel *sql.Select) (*relation, error) {
 			if pred, err = b.coerce(pred, types.Bool, sel.Having.Position(), "argument of HAVING"); err != nil {
 				return nil, err
 			}
-			node = &exec.Filter{Input: node, Pred: pred}
+			node = &exec.Filter{Input: b.attachPending(node), Pred: pred}
 		}
 	}
 
@@ -348,7 +358,7 @@ func (b *binder) planSimple(sel *sql.Select) (*relation, error) {
 		exprs[i] = o.e
 		sc.cols = append(sc.cols, column{name: o.name, typ: o.e.Type()})
 	}
-	rel = &relation{node: &exec.Project{Input: node, Exprs: exprs}, scope: sc}
+	rel = &relation{node: &exec.Project{Input: b.attachPending(node), Exprs: exprs}, scope: sc}
 	if sel.Distinct {
 		all := make([]int, len(exprs))
 		for i := range all {
