@@ -48,6 +48,9 @@ type groupState struct {
 	oldOut types.Row // nil when the group did not exist before this epoch
 	count  int64
 	accs   []accState
+	// distinct holds, in an ad hoc query, the values seen by each DISTINCT
+	// aggregate (a dataflow keeps them in the store).
+	distinct []map[string]int64
 }
 
 func newAggOp(spec *Aggregate, opID uint64) (*aggOp, error) {
@@ -174,20 +177,73 @@ func (a *aggOp) apply(ec *epochCtx, _ int, in *Batch) (*Batch, error) {
 				continue
 			}
 			s := &g.accs[j]
-			s.n += w
+			aw := w // the weight this aggregate sees
+			if c.Distinct {
+				// Only a value's first arrival and last departure count.
+				var err error
+				if aw, err = a.distinctWeight(ec, j, g, v, w); err != nil {
+					return nil, err
+				}
+				if aw == 0 {
+					continue
+				}
+			}
+			s.n += aw
 			switch c.Func {
 			case AggSum, AggAvg:
-				if err := addWeighted(&s.v, v, w); err != nil {
+				if err := addWeighted(&s.v, v, aw); err != nil {
 					return nil, err
 				}
 			case AggMin, AggMax:
-				if err := a.updateExtreme(ec, j, g, v, w, c.Func == AggMin); err != nil {
+				if err := a.updateExtreme(ec, j, g, v, aw, c.Func == AggMin); err != nil {
 					return nil, err
 				}
 			}
 		}
 	}
 	return nil, nil
+}
+
+// distinctWeight updates the multiplicity of v among the values of DISTINCT
+// aggregate j and returns the weight the aggregate sees: +1 when v arrives
+// for the first time, -1 when its last copy leaves, 0 otherwise.
+func (a *aggOp) distinctWeight(ec *epochCtx, j int, g *groupState, v types.Value, w int64) (int64, error) {
+	var old int64
+	if ec.ephemeral {
+		if g.distinct == nil {
+			g.distinct = make([]map[string]int64, len(a.spec.Aggs))
+		}
+		if g.distinct[j] == nil {
+			g.distinct[j] = map[string]int64{}
+		}
+		k := string(types.AppendKey(nil, v, false))
+		old = g.distinct[j][k]
+		g.distinct[j][k] = old + w
+	} else {
+		k := a.extraKey(j, g.keyEnc, v)
+		val, ok, err := ec.store.Get(k)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			old, _ = binary.Varint(val)
+		}
+		if old+w == 0 {
+			err = ec.store.Delete(k)
+		} else {
+			err = ec.store.Set(k, types.AppendRowValue(binary.AppendVarint(nil, old+w), v))
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	switch {
+	case old <= 0 && old+w > 0:
+		return 1, nil
+	case old > 0 && old+w <= 0:
+		return -1, nil
+	}
+	return 0, nil
 }
 
 // updateExtreme maintains the value multiset of a min/max and the cached

@@ -74,6 +74,8 @@ type AggCall struct {
 	Func AggFunc
 	Arg  int // input column; -1 for count(*)
 	Type types.Type
+	// Distinct aggregates each distinct value once (count/sum/avg DISTINCT).
+	Distinct bool
 }
 
 // Aggregate groups its input by the GroupBy columns and computes Aggs per

@@ -146,9 +146,7 @@ func (b *binder) bindAggregate(f *sql.FuncCall, in *scope) (exec.AggCall, expr.E
 	if knownAggregates[f.Name] {
 		return exec.AggCall{}, nil, b.errAt(f.Pos, pgerr.FeatureNotSupported, "aggregate %s is not supported yet", f.Name)
 	}
-	if f.Distinct {
-		return exec.AggCall{}, nil, b.errAt(f.Pos, pgerr.FeatureNotSupported, "%s(DISTINCT ...) is not supported yet", f.Name)
-	}
+
 	if f.Filter != nil {
 		return exec.AggCall{}, nil, b.errAt(f.Filter.Position(), pgerr.FeatureNotSupported, "FILTER is not supported yet")
 	}
@@ -156,6 +154,9 @@ func (b *binder) bindAggregate(f *sql.FuncCall, in *scope) (exec.AggCall, expr.E
 		return exec.AggCall{}, nil, b.errAt(f.Pos, pgerr.WrongObjectType, "WITHIN GROUP is specified, but %s is not an ordered-set aggregate", f.Name)
 	}
 	if f.Star {
+		if f.Distinct {
+			return exec.AggCall{}, nil, b.errAt(f.Pos, pgerr.SyntaxError, "syntax error at or near \")\"")
+		}
 		if f.Name != "count" {
 			return exec.AggCall{}, nil, b.errAt(f.Pos, pgerr.WrongObjectType, "%s(*) specified, but %s is not an aggregate function", f.Name, f.Name)
 		}
@@ -179,7 +180,8 @@ func (b *binder) bindAggregate(f *sql.FuncCall, in *scope) (exec.AggCall, expr.E
 		return b.errAt(f.Pos, pgerr.UndefinedFunction, "function %s(%s) does not exist", f.Name, t).
 			WithHint("No function matches the given name and argument types. You might need to add explicit type casts.")
 	}
-	call := exec.AggCall{Arg: 0}
+	// DISTINCT changes nothing for min and max.
+	call := exec.AggCall{Arg: 0, Distinct: f.Distinct && f.Name != "min" && f.Name != "max"}
 	switch f.Name {
 	case "count":
 		call.Func, call.Type = exec.AggCount, types.Int8

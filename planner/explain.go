@@ -39,6 +39,8 @@ func Explain(n exec.Node) []string {
 			for _, a := range x.Aggs {
 				if a.Func == exec.AggCountStar {
 					aggs = append(aggs, "count(*)")
+				} else if a.Distinct {
+					aggs = append(aggs, fmt.Sprintf("%s(DISTINCT #%d)", a.Func, a.Arg))
 				} else {
 					aggs = append(aggs, fmt.Sprintf("%s(#%d)", a.Func, a.Arg))
 				}
