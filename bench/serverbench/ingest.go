@@ -127,8 +127,8 @@ func ingestKappa(ctx context.Context, e *env, run int, data []byte, sumV int64) 
 		}
 		if seenN >= int64(n) {
 			visible = time.Since(start)
-		} else if time.Since(start) > 30*time.Minute {
-			return 0, 0, fmt.Errorf("the view still shows %d of %d rows after 30 minutes", seenN, n)
+		} else if time.Since(start) > 10*time.Minute {
+			return 0, 0, fmt.Errorf("the view still shows %d of %d rows after 10 minutes", seenN, n)
 		}
 	}
 	if done != nil {
