@@ -467,18 +467,18 @@ func (w *writer) run(ctx context.Context, t testing.TB, c *pgx.Conn, m *model, d
 	return nil
 }
 
-// ddlWriter creates this cycle's dynamic view at a random moment, and drops
-// the one from two cycles back. It returns the DDL statement in flight when
-// the server went down, if any.
+// ddlWriter, at a random moment, drops the dynamic views of earlier cycles
+// but the last and creates this cycle's. It returns the DDL statement in
+// flight when the server went down, if any.
 func ddlWriter(ctx context.Context, t testing.TB, c *pgx.Conn, m *model, cycle int, delay time.Duration, down *atomic.Bool) []*op {
 	var ops []*op
-	old := fmt.Sprintf("mv_c%d", cycle-2)
 	m.mu.Lock()
-	_, dropOld := m.views[old]
-	m.mu.Unlock()
-	if dropOld {
-		ops = append(ops, &op{desc: "DROP MATERIALIZED VIEW " + old, dropView: old, tag: "DROP MATERIALIZED VIEW"})
+	for name := range m.views {
+		if name != fmt.Sprintf("mv_c%d", cycle-1) {
+			ops = append(ops, &op{desc: "DROP MATERIALIZED VIEW " + name, dropView: name, tag: "DROP MATERIALIZED VIEW"})
+		}
 	}
+	m.mu.Unlock()
 	name := fmt.Sprintf("mv_c%d", cycle)
 	q := dynamicViewQuery(cycle)
 	ops = append(ops, &op{desc: "CREATE MATERIALIZED VIEW " + name, createView: name, viewQuery: q, tag: "CREATE MATERIALIZED VIEW"})
@@ -749,6 +749,8 @@ func (ck *checker) compareView(ctx context.Context, c *pgx.Conn, name, query str
 func (ck *checker) check(ctx context.Context, p *kappaProc, inflight []*op, marker int) {
 	t := ck.t
 	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
 	c := p.mustConnect(ctx)
 	defer c.Close(context.Background())
 	// Read the tables first, before this session writes anything, so that a
