@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"github.com/kappa-db/kappa/expr"
 	"github.com/kappa-db/kappa/pgerr"
 )
 
@@ -84,6 +85,42 @@ func buildGraph(plan Node, id uint64) (*graph, error) {
 			if err := build(x.Right, v, 1); err != nil {
 				return err
 			}
+		case *Sort:
+			// ORDER BY without LIMIT orders nothing inside a dataflow; only
+			// the hidden sort columns go.
+			if x.Keep > 0 {
+				keep := make([]expr.Expr, x.Keep)
+				for i, t := range x.Columns() {
+					keep[i] = &expr.ColRef{Idx: i, T: t}
+				}
+				v.op = &projectOp{exprs: keep}
+			} else {
+				v.op = unionOp{}
+			}
+			if err := build(x.Input, v, 0); err != nil {
+				return err
+			}
+		case *Limit:
+			limit, offset, err := constCounts(x)
+			if err != nil {
+				return err
+			}
+			in := x.Input
+			var keys []SortKey
+			keep := 0
+			if s, ok := in.(*Sort); ok {
+				keys, keep, in = s.Keys, s.Keep, s.Input
+			} else {
+				// LIMIT without ORDER BY: any rows will do; these are the
+				// first in the order of their values.
+				for i := range in.Columns() {
+					keys = append(keys, SortKey{Col: i})
+				}
+			}
+			v.op = newTopNOp(keys, limit, offset, keep, opID)
+			if err := build(in, v, 0); err != nil {
+				return err
+			}
 		case *SetOp:
 			v.op = newSetOp(x, opID)
 			if err := build(x.Left, v, 0); err != nil {
@@ -152,4 +189,20 @@ func (g *graph) sources() []uint64 {
 		}
 	}
 	return out
+}
+
+// constCounts evaluates a LIMIT/OFFSET inside a dataflow, which must be
+// constant.
+func constCounts(l *Limit) (limit, offset int64, err error) {
+	ec := &expr.EvalContext{}
+	for _, e := range []expr.Expr{l.Limit, l.Offset} {
+		if e != nil && !expr.IsConst(e) {
+			return 0, 0, pgerr.New(pgerr.FeatureNotSupported, "LIMIT and OFFSET inside a view or subquery must be constants")
+		}
+	}
+	if limit, err = evalCount(ec, l.Limit, "LIMIT", -1); err != nil {
+		return 0, 0, err
+	}
+	offset, err = evalCount(ec, l.Offset, "OFFSET", 0)
+	return limit, offset, err
 }

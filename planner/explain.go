@@ -54,25 +54,12 @@ func Explain(n exec.Node) []string {
 			}
 			lines = append(lines, fmt.Sprintf("%sAggregate group=%v aggs=[%s] (%s)", ind, x.GroupBy, strings.Join(aggs, ", "), state))
 			walk(x.Input, depth+1)
-		case *exec.Sort:
-			var keys []string
-			for _, k := range x.Keys {
-				s := fmt.Sprintf("#%d", k.Col)
-				if k.Desc {
-					s += " DESC"
-				}
-				if k.NullsFirst != k.Desc {
-					if k.NullsFirst {
-						s += " NULLS FIRST"
-					} else {
-						s += " NULLS LAST"
-					}
-				}
-				keys = append(keys, s)
-			}
-			lines = append(lines, fmt.Sprintf("%sSort %s", ind, strings.Join(keys, ", ")))
-			walk(x.Input, depth+1)
 		case *exec.Limit:
+			if s, ok := x.Input.(*exec.Sort); ok {
+				lines = append(lines, fmt.Sprintf("%sTopN %s limit=%s offset=%s (state: input rows in sort order; the rows last emitted)", ind, sortKeys(s.Keys), exprOr(x.Limit, "ALL"), exprOr(x.Offset, "0")))
+				walk(s.Input, depth+1)
+				return
+			}
 			var parts []string
 			if x.Limit != nil {
 				parts = append(parts, "limit="+x.Limit.String())
@@ -81,6 +68,9 @@ func Explain(n exec.Node) []string {
 				parts = append(parts, "offset="+x.Offset.String())
 			}
 			lines = append(lines, fmt.Sprintf("%sLimit %s", ind, strings.Join(parts, " ")))
+			walk(x.Input, depth+1)
+		case *exec.Sort:
+			lines = append(lines, fmt.Sprintf("%sSort %s", ind, sortKeys(x.Keys)))
 			walk(x.Input, depth+1)
 		case *exec.Join:
 			line := fmt.Sprintf("%sJoin %s", ind, x.Kind)
@@ -125,4 +115,30 @@ func joinExprs(es []expr.Expr) string {
 		parts[i] = e.String()
 	}
 	return strings.Join(parts, ", ")
+}
+
+func sortKeys(keys []exec.SortKey) string {
+	var out []string
+	for _, k := range keys {
+		s := fmt.Sprintf("#%d", k.Col)
+		if k.Desc {
+			s += " DESC"
+		}
+		if k.NullsFirst != k.Desc {
+			if k.NullsFirst {
+				s += " NULLS FIRST"
+			} else {
+				s += " NULLS LAST"
+			}
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, ", ")
+}
+
+func exprOr(e expr.Expr, def string) string {
+	if e == nil {
+		return def
+	}
+	return e.String()
 }

@@ -35,17 +35,9 @@ func (b *binder) planOrderLimit(sel *sql.Select, rel *relation, forView bool) (*
 	if len(sel.OrderBy) == 0 && sel.Limit == nil && sel.Offset == nil {
 		return rel, nil
 	}
-	if forView {
-		if sel.Limit != nil || sel.Offset != nil {
-			pos := sel.Pos
-			if sel.Limit != nil {
-				pos = sel.Limit.Position()
-			} else {
-				pos = sel.Offset.Position()
-			}
-			return nil, b.errAt(pos, pgerr.FeatureNotSupported, "LIMIT and OFFSET in a materialized view are not supported yet")
-		}
-		// A view is a set: its ORDER BY has no effect on what it stores.
+	if forView && sel.Limit == nil && sel.Offset == nil {
+		// A view is a set: without LIMIT its ORDER BY has no effect on what
+		// it stores. With LIMIT it is a Top-N, maintained incrementally.
 		return rel, nil
 	}
 	node := rel.node

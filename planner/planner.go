@@ -177,6 +177,10 @@ func leafScans(n exec.Node) ([]*exec.Scan, error) {
 		return leafScans(x.Input)
 	case *exec.Aggregate:
 		return leafScans(x.Input)
+	case *exec.Sort:
+		return leafScans(x.Input)
+	case *exec.Limit:
+		return leafScans(x.Input)
 	case *exec.Union:
 		return leafScans2(x.Left, x.Right)
 	case *exec.SetOp:
