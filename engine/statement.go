@@ -13,6 +13,7 @@ import (
 	"github.com/kappa-db/kappa/pgwire"
 	"github.com/kappa-db/kappa/planner"
 	"github.com/kappa-db/kappa/sql"
+	"github.com/kappa-db/kappa/storage"
 	"github.com/kappa-db/kappa/types"
 )
 
@@ -35,8 +36,10 @@ type binding struct {
 	colTypes []types.Type
 	query    *planner.Query
 	insert   *planner.Insert
-	update   *planner.Update
-	delete   bool
+	// singleScan: the query reads one relation once (no snapshot needed).
+	singleScan bool
+	update     *planner.Update
+	delete     bool
 }
 
 func (st *statement) SQL() string {
@@ -82,6 +85,7 @@ func (st *statement) bind() (*binding, error) {
 			return nil, err
 		}
 		b.query, b.params = q, q.Params
+		b.singleScan = exec.SingleScan(q.Plan)
 		names := make([]string, len(q.Columns))
 		for i, c := range q.Columns {
 			names[i] = c.Name
@@ -377,11 +381,17 @@ func (st *statement) runQuery(ctx context.Context, raw [][]byte, pf, rf []int16,
 	if err := w.Columns(b.cols); err != nil {
 		return "", err
 	}
-	snap := s.e.db.NewSnapshot()
-	defer snap.Close()
+	// Several scans must read one point in time; a single scan (a point
+	// query) is one iterator, consistent by itself.
+	var r storage.Reader = s.e.db
+	if !b.singleScan {
+		snap := s.e.db.NewSnapshot()
+		defer snap.Close()
+		r = snap
+	}
 	en := newEncoder(b.colTypes, rf, s.loc)
 	n := 0
-	err = exec.Query(ctx, b.query.Plan, snap, st.evalContext(params), func(row types.Row) error {
+	err = exec.Query(ctx, b.query.Plan, r, st.evalContext(params), func(row types.Row) error {
 		vals, err := en.encode(row)
 		if err != nil {
 			return err

@@ -247,3 +247,38 @@ func sortRows(rows []types.Row, keys []SortKey) {
 		return false
 	})
 }
+
+// SingleScan reports whether plan reads at most one stored relation once.
+// Such a query needs no storage snapshot: one iterator already reads a
+// single point in time.
+func SingleScan(plan Node) bool {
+	n := 0
+	var walk func(Node)
+	walk = func(x Node) {
+		switch y := x.(type) {
+		case *Scan:
+			n++
+		case *Filter:
+			walk(y.Input)
+		case *Project:
+			walk(y.Input)
+		case *Aggregate:
+			walk(y.Input)
+		case *Sort:
+			walk(y.Input)
+		case *Limit:
+			walk(y.Input)
+		case *Join:
+			walk(y.Left)
+			walk(y.Right)
+		case *Union:
+			walk(y.Left)
+			walk(y.Right)
+		case *SetOp:
+			walk(y.Left)
+			walk(y.Right)
+		}
+	}
+	walk(plan)
+	return n <= 1
+}
