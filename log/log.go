@@ -108,6 +108,7 @@ type Log struct {
 		next        uint64   // next offset to assign
 		lastIndexed int64    // position of seg's last index entry
 		pending     []indexEntry
+		recent      []indexEntry // starts of the active segment's last batches
 		batch       batchWriter
 		group       []*appendReq
 		timer       *time.Timer
@@ -436,7 +437,12 @@ func (l *Log) closeBatch(now int64) {
 		w.pending = append(w.pending, indexEntry{offset: h.base, pos: pos})
 		w.lastIndexed = pos
 	}
+	w.recent = append(w.recent, indexEntry{offset: h.base, pos: pos})
 }
+
+// recentBatches is how many batch starts a segment remembers for readers
+// that tail the log.
+const recentBatches = 256
 
 // flush writes the encoded batches to the active segment.
 func (l *Log) flush() *pgerr.Error {
@@ -462,6 +468,12 @@ func (l *Log) publish() {
 	w.seg.size, w.seg.durable, w.seg.end = w.size, w.size, w.next
 	w.seg.index = append(w.seg.index, w.pending...)
 	w.pending = w.pending[:0]
+	if len(w.recent) > 2*recentBatches {
+		// A new array: readers may still hold the old one.
+		w.recent = append([]indexEntry(nil), w.recent[len(w.recent)-recentBatches:]...)
+	}
+	// Readers share the array: the writer only appends past their length.
+	w.seg.recent = w.recent
 	l.end.Store(w.next)
 	close(l.mu.notify)
 	l.mu.notify = make(chan struct{})
@@ -487,8 +499,10 @@ func (l *Log) roll() *pgerr.Error {
 	l.mu.Lock()
 	w.seg.size, w.seg.durable, w.seg.end = w.size, w.size, w.next
 	w.seg.index = append(w.seg.index, w.pending...)
+	w.seg.recent = w.recent
 	l.mu.Unlock()
 	w.pending = w.pending[:0]
+	w.recent = nil // the next segment's batches start a new list
 
 	next := &segment{base: w.next, path: segmentPath(l.opts.Dir, w.next), indexed: true, end: w.next}
 	f, err := l.fs.Create(next.path)

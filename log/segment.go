@@ -52,6 +52,10 @@ type segment struct {
 	end     uint64 // offset after its last record
 	indexed bool   // index holds every batch's region; built lazily for old segments
 	index   []indexEntry
+	// recent are the starts of the segment's last batches (at most
+	// recentBatches), so that a reader tailing the log starts at the right
+	// batch instead of walking headers from the last sparse index entry.
+	recent []indexEntry
 
 	// rmu serialises opening rf and building the index.
 	rmu sync.Mutex
@@ -67,6 +71,10 @@ type indexEntry struct {
 // lookupLocked returns the position of the last indexed batch that starts at
 // or before offset.
 func (s *segment) lookupLocked(offset uint64) int64 {
+	if n := len(s.recent); n > 0 && offset >= s.recent[0].offset {
+		i := sort.Search(n, func(i int) bool { return s.recent[i].offset > offset })
+		return s.recent[i-1].pos
+	}
 	i := sort.Search(len(s.index), func(i int) bool { return s.index[i].offset > offset })
 	if i == 0 {
 		return 0
