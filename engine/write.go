@@ -226,7 +226,15 @@ func (s *Session) updateRows(ctx context.Context, u *planner.Update, ec *expr.Ev
 		row   types.Row
 	}
 	var matches []match
-	err := exec.ScanRelation(snap, t.ID, nil, func(key []byte, _ int64, row types.Row) error {
+	var prefix []byte
+	for _, e := range u.KeyPrefix {
+		v, err := e.Eval(ec, nil)
+		if err != nil {
+			return 0, err
+		}
+		prefix = types.AppendKey(prefix, v, false)
+	}
+	err := exec.ScanRelation(snap, t.ID, prefix, func(key []byte, _ int64, row types.Row) error {
 		if u.Where != nil {
 			v, err := u.Where.Eval(ec, row)
 			if err != nil {

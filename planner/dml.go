@@ -218,10 +218,13 @@ func (b *binder) assign(e expr.Expr, c catalog.Column, pos int) (expr.Expr, erro
 // Update is a planned UPDATE or DELETE: rows of Table for which Where holds
 // (nil: all) are retracted and, for UPDATE, replaced by Set applied to them.
 type Update struct {
-	Table  *catalog.Object
-	Where  expr.Expr
-	Set    map[int]expr.Expr // column → new value, bound over the old row
-	Params []types.Type
+	Table *catalog.Object
+	Where expr.Expr
+	// KeyPrefix, when set, holds the values Where fixes for the leading
+	// primary key columns: only rows under that key prefix are read.
+	KeyPrefix []expr.Expr
+	Set       map[int]expr.Expr // column → new value, bound over the old row
+	Params    []types.Type
 }
 
 func (b *binder) tableScope(t *catalog.Object, alias string) *scope {
@@ -269,6 +272,7 @@ func (p *Planner) PlanUpdate(src string, u *sql.Update, params []types.Type) (*U
 	if out.Where, err = b.bindWhere(u.Where, sc); err != nil {
 		return nil, err
 	}
+	out.KeyPrefix = keyPrefix(out.Where, t.PrimaryKey)
 	for _, a := range u.Set {
 		i := t.ColumnIndex(a.Column)
 		if i < 0 {
@@ -316,6 +320,7 @@ func (p *Planner) PlanDelete(src string, d *sql.Delete, params []types.Type) (*U
 	if out.Where, err = b.bindWhere(d.Where, b.tableScope(t, alias)); err != nil {
 		return nil, err
 	}
+	out.KeyPrefix = keyPrefix(out.Where, t.PrimaryKey)
 	out.Params = b.finish(&relation{node: &exec.Values{}, scope: &scope{}}).Params
 	return out, nil
 }

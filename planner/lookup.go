@@ -60,8 +60,13 @@ func lookupPrefix(pred expr.Expr, s *exec.Scan, cat *catalog.Catalog) []expr.Exp
 	if !ok {
 		return nil
 	}
-	key := storageKey(o)
-	if len(key) == 0 {
+	return keyPrefix(pred, storageKey(o))
+}
+
+// keyPrefix returns the values that pred fixes for the leading columns of
+// key (column = constant or parameter), in key order.
+func keyPrefix(pred expr.Expr, key []int) []expr.Expr {
+	if len(key) == 0 || pred == nil {
 		return nil
 	}
 	eq := map[int]expr.Expr{}
