@@ -143,6 +143,9 @@ func buildGraph(plan Node, id uint64) (*graph, error) {
 
 // push sends b from node v up to the root and hands what comes out to out.
 func (g *graph) push(ec *epochCtx, v *node, b *Batch, out func(*Batch) error) error {
+	if ec.ctx != nil && ec.ctx.Err() != nil {
+		return pgerr.New(pgerr.QueryCanceled, "canceling statement due to user request")
+	}
 	for v.parent != nil {
 		if b == nil || b.Len() == 0 {
 			return nil

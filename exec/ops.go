@@ -1,6 +1,8 @@
 package exec
 
 import (
+	"context"
+
 	"github.com/kappa-db/kappa/expr"
 	"github.com/kappa-db/kappa/pgerr"
 	"github.com/kappa-db/kappa/storage"
@@ -9,6 +11,8 @@ import (
 
 // epochCtx is what operators see while processing one epoch.
 type epochCtx struct {
+	// ctx, for an ad hoc query, is the statement's: cancel stops it.
+	ctx   context.Context
 	eval  *expr.EvalContext
 	store *storage.Batch
 	// ephemeral operators (ad hoc queries) keep state in memory only and

@@ -60,7 +60,7 @@ func Query(ctx context.Context, plan Node, r storage.Reader, eval *expr.EvalCont
 	if err != nil {
 		return err
 	}
-	ec := &epochCtx{eval: eval, ephemeral: true, maxRows: DefaultMaxQueryRows}
+	ec := &epochCtx{ctx: ctx, eval: eval, ephemeral: true, maxRows: DefaultMaxQueryRows}
 
 	var collected []types.Row
 	emitted := int64(0)

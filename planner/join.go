@@ -243,11 +243,27 @@ func equalityIsIdentity(k types.Kind) bool {
 	return true
 }
 
+func onlyColRefs(es []expr.Expr) bool {
+	for _, e := range es {
+		if _, ok := e.(*expr.ColRef); !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // pushDown distributes WHERE conjuncts that sit directly on joins into them
 // (keys, or filters below the join), all the way down the plan.
 func pushDown(n exec.Node) exec.Node {
 	switch x := n.(type) {
 	case *exec.Filter:
+		// A filter passes through a projection that only renames or
+		// reorders columns (the one planFromOrdered adds).
+		if p, ok := x.Input.(*exec.Project); ok && onlyColRefs(p.Exprs) {
+			pred := remapCols(x.Pred, func(i int) int { return p.Exprs[i].(*expr.ColRef).Idx })
+			p.Input = pushDown(&exec.Filter{Input: p.Input, Pred: pred})
+			return p
+		}
 		x.Input = pushDown(x.Input)
 		j, ok := x.Input.(*exec.Join)
 		if !ok {

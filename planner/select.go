@@ -262,7 +262,7 @@ type output struct {
 
 // planSimple plans SELECT ... FROM ... WHERE ... GROUP BY ... HAVING.
 func (b *binder) planSimple(sel *sql.Select) (*relation, error) {
-	rel, err := b.planFrom(sel.From)
+	rel, err := b.planFromOrdered(sel.From, sel.Where)
 	if err != nil {
 		return nil, err
 	}
