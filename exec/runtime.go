@@ -457,8 +457,11 @@ func (rt *Runtime) tryEpoch(dfs []*dataflow, ends map[*log.Log]uint64) (failed *
 			derr = rt.storeErrors(batch, df, ec.errs)
 		}
 		if derr != nil {
+			// Only a failing disk stops the runtime. Anything else, even
+			// a bug (an internal error), is one dataflow's problem: it goes
+			// into an error state and the others carry on.
 			var pe *pgerr.Error
-			if errors.As(derr, &pe) && pe.Code != pgerr.IOError && pe.Code != pgerr.DataCorrupted && pe.Code != pgerr.InternalError {
+			if errors.As(derr, &pe) && pe.Code != pgerr.IOError && pe.Code != pgerr.DiskFull {
 				df.err = derr
 				return df, false, nil
 			}
