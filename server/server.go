@@ -73,20 +73,22 @@ func (s *Server) Engine() *engine.Engine { return s.engine }
 // statements until ctx ends), then commits a final epoch and closes the data
 // directory.
 func (s *Server) Shutdown(ctx context.Context) error {
-	werr := s.wire.Shutdown(ctx)
-	<-s.done
-	eerr := s.engine.Close()
-	return errors.Join(werr, eerr)
+	return s.shutdown(ctx, false)
 }
 
 // Close shuts down without waiting for running statements.
 func (s *Server) Close() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := s.Shutdown(ctx)
-	if errors.Is(err, context.Canceled) {
-		// That is what Close asked for, not a failure.
-		return nil
+	return s.shutdown(ctx, true)
+}
+
+func (s *Server) shutdown(ctx context.Context, now bool) error {
+	werr := s.wire.Shutdown(ctx)
+	if now && errors.Is(werr, context.Canceled) {
+		werr = nil // cutting statements short is what Close asked for
 	}
-	return err
+	<-s.done
+	eerr := s.engine.Close()
+	return errors.Join(werr, eerr)
 }
