@@ -62,7 +62,7 @@ func (j *joinOp) keys(side int) []int {
 // joinKey encodes row's join key, or reports that it has a NULL.
 func (j *joinOp) joinKey(dst []byte, side int, row types.Row) ([]byte, bool) {
 	for _, c := range j.keys(side) {
-		if row[c].IsNull() {
+		if row[c].IsNull() && !j.spec.NullSafe {
 			return dst, false
 		}
 		dst = types.AppendKey(dst, row[c], false)

@@ -114,6 +114,9 @@ type Join struct {
 	Kind                JoinKind
 	LeftKeys, RightKeys []int
 	On                  expr.Expr
+	// NullSafe keys match NULL with NULL (IS NOT DISTINCT FROM), for the
+	// joins the planner makes when it decorrelates a subquery.
+	NullSafe bool
 	// ID numbers this operator's state within its dataflow (set by Build).
 	ID uint64
 }

@@ -30,9 +30,9 @@ type binder struct {
 	depth int
 	// lastSelect is what the SELECT just planned left for its ORDER BY.
 	lastSelect *selectInfo
-	// pending holds the one-row relations of scalar subqueries bound in
-	// the current SELECT, to be cross-joined in (attachPending).
-	pending *[]exec.Node
+	// pending holds the scalar subqueries bound in the current SELECT: each
+	// joins its relation onto the SELECT's input (attachPending).
+	pending *[]func(exec.Node) exec.Node
 }
 
 func (b *binder) errAt(pos int, code, format string, args ...any) *pgerr.Error {

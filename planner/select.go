@@ -266,7 +266,7 @@ func (b *binder) planSimple(sel *sql.Select) (*relation, error) {
 	if err != nil {
 		return nil, err
 	}
-	pending := []exec.Node{}
+	pending := []func(exec.Node) exec.Node{}
 	savedPending := b.pending
 	b.pending = &pending
 	defer func() { b.pending = savedPending }()

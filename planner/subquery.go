@@ -324,6 +324,9 @@ func (b *binder) scalarSubquery(x *sql.ScalarSubquery, s *scope) (expr.Expr, err
 	b.lastSelect = saved
 	if err != nil {
 		if c := pgerr.Code(err); c == pgerr.UndefinedColumn || c == pgerr.UndefinedTable {
+			if e, ok, cerr := b.correlatedScalar(x, s); ok {
+				return e, cerr
+			}
 			// Most likely a reference to the outer query.
 			return nil, b.errAt(x.Pos, pgerr.FeatureNotSupported, "correlated scalar subqueries are not supported yet").
 				WithDetail("Inside the subquery: %s.", pgerr.As(err).Message)
@@ -344,7 +347,9 @@ func (b *binder) scalarSubquery(x *sql.ScalarSubquery, s *scope) (expr.Expr, err
 	one := &exec.Project{Input: agg, Exprs: []expr.Expr{check}}
 	idx := len(s.cols)
 	s.cols = append(s.cols, column{name: "?column?", typ: t, hidden: true})
-	*b.pending = append(*b.pending, one)
+	*b.pending = append(*b.pending, func(node exec.Node) exec.Node {
+		return &exec.Join{Left: node, Right: one, Kind: exec.JoinInner}
+	})
 	return &expr.ColRef{Idx: idx, T: t}, nil
 }
 
@@ -360,14 +365,14 @@ func oneRowCheck(t types.Type) *expr.Func {
 		}}
 }
 
-// attachPending cross-joins the scalar subqueries bound since the last call
-// onto node (their columns are already at the end of the scope).
+// attachPending joins the scalar subqueries bound since the last call onto
+// node (their columns are already at the end of the scope).
 func (b *binder) attachPending(node exec.Node) exec.Node {
 	if b.pending == nil {
 		return node
 	}
-	for _, one := range *b.pending {
-		node = &exec.Join{Left: node, Right: one, Kind: exec.JoinInner}
+	for _, attach := range *b.pending {
+		node = attach(node)
 	}
 	*b.pending = (*b.pending)[:0]
 	return node
