@@ -7,9 +7,9 @@ import (
 )
 
 // planFromOrdered plans a comma-separated FROM list, choosing the order in
-// which its items are joined: after the first item, always one that a WHERE
-// equality connects to the items already joined (so that pushDown can make
-// it a keyed join), and only when none is left a cross join. Joining in the
+// which its items are joined: items that WHERE equalities connect are joined
+// to each other first (so that pushDown makes them keyed joins), and only
+// then are the unconnected groups cross-joined. Joining in the
 // written order instead can build a cross product of millions of rows before
 // the condition that connects them arrives (FROM t1, ..., t8 WHERE t_i.a =
 // t8.a). The output keeps the written column order.
@@ -37,35 +37,45 @@ func (b *binder) planFromOrdered(from []sql.TableRef, where sql.Expr) (*relation
 			edges = append(edges, [2]int{l, r})
 		}
 	}
-	joined := map[int]bool{0: true}
-	order := []int{0}
-	for len(order) < len(items) {
-		next := -1
-		for _, e := range edges {
-			switch {
-			case joined[e[0]] && !joined[e[1]]:
-				next = e[1]
-			case joined[e[1]] && !joined[e[0]]:
-				next = e[0]
-			}
-			if next >= 0 {
-				break
-			}
+	// Items that equalities connect form components. Each component is
+	// joined on its keys first (in an order where every item connects to
+	// those before it); the components, which nothing connects, are then
+	// cross-joined. So no intermediate result is larger than the answer
+	// needs (a cross product with an item that a key would later narrow).
+	placed := map[int]bool{}
+	var order []int
+	var rel *relation
+	for first := range items {
+		if placed[first] {
+			continue
 		}
-		if next < 0 {
-			for i := range items {
-				if !joined[i] {
-					next = i
-					break
+		placed[first] = true
+		comp := items[first]
+		order = append(order, first)
+		inComp := map[int]bool{first: true}
+		for grew := true; grew; {
+			grew = false
+			for _, e := range edges {
+				next := -1
+				switch {
+				case inComp[e[0]] && !placed[e[1]]:
+					next = e[1]
+				case inComp[e[1]] && !placed[e[0]]:
+					next = e[0]
 				}
+				if next < 0 {
+					continue
+				}
+				placed[next], inComp[next], grew = true, true, true
+				order = append(order, next)
+				comp = crossJoin(comp, items[next], exec.JoinInner)
 			}
 		}
-		joined[next] = true
-		order = append(order, next)
-	}
-	rel := items[order[0]]
-	for _, i := range order[1:] {
-		rel = crossJoin(rel, items[i], exec.JoinInner)
+		if rel == nil {
+			rel = comp
+		} else {
+			rel = crossJoin(rel, comp, exec.JoinInner)
+		}
 	}
 	inOrder := true
 	for i, o := range order {
