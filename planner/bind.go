@@ -225,6 +225,14 @@ func (b *binder) bindExpr(e sql.Expr, s *scope, agg *postAgg, where string) (exp
 		return b.bindFunc(x, s, agg, where)
 	case *sql.ScalarSubquery:
 		return b.scalarSubquery(x, s)
+	case *sql.Exists:
+		return b.bindExpr(existsAsCount(x), s, agg, where)
+	case *sql.InSubquery:
+		e, err := b.inAsCounts(x)
+		if err != nil {
+			return nil, err
+		}
+		return b.bindExpr(e, s, agg, where)
 	case *sql.Collate:
 		// Only the "C"/default collations exist: comparisons are bytewise.
 		return b.bindExpr(x.Arg, s, agg, where)

@@ -66,11 +66,17 @@ func (b *binder) correlatedScalar(x *sql.ScalarSubquery, s *scope) (expr.Expr, b
 		return nil, false, nil
 	}
 	k := len(outer)
-	// D's columns, named like the outer ones (reachable when qualified).
+	// D's columns, named like the outer ones. Where an inner column has
+	// the same name, the inner one wins an unqualified reference (SQL's
+	// rule), so the outer copy answers only qualified ones.
+	innerNames := map[string]bool{}
+	for _, c := range inner.scope.cols {
+		innerNames[c.name] = true
+	}
 	dcols := make([]column, k)
 	for i, o := range outer {
 		dcols[i] = s.cols[o]
-		dcols[i].hidden = true
+		dcols[i].hidden = innerNames[dcols[i].name]
 	}
 	// The inner side with a marker column that is never NULL.
 	innerExprs := make([]expr.Expr, 0, len(inner.scope.cols)+1)

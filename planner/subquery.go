@@ -31,14 +31,15 @@ import (
 func (b *binder) planWhereSubqueries(rel *relation, where sql.Expr) (*relation, sql.Expr, error) {
 	var rest []sql.Expr
 	for _, c := range sqlConjuncts(where) {
+		var next *relation
 		var err error
 		handled := true
 		switch x := c.(type) {
 		case *sql.Exists:
-			rel, err = b.semiJoin(rel, x.Query, nil, false, x.Pos)
+			next, err = b.semiJoin(rel, x.Query, nil, false, x.Pos)
 		case *sql.Unary:
 			if e, ok := x.Operand.(*sql.Exists); ok && x.Op == "NOT" {
-				rel, err = b.semiJoin(rel, e.Query, nil, true, e.Pos)
+				next, err = b.semiJoin(rel, e.Query, nil, true, e.Pos)
 			} else {
 				handled = false
 			}
@@ -47,17 +48,24 @@ func (b *binder) planWhereSubqueries(rel *relation, where sql.Expr) (*relation, 
 				return nil, nil, b.errAt(x.Pos, pgerr.FeatureNotSupported, "row-valued IN (subquery) is not supported yet")
 			}
 			if x.Not {
-				rel, err = b.notIn(rel, x)
+				next, err = b.notIn(rel, x)
 			} else {
-				rel, err = b.semiJoin(rel, x.Query, x.Arg, false, x.Pos)
+				next, err = b.semiJoin(rel, x.Query, x.Arg, false, x.Pos)
 			}
 		default:
 			handled = false
 		}
 		if err != nil {
-			return nil, nil, err
+			// A correlation the semi-join cannot key on (x.b < t.b): bind
+			// the conjunct as an expression instead (subexpr.go).
+			if c := pgerr.Code(err); c != pgerr.FeatureNotSupported && c != pgerr.UndefinedColumn && c != pgerr.UndefinedTable {
+				return nil, nil, err
+			}
+			handled = false
 		}
-		if !handled {
+		if handled {
+			rel = next
+		} else {
 			rest = append(rest, c)
 		}
 	}
