@@ -250,7 +250,8 @@ func (st *statement) execute(ctx context.Context, params [][]byte, pf, rf []int1
 		s.loc = time.UTC
 		return "DISCARD " + strings.ToUpper(x.What), nil
 	case *sql.CreateIndex:
-		return "", st.unsupported(x.Pos, "CREATE INDEX (views are stored keyed by their GROUP BY columns; a point query on them is already a lookup)")
+		return "", pgerr.As(st.unsupported(x.Pos, "CREATE INDEX")).
+			WithHint("Tables are stored by primary key and views by their GROUP BY columns; an equality on those is already a lookup.")
 	case *sql.CreateSource:
 		return "", st.unsupported(x.Pos, "CREATE SOURCE")
 	case *sql.CreateSink:
