@@ -33,6 +33,9 @@ type Scan struct {
 	// KeyPrefix, when set, restricts an ad hoc scan to rows whose leading
 	// storage-key columns equal these values (a point or prefix lookup).
 	KeyPrefix []expr.Expr
+	// PointGet says KeyPrefix is the relation's whole unique key: at most
+	// one row, read with a point get rather than an iterator.
+	PointGet bool
 }
 
 // Values produces constant rows (SELECT without FROM, INSERT ... VALUES).

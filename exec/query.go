@@ -166,6 +166,18 @@ func feedLeaf(ctx context.Context, ec *epochCtx, g *graph, leaf *node, r storage
 			}
 			prefix = types.AppendKey(prefix, v, false)
 		}
+		if s.PointGet {
+			val, ok, err := r.Get(append(storage.RelationPrefix(s.Rel), prefix...))
+			if err != nil || !ok {
+				return err
+			}
+			cnt, row, err := DecodeStoredRow(val, nil)
+			if err != nil {
+				return err
+			}
+			in.Add(row, cnt)
+			return feed()
+		}
 		if err := ScanRelation(r, s.Rel, prefix, func(_ []byte, cnt int64, row types.Row) error {
 			in.Add(row, cnt)
 			if in.Len() >= 1024 {

@@ -22,7 +22,9 @@ func Explain(n exec.Node) []string {
 				kind = "Scan materialized view"
 			}
 			line := fmt.Sprintf("%s%s %s", ind, kind, x.Name)
-			if len(x.KeyPrefix) > 0 {
+			if x.PointGet {
+				line += " point get key=(" + joinExprs(x.KeyPrefix) + ")"
+			} else if len(x.KeyPrefix) > 0 {
 				line += " lookup key=(" + joinExprs(x.KeyPrefix) + ")"
 			}
 			lines = append(lines, line)

@@ -32,9 +32,9 @@ func usePointLookups(n exec.Node, cat *catalog.Catalog) exec.Node {
 		x.Right = usePointLookups(x.Right, cat)
 	case *exec.Filter:
 		if s, ok := x.Input.(*exec.Scan); ok {
-			if prefix := lookupPrefix(x.Pred, s, cat); len(prefix) > 0 {
+			if prefix, whole := lookupPrefix(x.Pred, s, cat); len(prefix) > 0 {
 				c := *s
-				c.KeyPrefix = prefix
+				c.KeyPrefix, c.PointGet = prefix, whole
 				x.Input = &c
 			}
 			return x
@@ -55,12 +55,17 @@ func storageKey(o *catalog.Object) []int {
 	return nil
 }
 
-func lookupPrefix(pred expr.Expr, s *exec.Scan, cat *catalog.Catalog) []expr.Expr {
+// lookupPrefix returns the key values pred fixes for a scan, and whether
+// they are the relation's whole unique key (one row at most).
+func lookupPrefix(pred expr.Expr, s *exec.Scan, cat *catalog.Catalog) ([]expr.Expr, bool) {
 	o, ok := cat.Get(s.Rel)
 	if !ok {
-		return nil
+		return nil, false
 	}
-	return keyPrefix(pred, storageKey(o))
+	key := storageKey(o)
+	prefix := keyPrefix(pred, key)
+	unique := o.Kind == catalog.KindTable || o.Unique
+	return prefix, unique && len(key) > 0 && len(prefix) == len(key)
 }
 
 // keyPrefix returns the values that pred fixes for the leading columns of
