@@ -210,17 +210,8 @@ func (c *Catalog) Create(o *Object, extra func(*storage.Batch) error) error {
 	if err != nil {
 		return pgerr.Wrap(err, pgerr.InternalError, "encoding catalog record")
 	}
-	b := c.db.NewBatch()
-	defer b.Close()
-	if err := b.Set(storage.CatalogKey(o.ID), rec); err != nil {
-		return err
-	}
-	if extra != nil {
-		if err := extra(b); err != nil {
-			return err
-		}
-	}
-	if err := b.Commit(true); err != nil {
+	err = c.commit(func(b *storage.Batch) error { return b.Set(storage.CatalogKey(o.ID), rec) }, extra)
+	if err != nil {
 		return err
 	}
 	c.mu.byID[o.ID] = o
@@ -234,19 +225,15 @@ func (c *Catalog) Create(o *Object, extra func(*storage.Batch) error) error {
 func (c *Catalog) Drop(objs []*Object, extra func(*storage.Batch) error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	b := c.db.NewBatch()
-	defer b.Close()
-	for _, o := range objs {
-		if err := b.Delete(storage.CatalogKey(o.ID)); err != nil {
-			return err
+	err := c.commit(func(b *storage.Batch) error {
+		for _, o := range objs {
+			if err := b.Delete(storage.CatalogKey(o.ID)); err != nil {
+				return err
+			}
 		}
-	}
-	if extra != nil {
-		if err := extra(b); err != nil {
-			return err
-		}
-	}
-	if err := b.Commit(true); err != nil {
+		return nil
+	}, extra)
+	if err != nil {
 		return err
 	}
 	for _, o := range objs {
@@ -299,4 +286,20 @@ func (c *Catalog) Replace(old, o *Object) error {
 	}
 	c.mu.version++
 	return nil
+}
+
+// commit writes a catalog change and the caller's extra writes in one
+// synced batch: a crash leaves the catalog before or after the statement.
+func (c *Catalog) commit(change, extra func(*storage.Batch) error) error {
+	b := c.db.NewBatch()
+	defer b.Close()
+	if err := change(b); err != nil {
+		return err
+	}
+	if extra != nil {
+		if err := extra(b); err != nil {
+			return err
+		}
+	}
+	return b.Commit(true)
 }

@@ -366,12 +366,18 @@ func (e *Engine) viewError(o *catalog.Object) error {
 		Hint: "The view recovers by itself once the rows that fail are deleted or fixed."}
 }
 
-func (st *statement) runQuery(ctx context.Context, raw [][]byte, pf, rf []int16, w pgwire.ResultWriter) (string, error) {
+// bindWithParams binds the statement and decodes its parameters.
+func (st *statement) bindWithParams(raw [][]byte, pf []int16) (*binding, []types.Value, error) {
 	b, err := st.bind()
 	if err != nil {
-		return "", err
+		return nil, nil, err
 	}
 	params, err := st.decodeParams(b, raw, pf)
+	return b, params, err
+}
+
+func (st *statement) runQuery(ctx context.Context, raw [][]byte, pf, rf []int16, w pgwire.ResultWriter) (string, error) {
+	b, params, err := st.bindWithParams(raw, pf)
 	if err != nil {
 		return "", err
 	}

@@ -15,11 +15,7 @@ import (
 )
 
 func (st *statement) runDML(ctx context.Context, raw [][]byte, pf []int16) (string, error) {
-	b, err := st.bind()
-	if err != nil {
-		return "", err
-	}
-	params, err := st.decodeParams(b, raw, pf)
+	b, params, err := st.bindWithParams(raw, pf)
 	if err != nil {
 		return "", err
 	}
