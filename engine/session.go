@@ -71,17 +71,10 @@ func init() {
 		{name: "bytea_output", def: "hex"},
 		{name: "max_identifier_length", def: "63", fixed: true},
 		{name: "jit", def: "off"},
-		{name: "datestyle", def: ""}, // alias, resolved below
-		{name: "timezone", def: ""},
-		{name: "intervalstyle", def: ""},
-		{name: "real_time_reads", def: "on"},
 	} {
+		// Keyed by lower case: SET and SHOW fold the name.
 		settings[strings.ToLower(s.name)] = s
 	}
-	delete(settings, "") // no-op; aliases share lower-case keys with their canonical names
-	settings["datestyle"] = setting{name: "DateStyle", def: "ISO, MDY", report: true}
-	settings["timezone"] = setting{name: "TimeZone", def: "UTC", report: true}
-	settings["intervalstyle"] = setting{name: "IntervalStyle", def: "postgres", report: true}
 }
 
 func newSession(e *Engine, p pgwire.SessionParams) *Session {

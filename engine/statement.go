@@ -200,15 +200,9 @@ func (st *statement) Execute(ctx context.Context, params [][]byte, paramFormats 
 		if s.tx == 'T' {
 			s.tx = 'E'
 		}
-		return "", st.positioned(err)
+		return "", err
 	}
 	return tag, nil
-}
-
-// positioned makes sure an error that points into the statement points at
-// the right place in the text the client sent.
-func (st *statement) positioned(err error) error {
-	return err
 }
 
 func (st *statement) execute(ctx context.Context, params [][]byte, pf, rf []int16, w pgwire.ResultWriter) (string, error) {

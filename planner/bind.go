@@ -246,7 +246,7 @@ func (b *binder) bindExpr(e sql.Expr, s *scope, agg *postAgg, where string) (exp
 
 func describeNode(e sql.Expr) string {
 	switch e.(type) {
-	case *sql.InSubquery, *sql.Exists, *sql.ScalarSubquery, *sql.ArraySubquery, *sql.Quantified:
+	case *sql.ArraySubquery, *sql.Quantified:
 		return "subqueries in expressions are"
 	case *sql.ArrayExpr, *sql.Subscript:
 		return "arrays are"
