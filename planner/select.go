@@ -134,9 +134,17 @@ func (b *binder) planTableName(t *sql.TableName) (*relation, error) {
 	if t.Schema == "" {
 		for i := len(b.ctes) - 1; i >= 0; i-- {
 			if c, ok := b.ctes[i][t.Name]; ok {
-				// Non-recursive CTEs are inlined at each reference.
+				// Non-recursive CTEs are inlined at each reference. A CTE
+				// sees the outer WITHs and the CTEs written before it in
+				// its own WITH.
+				earlier := map[string]*sql.CTE{}
+				for name, d := range b.ctes[i] {
+					if d.Pos < c.Pos {
+						earlier[name] = d
+					}
+				}
 				saved := b.ctes
-				b.ctes = b.ctes[:i]
+				b.ctes = append(b.ctes[:i:i], earlier)
 				rel, err := b.planSelect(c.Query, false)
 				b.ctes = saved
 				if err != nil {
