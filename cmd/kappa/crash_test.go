@@ -27,13 +27,13 @@ import (
 // it recovers, restarts it and checks. The checks are exact; only the
 // timing is random (KAPPA_CRASH_SEED repeats its choices).
 //
-//	go test ./cmd/kappa -run TestCrashRecovery -v                       # 5 cycles
+//	go test ./cmd/kappa -run TestCrashRecovery -v                       # 20 cycles
 //	KAPPA_CRASH_CYCLES=50 go test ./cmd/kappa -run TestCrashRecovery -timeout 30m
 func TestCrashRecovery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds kappa and kills it repeatedly")
 	}
-	cycles := envInt(t, "KAPPA_CRASH_CYCLES", 5)
+	cycles := envInt(t, "KAPPA_CRASH_CYCLES", 20)
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("KAPPA_CRASH_SEED"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)

@@ -39,6 +39,14 @@ var staticViews = []struct{ name, query string }{
 	{"ev_all", `SELECT count(*) AS n, count(note) AS notes, sum(v) AS total, avg(v) AS mean FROM ev`},
 	{"ev_groups", `SELECT DISTINCT g FROM ev WHERE v IS NOT NULL`},
 	{"ev_busy", `SELECT w, count(*) AS n, sum(v) AS total FROM ev GROUP BY w HAVING count(*) > 20`},
+	// A join (acct writer i's k-th row meets ev writer i's k-th row) and
+	// its aggregate, an outer join, and Top-N views: their operators keep
+	// join and ordered state that must recover as exactly as the rest.
+	{"acct_ev", `SELECT a.k, a.g, e.w, e.v AS ev_v, a.v + coalesce(e.v, 0) AS sum_v FROM acct a JOIN ev e ON e.seq = a.k % 1000000000 AND e.w = a.k / 1000000000`},
+	{"acct_ev_by_g", `SELECT e.g, count(*) AS n, sum(a.v) AS total, max(e.v) AS hi FROM acct a JOIN ev e ON e.seq = a.k % 1000000000 GROUP BY e.g`},
+	{"ev_orphans", `SELECT e.w, e.seq, e.v, a.note FROM ev e LEFT JOIN acct a ON a.k = e.w * 1000000000 + e.seq WHERE e.g < 3`},
+	{"acct_top", `SELECT k, v, g FROM acct ORDER BY v DESC, k LIMIT 10`},
+	{"ev_top", `SELECT w, seq, v FROM ev ORDER BY v DESC NULLS LAST, w, seq LIMIT 5 OFFSET 3`},
 }
 
 func dynamicViewQuery(cycle int) string {
