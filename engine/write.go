@@ -108,7 +108,20 @@ func (s *Session) appendChanges(t *catalog.Object, recs [][]byte) error {
 	if err != nil {
 		return err
 	}
-	first, err := lg.Append(recs)
+	// A statement is one log append however large: batches of at most
+	// maxAppendBytes, appended as one group, which readers see whole and a
+	// crash keeps or loses whole.
+	var batches [][][]byte
+	for start := 0; start < len(recs); {
+		end, size := start, 0
+		for end < len(recs) && (end == start || size+len(recs[end]) < maxAppendBytes) {
+			size += len(recs[end])
+			end++
+		}
+		batches = append(batches, recs[start:end])
+		start = end
+	}
+	first, err := lg.AppendGroup(batches)
 	if err != nil {
 		return err
 	}
@@ -184,23 +197,10 @@ func (s *Session) appendInserts(ctx context.Context, t *catalog.Object, ins *ins
 			}
 		}
 	}
-	for start := 0; start < len(ins.recs); {
-		end, size := start, 0
-		for end < len(ins.recs) && (end == start || size+len(ins.recs[end]) < maxAppendBytes) {
-			size += len(ins.recs[end])
-			end++
-		}
-		if err := s.appendChanges(t, ins.recs[start:end]); err != nil {
-			return err
-		}
-		start = end
-	}
-	return nil
+	return s.appendChanges(t, ins.recs)
 }
 
-// maxAppendBytes bounds one log append (the log caps an Append at 64 MiB).
-// A statement larger than this is appended in several batches: each is
-// atomic, the statement as a whole is not (see the Caveats in doc.go).
+// maxAppendBytes bounds one log batch (the log caps a batch at 64 MiB).
 const maxAppendBytes = 32 << 20
 
 // updateRows runs UPDATE (u.Set) or DELETE (del) over u.Table: matching

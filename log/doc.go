@@ -14,7 +14,10 @@
 //     acknowledged records, so nothing a reader saw can vanish in a crash.
 //   - One Append is one batch (or part of one batch merged from concurrent
 //     Appends) with one CRC32C, so after a crash an Append is all there or
-//     not there at all.
+//     not there at all. An AppendGroup (a statement too large for one batch)
+//     is a run of batches in one segment, all but the last flagged
+//     continued: it is published to readers only when whole, and recovery
+//     cuts a run without its last batch, so it too is all or nothing.
 //   - Every segment but the last is synced whole before the next one is
 //     created, and a new segment's name is synced into the directory before
 //     anything is written to it. Recovery therefore checks only the last

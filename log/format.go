@@ -13,7 +13,8 @@ import (
 //	  0    4 magic "kLOG" (little endian 0x474f4c6b)
 //	  4    4 CRC32C (Castagnoli) of bytes [8, 36) of the header and the payload
 //	  8    1 version (1)
-//	  9    1 flags (0; reserved)
+//	  9    1 flags: bit 0 "continued" (the batch is part of an AppendGroup
+//	         whose last batch follows it); other bits 0
 //	 10    2 reserved (0)
 //	 12    8 base offset: the offset of the first record
 //	 20    4 record count (>= 1)
@@ -21,11 +22,17 @@ import (
 //	 28    8 append time, Unix nanoseconds
 //
 // All integers are little endian. One Append always lands in one batch, so a
-// crash keeps or loses an Append as a whole.
+// crash keeps or loses an Append as a whole. An AppendGroup is a run of
+// batches, all but the last flagged continued, within one segment; recovery
+// cuts a run that has no last batch, so a crash keeps or loses a group as a
+// whole too.
 const (
 	batchMagic     = 0x474f4c6b
 	batchVersion   = 1
 	batchHeaderLen = 36
+
+	// flagContinued marks a batch that an AppendGroup continues.
+	flagContinued = 1
 
 	// MaxBatchBytes bounds a batch's payload, and so the encoded size of one
 	// Append (each record costs its length plus a 1-10 byte length prefix).
@@ -42,6 +49,7 @@ type batchHeader struct {
 	count      uint32
 	payloadLen uint32
 	appendTime int64
+	flags      byte
 }
 
 func (h batchHeader) end() uint64 { return h.base + uint64(h.count) }
@@ -56,6 +64,7 @@ var (
 	errBadLength   = errors.New("batch length or count out of range")
 	errBadChecksum = errors.New("batch checksum mismatch")
 	errBadRecords  = errors.New("batch records do not fill its payload")
+	errTornGroup   = errors.New("the last batches are an AppendGroup without its last batch")
 )
 
 // decodeHeader checks and decodes the header at the start of b; it does not
@@ -67,7 +76,7 @@ func decodeHeader(b []byte) (batchHeader, error) {
 	if binary.LittleEndian.Uint32(b[0:]) != batchMagic {
 		return batchHeader{}, errBadMagic
 	}
-	if b[8] != batchVersion || b[9] != 0 || b[10] != 0 || b[11] != 0 {
+	if b[8] != batchVersion || b[9]&^flagContinued != 0 || b[10] != 0 || b[11] != 0 {
 		return batchHeader{}, errBadVersion
 	}
 	h := batchHeader{
@@ -76,6 +85,7 @@ func decodeHeader(b []byte) (batchHeader, error) {
 		count:      binary.LittleEndian.Uint32(b[20:]),
 		payloadLen: binary.LittleEndian.Uint32(b[24:]),
 		appendTime: int64(binary.LittleEndian.Uint64(b[28:])),
+		flags:      b[9],
 	}
 	// Every record takes at least its one-byte length prefix.
 	if h.count == 0 || h.payloadLen > MaxBatchBytes || h.payloadLen < h.count || h.base+uint64(h.count) < h.base {
@@ -182,11 +192,11 @@ func (w *batchWriter) add(records [][]byte) {
 func (w *batchWriter) payloadLen() int64 { return int64(len(w.buf) - w.start - batchHeaderLen) }
 
 // close fills in the open batch's header and returns it.
-func (w *batchWriter) close(appendTime int64) batchHeader {
+func (w *batchWriter) close(appendTime int64, flags byte) batchHeader {
 	h := w.buf[w.start : w.start+batchHeaderLen]
 	payload := w.buf[w.start+batchHeaderLen:]
 	binary.LittleEndian.PutUint32(h[0:], batchMagic)
-	h[8], h[9], h[10], h[11] = batchVersion, 0, 0, 0
+	h[8], h[9], h[10], h[11] = batchVersion, flags, 0, 0
 	binary.LittleEndian.PutUint64(h[12:], w.base)
 	binary.LittleEndian.PutUint32(h[20:], w.count)
 	binary.LittleEndian.PutUint32(h[24:], uint32(len(payload)))
@@ -194,7 +204,7 @@ func (w *batchWriter) close(appendTime int64) batchHeader {
 	crc := crc32.Update(crc32.Checksum(h[8:], castagnoli), castagnoli, payload)
 	binary.LittleEndian.PutUint32(h[4:], crc)
 	w.start = -1
-	return batchHeader{crc: crc, base: w.base, count: w.count, payloadLen: uint32(len(payload)), appendTime: appendTime}
+	return batchHeader{crc: crc, base: w.base, count: w.count, payloadLen: uint32(len(payload)), appendTime: appendTime, flags: flags}
 }
 
 // appendBatch encodes one batch of records at the end of dst; for tests and
@@ -203,6 +213,6 @@ func appendBatch(dst []byte, base uint64, appendTime int64, records [][]byte) []
 	w := batchWriter{buf: dst}
 	w.open(base)
 	w.add(records)
-	w.close(appendTime)
+	w.close(appendTime, 0)
 	return w.buf
 }

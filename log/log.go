@@ -117,6 +117,7 @@ type Log struct {
 
 type appendReq struct {
 	records [][]byte
+	group   [][][]byte // an AppendGroup's batches; records is nil then
 	first   uint64
 	err     error
 	done    chan struct{}
@@ -286,20 +287,56 @@ func (l *Log) Append(records [][]byte) (first uint64, err error) {
 		}
 		return l.End(), nil
 	}
+	return l.submit(records, nil)
+}
+
+// AppendGroup appends the records of several batches as one unit, for a
+// statement too large for one Append: it returns the offset of the first
+// record, the records of all batches getting consecutive offsets. Readers see
+// none of them until all are durable, and after a crash the group is either
+// wholly present or wholly absent. Each batch is bounded by MaxBatchBytes as
+// an Append is; the group as a whole is not (it is written to one segment,
+// which it may make larger than SegmentBytes). Empty batches are skipped.
+func (l *Log) AppendGroup(batches [][][]byte) (first uint64, err error) {
+	var nonEmpty [][][]byte
+	for _, b := range batches {
+		if len(b) > 0 {
+			nonEmpty = append(nonEmpty, b)
+		}
+	}
+	switch len(nonEmpty) {
+	case 0:
+		return l.Append(nil)
+	case 1:
+		return l.Append(nonEmpty[0])
+	}
+	return l.submit(nil, nonEmpty)
+}
+
+func (l *Log) submit(records [][]byte, group [][][]byte) (first uint64, err error) {
 	r := reqPool.Get().(*appendReq)
-	r.records, r.err = records, nil
+	r.records, r.group, r.err = records, group, nil
 	select {
 	case l.reqs <- r:
 	case <-l.closing:
-		r.records = nil
+		r.records, r.group = nil, nil
 		reqPool.Put(r)
 		return 0, ErrClosed
 	}
 	<-r.done
 	first, err = r.first, r.err
-	r.records, r.err = nil, nil
+	r.records, r.group, r.err = nil, nil, nil
 	reqPool.Put(r)
 	return first, err
+}
+
+// encodedLen is the payload bytes of the request's records.
+func (r *appendReq) encodedLen() int64 {
+	n := encodedLen(r.records)
+	for _, b := range r.group {
+		n += encodedLen(b)
+	}
+	return n
 }
 
 // run is the writer goroutine: it takes Appends from the queue in groups and
@@ -315,7 +352,7 @@ func (l *Log) run() {
 		}
 		group := append(l.w.group[:0], r)
 		if l.opts.Sync != SyncAlways {
-			bytes := encodedLen(r.records)
+			bytes := r.encodedLen()
 			if d := l.opts.GroupCommitDelay; d > 0 {
 				group, bytes = l.collect(group, bytes, d)
 			}
@@ -328,7 +365,7 @@ func (l *Log) run() {
 				select {
 				case r := <-l.reqs:
 					group = append(group, r)
-					bytes += encodedLen(r.records)
+					bytes += r.encodedLen()
 				default:
 					break drain
 				}
@@ -352,7 +389,7 @@ func (l *Log) collect(group []*appendReq, bytes int64, d time.Duration) ([]*appe
 		select {
 		case r := <-l.reqs:
 			group = append(group, r)
-			bytes += encodedLen(r.records)
+			bytes += r.encodedLen()
 		case <-l.w.timer.C:
 			return group, bytes
 		case <-l.closing:
@@ -389,6 +426,13 @@ func (l *Log) writeGroup(group []*appendReq) *pgerr.Error {
 	w.batch.reset()
 	wrote := false
 	for _, r := range group {
+		if r.group != nil {
+			if err := l.writeAppendGroup(r, now); err != nil {
+				return err
+			}
+			wrote = wrote || r.err == nil
+			continue
+		}
 		n := encodedLen(r.records)
 		if n > MaxBatchBytes {
 			r.err = pgerr.New(pgerr.ProgramLimitExceeded,
@@ -415,7 +459,9 @@ func (l *Log) writeGroup(group []*appendReq) *pgerr.Error {
 	if !wrote {
 		return nil
 	}
-	l.closeBatch(now)
+	if w.batch.start >= 0 {
+		l.closeBatch(now)
+	}
 	if err := l.flush(); err != nil {
 		return err
 	}
@@ -428,11 +474,56 @@ func (l *Log) writeGroup(group []*appendReq) *pgerr.Error {
 	return nil
 }
 
+// writeAppendGroup writes an AppendGroup's batches, all but the last flagged
+// continued, into one segment. The caller publishes them with the rest of its
+// group.
+func (l *Log) writeAppendGroup(r *appendReq, now int64) *pgerr.Error {
+	w := &l.w
+	var total int64
+	for _, b := range r.group {
+		n := encodedLen(b)
+		if n > MaxBatchBytes {
+			r.err = pgerr.New(pgerr.ProgramLimitExceeded,
+				"log append of %d records is %d bytes, more than the limit of %d", len(b), n, MaxBatchBytes)
+			return nil
+		}
+		total += batchHeaderLen + n
+	}
+	if w.batch.start >= 0 {
+		l.closeBatch(now)
+	}
+	// A group never straddles segments, so that recovery, which checks only
+	// the last segment, always sees a torn group whole.
+	if pending := w.size + int64(len(w.batch.buf)); pending > 0 && pending+total > l.opts.SegmentBytes {
+		if err := l.roll(); err != nil {
+			return err
+		}
+	}
+	r.first = w.next
+	for i, b := range r.group {
+		w.batch.open(w.next)
+		w.batch.add(b)
+		w.next += uint64(len(b))
+		var flags byte
+		if i < len(r.group)-1 {
+			flags = flagContinued
+		}
+		l.closeBatchFlags(now, flags)
+		// Write as we go rather than hold a second copy of a large group.
+		if err := l.flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // closeBatch finishes the open batch and notes it in the sparse index.
-func (l *Log) closeBatch(now int64) {
+func (l *Log) closeBatch(now int64) { l.closeBatchFlags(now, 0) }
+
+func (l *Log) closeBatchFlags(now int64, flags byte) {
 	w := &l.w
 	pos := w.size + int64(w.batch.start)
-	h := w.batch.close(now)
+	h := w.batch.close(now, flags)
 	if pos-w.lastIndexed >= indexIntervalBytes {
 		w.pending = append(w.pending, indexEntry{offset: h.base, pos: pos})
 		w.lastIndexed = pos

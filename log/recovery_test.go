@@ -136,7 +136,7 @@ func TestTornTail(t *testing.T) {
 // TestCrashAtEverySyncPoint runs concurrent appends over segment rolls and
 // takes a crash clone of the filesystem at every sync; each clone must open
 // to a prefix of the final log that holds every Append acknowledged before
-// the clone was taken, cut at an Append boundary. Torn clones also keep a
+// the clone was taken, cut at an Append (or AppendGroup) boundary. Torn clones also keep a
 // random part of the unsynced writes, with holes.
 func TestCrashAtEverySyncPoint(t *testing.T) {
 	for _, mode := range []SyncMode{SyncGroup, SyncAlways} {
@@ -183,17 +183,34 @@ func testCrashAtEverySyncPoint(t *testing.T, mode SyncMode) {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(g), 7))
 			for a := 0; a < appends; a++ {
-				rs := make([][]byte, rng.IntN(20)+1)
-				for r := range rs {
-					rs[r] = fmt.Appendf(nil, "g%d-a%d-r%d-%s", g, a, r, bytes.Repeat([]byte{'x'}, rng.IntN(30)))
+				// Every fifth is an AppendGroup of several batches, some
+				// bigger than a segment: a crash keeps it whole or not at all.
+				batches := make([][][]byte, 1)
+				if a%5 == 4 {
+					batches = make([][][]byte, 2+rng.IntN(3))
 				}
-				first, err := l.Append(rs)
+				n := 0
+				for b := range batches {
+					rs := make([][]byte, rng.IntN(20)+1)
+					for r := range rs {
+						rs[r] = fmt.Appendf(nil, "g%d-a%d-b%d-r%d-%s", g, a, b, r, bytes.Repeat([]byte{'x'}, rng.IntN(30)))
+					}
+					batches[b] = rs
+					n += len(rs)
+				}
+				var first uint64
+				var err error
+				if len(batches) == 1 {
+					first, err = l.Append(batches[0])
+				} else {
+					first, err = l.AppendGroup(batches)
+				}
 				if err != nil {
 					t.Error(err)
 					return
 				}
 				mu.Lock()
-				acked = append(acked, ackedAppend{first, len(rs)})
+				acked = append(acked, ackedAppend{first, n})
 				mu.Unlock()
 			}
 		}()

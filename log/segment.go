@@ -166,10 +166,29 @@ type scanResult struct {
 // and records (recovery); without, it only reads headers (index building).
 // It returns an error only for I/O failures; malformed data is reported in
 // scanResult.bad.
-func scanSegment(w *window, f vfs.File, limit int64, base uint64, verify bool) (scanResult, error) {
+func scanSegment(w *window, f vfs.File, limit int64, base uint64, verify bool) (r scanResult, _ error) {
 	w.reset(f, limit)
-	r := scanResult{end: base}
+	r = scanResult{end: base}
 	lastIndexed := int64(-indexIntervalBytes)
+	// group is where an unfinished run of continued batches began: if the
+	// scan ends inside one, the run was torn and is cut off whole.
+	group := struct {
+		open  bool
+		valid int64
+		end   uint64
+	}{}
+	defer func() {
+		if !group.open {
+			return
+		}
+		if r.bad == nil {
+			r.bad = errTornGroup
+		}
+		r.valid, r.end = group.valid, group.end
+		for len(r.index) > 0 && r.index[len(r.index)-1].pos >= group.valid {
+			r.index = r.index[:len(r.index)-1]
+		}
+	}()
 	for r.valid < limit {
 		b, err := w.at(r.valid, batchHeaderLen)
 		if err != nil {
@@ -202,6 +221,11 @@ func scanSegment(w *window, f vfs.File, limit int64, base uint64, verify bool) (
 		if r.valid-lastIndexed >= indexIntervalBytes {
 			r.index = append(r.index, indexEntry{offset: h.base, pos: r.valid})
 			lastIndexed = r.valid
+		}
+		if h.flags&flagContinued != 0 && !group.open {
+			group.open, group.valid, group.end = true, r.valid, r.end
+		} else if h.flags&flagContinued == 0 {
+			group.open = false
 		}
 		r.valid += h.size()
 		r.end = h.end()
