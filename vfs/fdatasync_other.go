@@ -6,3 +6,5 @@ import "os"
 
 // fdatasync falls back to a full fsync where fdatasync is not available.
 func fdatasync(f *os.File) error { return f.Sync() }
+
+func startWriteback(f *os.File, off, n int64) {}

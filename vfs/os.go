@@ -115,7 +115,33 @@ func (l osLock) Close() error {
 
 type osFile struct{ f *os.File }
 
-func (f osFile) Write(p []byte) (int, error)             { return f.f.Write(p) }
+// writebackChunk is the piece size in which a large Write is written, each
+// piece's writeback started at once (see startWriteback): the device works on
+// one piece while the next is copied into the page cache.
+const writebackChunk = 1 << 20
+
+func (f osFile) Write(p []byte) (int, error) {
+	if len(p) < 2*writebackChunk {
+		return f.f.Write(p)
+	}
+	off, err := f.f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return f.f.Write(p)
+	}
+	written := 0
+	for written < len(p) {
+		end := min(written+writebackChunk, len(p))
+		n, err := f.f.Write(p[written:end])
+		if n > 0 {
+			startWriteback(f.f, off+int64(written), int64(n))
+		}
+		written += n
+		if err != nil {
+			return written, err
+		}
+	}
+	return written, nil
+}
 func (f osFile) ReadAt(p []byte, off int64) (int, error) { return f.f.ReadAt(p, off) }
 func (f osFile) Truncate(size int64) error               { return f.f.Truncate(size) }
 func (f osFile) Stat() (os.FileInfo, error)              { return f.f.Stat() }

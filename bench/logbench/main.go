@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,48 +36,100 @@ type Main struct {
 }
 
 // Run parses args, runs dd and the log benchmark, and prints the table.
+//
+// The disk's rate varies from run to run (and more on a shared machine), so
+// every configuration runs -runs times, each log run right after a dd run of
+// its own, and the table gives the median of each and the median of the
+// per-pair ratios.
 func (m *Main) Run(ctx context.Context, args []string) error {
 	fl := flag.NewFlagSet("logbench", flag.ContinueOnError)
 	dir := fl.String("dir", os.TempDir(), "directory on the disk to measure")
 	mib := fl.Int("mib", 256, "MiB to write in each run")
-	records := fl.Int("records", 1000, "records per Append")
+	recordsFlag := fl.String("records", "1000,100000", "comma-separated records per Append (x 100 B: 100 KB and 10 MB batches)")
 	recordBytes := fl.Int("record-bytes", 100, "bytes per record")
 	appenders := fl.String("appenders", "1,4", "comma-separated numbers of concurrent appenders to run")
+	runs := fl.Int("runs", 3, "runs of each configuration, each paired with a dd run")
+	cpuprofile := fl.String("cpuprofile", "", "write a CPU profile of the log runs to this file")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
-	var counts []int
-	for _, s := range strings.Split(*appenders, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n < 1 {
-			return fmt.Errorf("bad -appenders value %q", s)
-		}
-		counts = append(counts, n)
-	}
-
-	dd, err := runDD(ctx, *dir, *mib)
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "what\tMB written\tseconds\tMB/s\tfsyncs\tof dd\t\n")
-	fmt.Fprintf(tw, "dd bs=1M oflag=direct conv=fdatasync\t%.1f\t%.3f\t%.1f\t1\t1.00\t\n",
-		float64(dd.bytes)/1e6, dd.seconds, dd.rate())
-	for _, n := range counts {
-		r, err := runLog(*dir, int64(*mib)<<20, *records, *recordBytes, n)
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "log Append %d x %d B, SyncGroup, %d appender(s)\t%.1f\t%.3f\t%.1f\t%d\t%.2f\t\n",
-			*records, *recordBytes, n, float64(r.bytes)/1e6, r.seconds, r.rate(), r.syncs, r.rate()/dd.rate())
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	counts, err := intList("-appenders", *appenders)
+	if err != nil {
+		return err
+	}
+	sizes, err := intList("-records", *recordsFlag)
+	if err != nil {
+		return err
+	}
+	if *runs < 1 {
+		return errors.New("-runs must be at least 1")
+	}
+
+	tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "what\tMB per run\tlog MB/s\tdd MB/s\tfsyncs\tof dd\t\n")
+	for _, records := range sizes {
+		for _, n := range counts {
+			var logRates, ddRates, ratios []float64
+			var syncs, bytes int64
+			for range *runs {
+				dd, err := runDD(ctx, *dir, *mib)
+				if err != nil {
+					return err
+				}
+				r, err := runLog(*dir, int64(*mib)<<20, records, *recordBytes, n)
+				if err != nil {
+					return err
+				}
+				logRates = append(logRates, r.rate())
+				ddRates = append(ddRates, dd.rate())
+				ratios = append(ratios, r.rate()/dd.rate())
+				syncs, bytes = r.syncs, r.bytes
+			}
+			fmt.Fprintf(tw, "log Append %d x %d B, SyncGroup, %d appender(s)\t%.1f\t%.1f\t%.1f\t%d\t%.2f\t\n",
+				records, *recordBytes, n, float64(bytes)/1e6, median(logRates), median(ddRates), syncs, median(ratios))
+		}
 	}
 	fmt.Fprintf(tw, "\n")
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "MB = 10^6 bytes. The log's MB count record payload only (not headers and length prefixes).\n"+
-		"dd syncs once at the end; the log fdatasyncs before every acknowledgement.\n")
+	fmt.Fprintf(m.Stdout, "Medians of %d runs; each log run follows its own dd run (dd bs=1M oflag=direct conv=fdatasync\n"+
+		"of the same size), and 'of dd' is the median of the per-pair ratios. MB = 10^6 bytes of record\n"+
+		"payload (not headers and length prefixes). dd syncs once at the end; the log fdatasyncs before\n"+
+		"every acknowledgement.\n", *runs)
 	return nil
+}
+
+func intList(name, s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("bad %s value %q", name, f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 type result struct {
