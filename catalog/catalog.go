@@ -19,6 +19,7 @@ const (
 	KindTable Kind = iota + 1
 	KindView
 	KindMaterializedView
+	KindSource
 )
 
 func (k Kind) String() string {
@@ -29,6 +30,8 @@ func (k Kind) String() string {
 		return "view"
 	case KindMaterializedView:
 		return "materialized view"
+	case KindSource:
+		return "source"
 	}
 	return "object"
 }
@@ -63,8 +66,13 @@ type Object struct {
 	// keyed in storage (see exec.ViewSink).
 	KeyCols []int `json:"key_cols,omitempty"`
 	Unique  bool  `json:"unique,omitempty"`
-	// Sources are the tables whose logs a materialized view reads.
+	// Sources are the tables whose logs (and the sources whose feeds) a
+	// materialized view reads.
 	Sources []uint64 `json:"sources,omitempty"`
+	// Connector and Options configure a source (keys lowercased, without
+	// connector).
+	Connector string            `json:"connector,omitempty"`
+	Options   map[string]string `json:"options,omitempty"`
 }
 
 // Types returns the object's column types.

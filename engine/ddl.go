@@ -252,12 +252,12 @@ func (e *Engine) createMaterializedView(ctx context.Context, st *statement, x *s
 	// Backfill: the view replays its sources' logs from the start; the
 	// statement returns once it has caught up with what was there.
 	for _, src := range mv.Sources {
-		lg, lerr := e.tableLog(src)
+		end, lerr := e.inputEnd(src)
 		if lerr != nil {
 			err = lerr
 			break
 		}
-		if err = e.rt.WaitFor(ctx, id, src, lg.End()); err != nil {
+		if err = e.rt.WaitFor(ctx, id, src, end); err != nil {
 			break
 		}
 	}
@@ -302,6 +302,7 @@ func (e *Engine) dropObjects(objs []*catalog.Object) error {
 			e.dropTableLog(o.ID)
 		}
 		e.mu.Lock()
+		delete(e.mu.feeds, o.ID)
 		delete(e.mu.broken, o.ID)
 		e.mu.Unlock()
 	}
@@ -312,6 +313,7 @@ var dropKinds = map[sql.ObjectKind]catalog.Kind{
 	sql.ObjTable:            catalog.KindTable,
 	sql.ObjView:             catalog.KindView,
 	sql.ObjMaterializedView: catalog.KindMaterializedView,
+	sql.ObjSource:           catalog.KindSource,
 }
 
 func (e *Engine) drop(ctx context.Context, st *statement, x *sql.Drop, w pgwire.ResultWriter) (string, error) {

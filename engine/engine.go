@@ -56,6 +56,8 @@ type Engine struct {
 		tableLocks map[uint64]*sync.Mutex
 		// broken holds materialized views that could not be restarted.
 		broken map[uint64]error
+		// feeds holds the inputs of sources, built on first use.
+		feeds map[uint64]exec.Feed
 	}
 }
 
@@ -69,6 +71,7 @@ func Open(cfg Config) (*Engine, error) {
 	e.mu.logs = map[uint64]*log.Log{}
 	e.mu.tableLocks = map[uint64]*sync.Mutex{}
 	e.mu.broken = map[uint64]error{}
+	e.mu.feeds = map[uint64]exec.Feed{}
 	e.recovered = map[uint64]uint64{}
 	if err := e.fs.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, pgerr.Wrap(err, pgerr.IOError, "creating data directory")
@@ -90,7 +93,7 @@ func Open(cfg Config) (*Engine, error) {
 	if e.cat, err = catalog.Open(e.db); err != nil {
 		return nil, err
 	}
-	e.planner = &planner.Planner{Catalog: e.cat}
+	e.planner = &planner.Planner{Catalog: e.cat, Feed: e.sourceFeed}
 	e.rt = exec.NewRuntime(exec.Options{
 		DB:              e.db,
 		Logs:            e.tableLog,

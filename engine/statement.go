@@ -116,7 +116,7 @@ func (st *statement) bind() (*binding, error) {
 		switch {
 		case x.CreateName != nil:
 			b.cols, b.colTypes = textColumns("name", "create_sql")
-		case x.Name == "tables" || x.Name == "views" || x.Name == "materialized views":
+		case x.Name == "tables" || x.Name == "views" || x.Name == "materialized views" || x.Name == "sources":
 			b.cols, b.colTypes = textColumns("name")
 		case x.Name == "all":
 			b.cols, b.colTypes = textColumns("name", "setting")
@@ -247,7 +247,7 @@ func (st *statement) execute(ctx context.Context, params [][]byte, pf, rf []int1
 		return "", pgerr.As(st.unsupported(x.Pos, "CREATE INDEX")).
 			WithHint("Tables are stored by primary key and views by their GROUP BY columns; an equality on those is already a lookup.")
 	case *sql.CreateSource:
-		return "", st.unsupported(x.Pos, "CREATE SOURCE")
+		return e.createSource(ctx, st, x, w)
 	case *sql.CreateSink:
 		return "", st.unsupported(x.Pos, "CREATE SINK")
 	case *sql.Subscribe:
@@ -420,8 +420,9 @@ func (st *statement) show(ctx context.Context, x *sql.Show, rf []int16, w pgwire
 			return "", pgerr.New(pgerr.UndefinedObject, "%s %q does not exist", strings.ToLower(x.CreateKind.String()), x.CreateName.Name)
 		}
 		rows = append(rows, []string{o.Name, o.CreateSQL})
-	case x.Name == "tables" || x.Name == "views" || x.Name == "materialized views":
-		want := map[string]catalog.Kind{"tables": catalog.KindTable, "views": catalog.KindView, "materialized views": catalog.KindMaterializedView}[x.Name]
+	case x.Name == "tables" || x.Name == "views" || x.Name == "materialized views" || x.Name == "sources":
+		want := map[string]catalog.Kind{"tables": catalog.KindTable, "views": catalog.KindView,
+			"materialized views": catalog.KindMaterializedView, "sources": catalog.KindSource}[x.Name]
 		for _, o := range s.e.cat.All() {
 			if o.Kind == want {
 				rows = append(rows, []string{o.Name})
@@ -459,6 +460,8 @@ func objectKind(k catalog.Kind) sql.ObjectKind {
 		return sql.ObjView
 	case catalog.KindMaterializedView:
 		return sql.ObjMaterializedView
+	case catalog.KindSource:
+		return sql.ObjSource
 	}
 	return sql.ObjTable
 }

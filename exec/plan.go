@@ -22,6 +22,10 @@ const (
 	// ScanView reads a materialized view's stored rows. In a dataflow this
 	// is not yet supported (views over views are inlined by the planner).
 	ScanView
+	// ScanSource reads a source's Feed: in a dataflow from the committed
+	// offset on, like a table's log; in an ad hoc query all of a bounded
+	// feed's records that exist now.
+	ScanSource
 )
 
 // Scan reads a relation.
@@ -36,6 +40,8 @@ type Scan struct {
 	// PointGet says KeyPrefix is the relation's whole unique key: at most
 	// one row, read with a point get rather than an iterator.
 	PointGet bool
+	// Feed is the input of a ScanSource.
+	Feed Feed
 }
 
 // Values produces constant rows (SELECT without FROM, INSERT ... VALUES).

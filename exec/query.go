@@ -158,6 +158,9 @@ func feedLeaf(ctx context.Context, ec *epochCtx, g *graph, leaf *node, r storage
 	}
 	switch s := leaf.plan.(type) {
 	case *Scan:
+		if s.Kind == ScanSource {
+			return feedSource(s, &in, feed)
+		}
 		var prefix []byte
 		for _, e := range s.KeyPrefix {
 			v, err := e.Eval(ec.eval, nil)
@@ -201,6 +204,28 @@ func feedLeaf(ctx context.Context, ec *epochCtx, g *graph, leaf *node, r storage
 		}
 	}
 	return feed()
+}
+
+// feedSource reads every record of a bounded source that exists now.
+func feedSource(s *Scan, in *Batch, feed func() error) error {
+	if !s.Feed.Bounded() {
+		return pgerr.New(pgerr.FeatureNotSupported, "source %q is unbounded: an ad hoc query cannot read all of it", s.Name).
+			WithHint("Read it through a materialized view, or give the source a number of events (nexmark.event.num).")
+	}
+	end := s.Feed.End()
+	var rows []types.Row
+	for off := uint64(0); off < end; {
+		to := min(end, off+readChunk)
+		rows = s.Feed.AppendRows(rows[:0], off, to)
+		for _, r := range rows {
+			in.Add(r, 1)
+		}
+		off = to
+		if err := feed(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func evalCount(eval *expr.EvalContext, e expr.Expr, what string, def int64) (int64, error) {

@@ -39,10 +39,11 @@ type DataflowSpec struct {
 	TableID uint64
 }
 
-// source is one input log of a dataflow.
+// source is one input of a dataflow: a table's log, or a source's feed.
 type source struct {
 	id        uint64
 	log       *log.Log
+	feed      Feed   // set instead of log for a source
 	next      uint64 // next offset to read, within the running epoch
 	committed uint64 // next offset to read as of the last committed epoch
 	leaves    []*node
@@ -217,17 +218,23 @@ func (rt *Runtime) Add(spec DataflowSpec) error {
 		ids = []uint64{spec.TableID}
 	}
 	for _, id := range ids {
-		lg, err := rt.opts.Logs(id)
-		if err != nil {
-			return err
-		}
-		src := &source{id: id, log: lg}
+		src := &source{id: id}
 		if df.g != nil {
 			for _, l := range df.g.leaves {
 				if sc, ok := l.plan.(*Scan); ok && sc.Rel == id {
 					src.leaves = append(src.leaves, l)
+					if sc.Kind == ScanSource {
+						src.feed = sc.Feed
+					}
 				}
 			}
+		}
+		if src.feed == nil {
+			lg, err := rt.opts.Logs(id)
+			if err != nil {
+				return err
+			}
+			src.log = lg
 		}
 		df.sources = append(df.sources, src)
 	}
@@ -393,18 +400,22 @@ func (rt *Runtime) RunEpoch() (more bool, err error) {
 		}
 		return dfs[i].spec.ID < dfs[j].spec.ID
 	})
-	// The barrier: every source's durable end, captured once.
-	ends := make(map[*log.Log]uint64)
+	// The barrier: every input's durable end, captured once.
+	ends := make(map[uint64]uint64)
 	idle := true
 	for _, df := range dfs {
 		if !df.started {
 			idle = false
 		}
 		for _, s := range df.sources {
-			if _, ok := ends[s.log]; !ok {
-				ends[s.log] = s.log.End()
+			if _, ok := ends[s.id]; !ok {
+				if s.feed != nil {
+					ends[s.id] = s.feed.End()
+				} else {
+					ends[s.id] = s.log.End()
+				}
 			}
-			if s.next < ends[s.log] {
+			if s.next < ends[s.id] {
 				idle = false
 			}
 		}
@@ -436,7 +447,7 @@ func (rt *Runtime) RunEpoch() (more bool, err error) {
 	}
 }
 
-func (rt *Runtime) tryEpoch(dfs []*dataflow, ends map[*log.Log]uint64) (failed *dataflow, more bool, err error) {
+func (rt *Runtime) tryEpoch(dfs []*dataflow, ends map[uint64]uint64) (failed *dataflow, more bool, err error) {
 	batch := rt.opts.DB.NewBatch()
 	defer batch.Close()
 	ec := &epochCtx{eval: &expr.EvalContext{Now: rt.opts.Now(), Loc: time.UTC}, store: batch}
@@ -518,7 +529,7 @@ func (rt *Runtime) storeErrors(b *storage.Batch, df *dataflow, errs map[string]i
 	return nil
 }
 
-func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[*log.Log]uint64) (more bool, err error) {
+func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint64) (more bool, err error) {
 	sinkOut := func(b *Batch) error { return df.spec.View.apply(ec, b) }
 	if !df.started && df.g != nil {
 		// A global aggregate has its row before any input.
@@ -543,7 +554,7 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[*log.Log]ui
 		prefix = storage.RelationPrefix(t.Rel)
 	}
 	for _, s := range df.sources {
-		limit := ends[s.log]
+		limit := ends[s.id]
 		if limit > s.next && limit-s.next > budget {
 			limit = s.next + budget
 			more = true
@@ -559,6 +570,12 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[*log.Log]ui
 			}
 			in.Reset()
 			return nil
+		}
+		if s.feed != nil {
+			if err := readFeed(s, limit, &in, pushIn); err != nil {
+				return false, err
+			}
+			continue
 		}
 		// One Read for the whole epoch, the rows pushed through the
 		// operators every readChunk records: a Read checks and walks the
@@ -621,4 +638,22 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[*log.Log]ui
 		}
 	}
 	return more, nil
+}
+
+// readFeed reads a feed's records [s.next, limit) in chunks, pushing each
+// chunk's rows through the source's leaves.
+func readFeed(s *source, limit uint64, in *Batch, pushIn func() error) error {
+	var rows []types.Row
+	for s.next < limit {
+		to := min(limit, s.next+readChunk)
+		rows = s.feed.AppendRows(rows[:0], s.next, to)
+		for _, r := range rows {
+			in.Add(r, 1)
+		}
+		s.next = to
+		if err := pushIn(); err != nil {
+			return err
+		}
+	}
+	return nil
 }

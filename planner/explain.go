@@ -18,8 +18,11 @@ func Explain(n exec.Node) []string {
 		switch x := n.(type) {
 		case *exec.Scan:
 			kind := "Scan"
-			if x.Kind == exec.ScanView {
+			switch x.Kind {
+			case exec.ScanView:
 				kind = "Scan materialized view"
+			case exec.ScanSource:
+				kind = "Scan source"
 			}
 			line := fmt.Sprintf("%s%s %s", ind, kind, x.Name)
 			if x.PointGet {

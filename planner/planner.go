@@ -14,6 +14,9 @@ import (
 // Planner plans statements against a catalog.
 type Planner struct {
 	Catalog *catalog.Catalog
+	// Feed returns the input of a source (the engine builds it from the
+	// source's connector and options).
+	Feed func(o *catalog.Object) (exec.Feed, error)
 }
 
 // Column is one result column.
@@ -123,7 +126,8 @@ func renameColumns(q *Query, names []string, pos int, b *binder) error {
 // MaterializedView is a planned materialized view.
 type MaterializedView struct {
 	Query
-	// Sources are the tables whose logs the view's dataflow reads.
+	// Sources are the tables whose logs (and sources whose feeds) the
+	// view's dataflow reads.
 	Sources []uint64
 	// KeyCols and Unique say how the view's rows are keyed in storage.
 	KeyCols []int
@@ -154,7 +158,7 @@ func (p *Planner) PlanMaterializedView(src string, sel *sql.Select, names []stri
 	}
 	seen := map[uint64]bool{}
 	for _, scan := range scans {
-		if scan.Kind != exec.ScanTable {
+		if scan.Kind == exec.ScanView {
 			return nil, pgerr.New(pgerr.FeatureNotSupported, "a materialized view over materialized view %q is not supported yet", scan.Name)
 		}
 		if !seen[scan.Rel] {

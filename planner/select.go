@@ -179,6 +179,16 @@ func (b *binder) planObject(o *catalog.Object, pos int) (*relation, error) {
 	case catalog.KindTable:
 		b.reads[o.ID] = true
 		return &relation{node: &exec.Scan{Kind: exec.ScanTable, Rel: o.ID, Name: o.Name, Types: o.Types()}, scope: sc}, nil
+	case catalog.KindSource:
+		if b.p.Feed == nil {
+			return nil, b.errAt(pos, pgerr.FeatureNotSupported, "sources cannot be read here")
+		}
+		f, err := b.p.Feed(o)
+		if err != nil {
+			return nil, withPos(err, b, pos)
+		}
+		b.reads[o.ID] = true
+		return &relation{node: &exec.Scan{Kind: exec.ScanSource, Rel: o.ID, Name: o.Name, Types: o.Types(), Feed: f}, scope: sc}, nil
 	case catalog.KindMaterializedView:
 		b.reads[o.ID] = true
 		return &relation{node: &exec.Scan{Kind: exec.ScanView, Rel: o.ID, Name: o.Name, Types: o.Types()}, scope: sc}, nil

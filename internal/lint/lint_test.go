@@ -28,7 +28,7 @@ var allowed = map[string][]string{
 	"catalog": {"pgerr", "types", "storage"},
 	"exec":    {"pgerr", "types", "expr", "storage", "log"},
 	"planner": {"pgerr", "types", "expr", "sql", "catalog", "exec"},
-	"engine":  {"pgerr", "types", "expr", "sql", "catalog", "exec", "planner", "storage", "log", "vfs", "pgwire"},
+	"engine":  {"pgerr", "types", "expr", "sql", "catalog", "exec", "planner", "storage", "log", "vfs", "pgwire", "connector/nexmark"},
 	"server":  {"engine", "pgwire", "log"},
 	// Connectors produce rows; the engine adapts them to the runtime.
 	"connector/nexmark": {"pgerr", "types"},

@@ -1,0 +1,31 @@
+package exec
+
+import (
+	"math"
+
+	"github.com/kappa-db/kappa/types"
+)
+
+// Feed is an input that replays like a log without being one: the rows of
+// records [from, to) are a pure function of the offsets, so a dataflow
+// reads it from its committed offset exactly as it reads a table's log, and
+// after a crash it reads the same rows again. The Nexmark generator is one
+// (its offsets are event ids); a feed costs no log append, no fsync and no
+// decoding.
+//
+// A feed's rows arrive with weight +1 (a feed is append-only).
+type Feed interface {
+	// End is the offset below which records exist now; FeedUnbounded
+	// when every offset does (an unpaced, endless generator).
+	End() uint64
+	// Bounded reports whether the feed has a last record (ad hoc queries
+	// can read only those).
+	Bounded() bool
+	// AppendRows appends the rows of records [from, to) in offset order.
+	// A record may have no row (a generator of bids skips persons). The
+	// rows are never modified afterwards.
+	AppendRows(dst []types.Row, from, to uint64) []types.Row
+}
+
+// FeedUnbounded is the End of a feed whose every offset exists.
+const FeedUnbounded = math.MaxUint64
