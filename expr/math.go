@@ -130,15 +130,22 @@ func numTrunc(_ *EvalContext, a, b types.Value) (types.Value, error) {
 	return numFinish(d)
 }
 
+// numIntegral is ceil or floor of a numeric. Not Quantize with a directed
+// rounding: apd's Quantize drops a coefficient shorter than the digits it
+// removes to zero without rounding, so floor(-0.01) came out 0, not -1.
 func numIntegral(rounding apd.Rounder) eval1Fn {
 	return func(_ *EvalContext, a types.Value) (types.Value, error) {
 		if a.D.Form != apd.Finite {
 			return a, nil
 		}
 		d := newDec()
-		ctx := wideCtx
-		ctx.Rounding = rounding
-		if _, err := ctx.Quantize(d, a.D, 0); err != nil {
+		var err error
+		if rounding == apd.RoundFloor {
+			_, err = wideCtx.Floor(d, a.D)
+		} else {
+			_, err = wideCtx.Ceil(d, a.D)
+		}
+		if err != nil {
 			return types.Null, errNumOverflow
 		}
 		return numFinish(d)
