@@ -35,6 +35,7 @@ var allowed = map[string][]string{
 	// Test harnesses talk to servers over the wire only.
 	"sqllogictest":    {},
 	"internal/pgtest": {},
+	"internal/oracle": {},
 	"internal/lint":   {},
 	"bench/logbench":  {"log", "vfs"},
 	"cmd/kappa":       {"server", "log"},
