@@ -555,10 +555,6 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint
 	}
 	for _, s := range df.sources {
 		limit := ends[s.id]
-		if limit > s.next && limit-s.next > budget {
-			limit = s.next + budget
-			more = true
-		}
 		pushIn := func() error {
 			if in.Len() == 0 {
 				return nil
@@ -572,7 +568,12 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint
 			return nil
 		}
 		if s.feed != nil {
-			if err := readFeed(s, limit, &in, pushIn); err != nil {
+			// A feed's records are independent: cut anywhere.
+			to := limit
+			if to > s.next && to-s.next > budget {
+				to, more = s.next+budget, true
+			}
+			if err := readFeed(s, to, &in, pushIn); err != nil {
 				return false, err
 			}
 			continue
@@ -582,8 +583,12 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint
 		// log batch it starts in from that batch's beginning, so reading a
 		// large COPY's batch in small Reads takes time quadratic in its
 		// size (serverbench ingest: 151k -> 447k rows/s).
-		for s.next < limit {
-			next, err := s.log.Read(s.next, int(limit-s.next), func(off uint64, rec []byte) error {
+		// The epoch reads at most budget records of each source, but whole
+		// appends: a statement's changes (one log unit however large) land
+		// in one epoch, so that a view shows all of it or none of it.
+		start := s.next
+		for s.next < limit && s.next-start < budget {
+			next, err := s.log.ReadUnits(s.next, limit, int(budget-(s.next-start)), func(off uint64, rec []byte) error {
 				if t := df.spec.Table; t != nil && len(t.PK) == 0 {
 					// Without a primary key the stored row is the
 					// record's own row encoding: copy it rather than
@@ -630,6 +635,9 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint
 			if err := pushIn(); err != nil {
 				return false, err
 			}
+		}
+		if s.next < limit {
+			more = true
 		}
 	}
 	if df.g != nil {

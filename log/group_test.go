@@ -99,3 +99,39 @@ func TestAppendGroupTooLarge(t *testing.T) {
 	mustAppend(t, l, records(0, 2))
 	checkRecords(t, l, 2)
 }
+
+// TestReadUnits checks that ReadUnits stops only between appends: never
+// inside a batch or an AppendGroup, whatever maxRecords says, and never past
+// until.
+func TestReadUnits(t *testing.T) {
+	l := mustOpen(t, Options{FS: vfs.NewMem(), Dir: "/p"})
+	defer l.Close()
+	mustAppend(t, l, records(0, 10))                                                                     // [0, 10)
+	if _, err := l.AppendGroup([][][]byte{records(10, 5), records(15, 5), records(20, 5)}); err != nil { // [10, 25)
+		t.Fatal(err)
+	}
+	mustAppend(t, l, records(25, 3)) // [25, 28)
+	for _, c := range []struct {
+		from, until uint64
+		max         int
+		want        uint64
+	}{
+		{0, 28, 1, 10},   // the first batch whole
+		{0, 28, 11, 25},  // into the group: the group whole
+		{10, 28, 1, 25},  // the group whole from its start
+		{12, 28, 1, 25},  // from inside the group (a reader that stopped there before)
+		{0, 28, 100, 28}, // everything
+		{0, 25, 100, 25}, // until stops it
+		{25, 28, 1, 28},
+		{28, 28, 1, 28},
+	} {
+		var got []uint64
+		next, err := l.ReadUnits(c.from, c.until, c.max, func(off uint64, rec []byte) error {
+			got = append(got, off)
+			return nil
+		})
+		if err != nil || next != c.want || uint64(len(got)) != c.want-c.from {
+			t.Errorf("ReadUnits(%d, %d, %d) = %d, %v after %d records; want %d", c.from, c.until, c.max, next, err, len(got), c.want)
+		}
+	}
+}

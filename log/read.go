@@ -27,12 +27,26 @@ func (l *Log) ReadWithTime(from uint64, maxRecords int, fn func(offset uint64, a
 	return l.read(from, maxRecords, fn)
 }
 
+// ReadUnits is Read for a reader that must see every Append and
+// AppendGroup whole (a dataflow, so that a statement becomes visible in a view
+// all at once): it reads the records in [from, until) and stops after the
+// first unit (a batch, or a group's run of batches) that brings it to
+// maxRecords or more, never inside one. until is clipped to End and should be
+// an offset End had (a unit boundary).
+func (l *Log) ReadUnits(from, until uint64, maxRecords int, fn func(offset uint64, rec []byte) error) (next uint64, err error) {
+	return l.readOpts(from, until, maxRecords, true, func(offset uint64, _ int64, rec []byte) error { return fn(offset, rec) })
+}
+
 func (l *Log) read(from uint64, maxRecords int, fn func(offset uint64, appendTime int64, rec []byte) error) (uint64, error) {
+	return l.readOpts(from, ^uint64(0), maxRecords, false, fn)
+}
+
+func (l *Log) readOpts(from, until uint64, maxRecords int, whole bool, fn func(offset uint64, appendTime int64, rec []byte) error) (uint64, error) {
 	l.readMu.RLock()
 	defer l.readMu.RUnlock()
 	l.mu.RLock()
 	closed, segs := l.mu.closed, l.mu.segments
-	end := l.end.Load()
+	end := min(l.end.Load(), until)
 	l.mu.RUnlock()
 	if closed {
 		return from, ErrClosed
@@ -50,7 +64,10 @@ func (l *Log) read(from uint64, maxRecords int, fn func(offset uint64, appendTim
 	w := newWindow()
 	defer w.release()
 	next, n := from, 0
-	for ; i < len(segs) && next < end && n < maxRecords; i++ {
+	// unit says that the last batch read was continued by the next: a
+	// ReadUnits must go on whatever maxRecords says.
+	unit := false
+	for ; i < len(segs) && next < end && (n < maxRecords || unit); i++ {
 		s := segs[i]
 		l.mu.RLock()
 		indexed := s.indexed
@@ -68,9 +85,9 @@ func (l *Log) read(from uint64, maxRecords int, fn func(offset uint64, appendTim
 		limit, pos := s.durable, s.lookupLocked(next)
 		l.mu.RUnlock()
 		w.reset(f, limit)
-		for pos < limit && next < end && n < maxRecords {
+		for pos < limit && next < end && (n < maxRecords || unit) {
 			var stop bool
-			pos, stop, err = l.readBatch(w, s, pos, &next, &n, end, maxRecords, fn)
+			pos, stop, unit, err = l.readBatch(w, s, pos, &next, &n, end, maxRecords, whole, fn)
 			if err != nil || stop {
 				return next, err
 			}
@@ -80,27 +97,33 @@ func (l *Log) read(from uint64, maxRecords int, fn func(offset uint64, appendTim
 }
 
 // readBatch delivers the wanted records of the batch at pos and returns the
-// position of the next batch; stop says that fn failed.
-func (l *Log) readBatch(w *window, s *segment, pos int64, next *uint64, n *int, end uint64, maxRecords int,
-	fn func(offset uint64, appendTime int64, rec []byte) error) (int64, bool, error) {
+// position of the next batch; stop says that fn failed or the read is done,
+// cont that a ReadUnits must read the next batch too. With whole, maxRecords
+// does not stop it inside the batch.
+func (l *Log) readBatch(w *window, s *segment, pos int64, next *uint64, n *int, end uint64, maxRecords int, whole bool,
+	fn func(offset uint64, appendTime int64, rec []byte) error) (_ int64, stop, cont bool, _ error) {
 	b, err := w.at(pos, batchHeaderLen)
 	if err != nil {
-		return pos, true, l.readError(err, s, pos)
+		return pos, true, false, l.readError(err, s, pos)
 	}
 	h, err := decodeHeader(b)
 	if err != nil {
-		return pos, true, l.readError(err, s, pos)
+		return pos, true, false, l.readError(err, s, pos)
 	}
+	cont = whole && h.flags&flagContinued != 0
 	if h.end() <= *next {
-		return pos + h.size(), false, nil // before from: skip without reading the payload
+		return pos + h.size(), false, cont, nil // before from: skip without reading the payload
+	}
+	if whole {
+		maxRecords = int(^uint(0) >> 1)
 	}
 	b, err = w.at(pos, int(h.size()))
 	if err != nil {
-		return pos, true, l.readError(err, s, pos)
+		return pos, true, false, l.readError(err, s, pos)
 	}
 	payload := b[batchHeaderLen:h.size()]
 	if crc32.Update(crc32.Checksum(b[8:batchHeaderLen], castagnoli), castagnoli, payload) != h.crc {
-		return pos, true, l.readError(errBadChecksum, s, pos)
+		return pos, true, false, l.readError(errBadChecksum, s, pos)
 	}
 	it := recordIter{p: payload, left: h.count}
 	for off := h.base; ; off++ {
@@ -112,18 +135,18 @@ func (l *Log) readBatch(w *window, s *segment, pos int64, next *uint64, n *int, 
 			continue
 		}
 		if off >= end || *n >= maxRecords {
-			return pos, true, nil
+			return pos, true, false, nil
 		}
 		if err := fn(off, h.appendTime, rec); err != nil {
-			return pos, true, err
+			return pos, true, false, err
 		}
 		*next = off + 1
 		*n++
 	}
 	if it.err != nil {
-		return pos, true, l.readError(it.err, s, pos)
+		return pos, true, false, l.readError(it.err, s, pos)
 	}
-	return pos + h.size(), false, nil
+	return pos + h.size(), false, cont, nil
 }
 
 // readError reports a failure to read durable data: either the disk failed,
