@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,14 +28,37 @@ type statement struct {
 	// The binding is cached until the catalog changes.
 	boundVersion uint64
 	b            *binding
+
+	// Reused by runQuery from one execution to the next (a statement runs
+	// on its session's goroutine only).
+	enc    *encoder
+	eval   expr.EvalContext
+	params []types.Value
+	out    struct {
+		w     pgwire.ResultWriter
+		n     int
+		rowFn func(types.Row) error // sends a row to w; made once
+	}
+}
+
+// sendRow encodes a result row and sends it to st.out.w.
+func (st *statement) sendRow(row types.Row) error {
+	vals, err := st.enc.encode(row)
+	if err != nil {
+		return err
+	}
+	st.out.n++
+	return st.out.w.Row(vals)
 }
 
 // binding is what Describe learns and Execute uses.
 type binding struct {
 	params   []types.Type
+	oids     []uint32 // of params
 	cols     []pgwire.Column
 	colTypes []types.Type
 	query    *planner.Query
+	prepared *exec.Prepared // query's plan, ready to run
 	insert   *planner.Insert
 	// singleScan: the query reads one relation once (no snapshot needed).
 	singleScan bool
@@ -85,6 +109,7 @@ func (st *statement) bind() (*binding, error) {
 			return nil, err
 		}
 		b.query, b.params = q, q.Params
+		b.prepared = exec.Prepare(q.Plan)
 		b.singleScan = exec.SingleScan(q.Plan)
 		names := make([]string, len(q.Columns))
 		for i, c := range q.Columns {
@@ -132,6 +157,10 @@ func (st *statement) bind() (*binding, error) {
 			b.params = append(b.params, t)
 		}
 	}
+	b.oids = make([]uint32, len(b.params))
+	for i, t := range b.params {
+		b.oids[i] = t.OID
+	}
 	st.b, st.boundVersion = b, v
 	return b, nil
 }
@@ -149,19 +178,20 @@ func (st *statement) Describe(ctx context.Context) ([]uint32, []pgwire.Column, e
 	if err != nil {
 		return nil, nil, err
 	}
-	oids := make([]uint32, len(b.params))
-	for i, t := range b.params {
-		oids[i] = t.OID
-	}
-	return oids, b.cols, nil
+	return b.oids, b.cols, nil
 }
 
-// decodeParams turns wire parameters into values of the bound types.
-func (st *statement) decodeParams(b *binding, raw [][]byte, formats []int16) ([]types.Value, error) {
+// decodeParams turns wire parameters into values of the bound types, in
+// vals (reused when large enough).
+func (st *statement) decodeParams(b *binding, raw [][]byte, formats []int16, vals []types.Value) ([]types.Value, error) {
 	if len(raw) != len(b.params) {
 		return nil, pgerr.New(pgerr.ProtocolViolation, "bind message supplies %d parameters, but prepared statement %q requires %d", len(raw), "", len(b.params))
 	}
-	vals := make([]types.Value, len(raw))
+	if cap(vals) < len(raw) {
+		vals = make([]types.Value, len(raw))
+	}
+	vals = vals[:len(raw)]
+	clear(vals)
 	for i, r := range raw {
 		if r == nil {
 			continue
@@ -170,7 +200,7 @@ func (st *statement) decodeParams(b *binding, raw [][]byte, formats []int16) ([]
 		if i < len(formats) && formats[i] == 1 {
 			vals[i], err = types.ParseBinary(b.params[i], r)
 		} else {
-			vals[i], err = types.ParseText(b.params[i], string(r), st.s.loc)
+			vals[i], err = types.ParseText(b.params[i], fieldString(b.params[i], r), st.s.loc)
 		}
 		if err != nil {
 			pe := pgerr.As(err)
@@ -275,7 +305,14 @@ type encoder struct {
 }
 
 func newEncoder(ts []types.Type, formats []int16, loc *time.Location) *encoder {
-	return &encoder{types: ts, formats: formats, loc: loc, ends: make([]int, len(ts)), vals: make([][]byte, len(ts))}
+	return &encoder{types: ts, formats: slices.Clone(formats), loc: loc, ends: make([]int, len(ts)), vals: make([][]byte, len(ts))}
+}
+
+// fits reports whether the encoder encodes rows of ts in formats for loc,
+// so that it can be reused.
+func (en *encoder) fits(ts []types.Type, formats []int16, loc *time.Location) bool {
+	return en.loc == loc && len(en.types) == len(ts) && (len(ts) == 0 || &en.types[0] == &ts[0]) &&
+		slices.Equal(en.formats, formats)
 }
 
 func (en *encoder) encode(row types.Row) ([][]byte, error) {
@@ -366,15 +403,20 @@ func (st *statement) bindWithParams(raw [][]byte, pf []int16) (*binding, []types
 	if err != nil {
 		return nil, nil, err
 	}
-	params, err := st.decodeParams(b, raw, pf)
+	params, err := st.decodeParams(b, raw, pf, nil)
 	return b, params, err
 }
 
 func (st *statement) runQuery(ctx context.Context, raw [][]byte, pf, rf []int16, w pgwire.ResultWriter) (string, error) {
-	b, params, err := st.bindWithParams(raw, pf)
+	b, err := st.bind()
 	if err != nil {
 		return "", err
 	}
+	params, err := st.decodeParams(b, raw, pf, st.params)
+	if err != nil {
+		return "", err
+	}
+	st.params = params
 	s := st.s
 	if err := s.waitForReads(ctx, b.query.Reads); err != nil {
 		return "", err
@@ -390,21 +432,41 @@ func (st *statement) runQuery(ctx context.Context, raw [][]byte, pf, rf []int16,
 		defer snap.Close()
 		r = snap
 	}
-	en := newEncoder(b.colTypes, rf, s.loc)
-	n := 0
-	err = exec.Query(ctx, b.query.Plan, r, st.evalContext(params), func(row types.Row) error {
-		vals, err := en.encode(row)
-		if err != nil {
-			return err
-		}
-		n++
-		return w.Row(vals)
-	})
+	en := st.enc
+	if en == nil || !en.fits(b.colTypes, rf, s.loc) {
+		en = newEncoder(b.colTypes, rf, s.loc)
+		st.enc = en
+	}
+	st.eval = expr.EvalContext{Params: params, Now: types.TimestampFromTime(time.Now()), Loc: s.loc}
+	if st.out.rowFn == nil {
+		st.out.rowFn = st.sendRow
+	}
+	st.out.w, st.out.n = w, 0
+	err = b.prepared.Run(ctx, r, &st.eval, st.out.rowFn)
+	n := st.out.n
+	st.out.w = nil
+	st.eval = expr.EvalContext{}
+	clear(params)
 	if err != nil {
 		return "", err
 	}
-	return "SELECT " + strconv.Itoa(n), nil
+	return selectTag(n), nil
 }
+
+// selectTag is "SELECT n", without allocating for small n.
+func selectTag(n int) string {
+	if n < len(smallSelectTags) {
+		return smallSelectTags[n]
+	}
+	return "SELECT " + strconv.Itoa(n)
+}
+
+var smallSelectTags = func() (tags [64]string) {
+	for i := range tags {
+		tags[i] = "SELECT " + strconv.Itoa(i)
+	}
+	return tags
+}()
 
 func (st *statement) show(ctx context.Context, x *sql.Show, rf []int16, w pgwire.ResultWriter) (string, error) {
 	b, err := st.bind()

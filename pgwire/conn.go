@@ -78,12 +78,29 @@ type conn struct {
 	copyIn  copyInReader
 	copyOut copyOutWriter
 
+	// callCtx is the context of engine calls, reused from message to message
+	// until a CancelRequest cancels it (a new one per message cost four
+	// allocations per round trip of a point query).
+	callCtx context.Context
+	// unnamed is the unnamed portal, reused by every Bind to it.
+	unnamed portal
+	// rowDesc caches the last RowDescription sent for a portal: a prepared
+	// statement described at every Bind sends the same bytes each time.
+	rowDesc struct {
+		first   *Column
+		n       int
+		formats []int16
+		msg     []byte
+	}
+	tag []byte // CommandComplete's tag, reused
+
 	mu struct {
 		sync.Mutex
 		phase      connPhase
 		closing    bool // the server is shutting down
 		goodbye    bool // FATAL 57P01 already written by the server
 		copyIn     bool // a COPY FROM read may block: cancel must interrupt it
+		inCall     bool // an engine call is running: cancel reaches callCtx
 		cancelCall context.CancelFunc
 	}
 }
@@ -293,30 +310,35 @@ func shutdownError() *pgerr.Error {
 }
 
 // beginCall returns the context for the engine calls of one message; a
-// CancelRequest cancels it.
+// CancelRequest cancels it. The context is reused until it is cancelled.
 func (c *conn) beginCall() context.Context {
-	ctx, cancel := context.WithCancel(c.ctx)
+	if c.callCtx == nil || c.callCtx.Err() != nil {
+		ctx, cancel := context.WithCancel(c.ctx)
+		c.callCtx = ctx
+		c.mu.Lock()
+		c.mu.cancelCall = cancel
+		c.mu.inCall = true
+		c.mu.Unlock()
+		return ctx
+	}
 	c.mu.Lock()
-	c.mu.cancelCall = cancel
+	c.mu.inCall = true
 	c.mu.Unlock()
-	return ctx
+	return c.callCtx
 }
 
 func (c *conn) endCall() {
 	c.mu.Lock()
-	cancel := c.mu.cancelCall
-	c.mu.cancelCall = nil
+	c.mu.inCall = false
 	c.mu.Unlock()
-	if cancel != nil {
-		cancel()
-	}
 }
 
-// cancelCall cancels the running call, if any (CancelRequest).
+// cancelCall cancels the running call, if any (CancelRequest). Between
+// calls it does nothing, as in PostgreSQL.
 func (c *conn) cancelCall() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.mu.cancelCall != nil {
+	if c.mu.inCall && c.mu.cancelCall != nil {
 		c.mu.cancelCall()
 	}
 }

@@ -24,6 +24,7 @@ const (
 type portal struct {
 	stmt          Statement
 	params        [][]byte
+	arena         []byte // backs params
 	paramFormats  []int16
 	resultFormats []int16
 	cols          []Column
@@ -84,63 +85,77 @@ func (c *conn) bind(ctx context.Context, m *pgproto3.Bind) {
 			len(m.Parameters), m.PreparedStatement, len(paramOIDs)))
 		return
 	}
-	paramFormats, err := expandFormats(m.ParameterFormatCodes, len(m.Parameters), "parameter")
+	var p *portal
+	if m.DestinationPortal == "" {
+		// The unnamed portal is replaced by every Bind: its buffers are
+		// reused, so a prepared point query binds without allocating.
+		delete(c.portals, "")
+		p = &c.unnamed
+		*p = portal{params: p.params[:0], arena: p.arena[:0], paramFormats: p.paramFormats[:0], resultFormats: p.resultFormats[:0]}
+	} else {
+		p = &portal{}
+	}
+	p.paramFormats, err = expandFormats(p.paramFormats, m.ParameterFormatCodes, len(m.Parameters), "parameter")
 	if err != nil {
 		c.extendedError(err)
 		return
 	}
-	resultFormats, err := expandFormats(m.ResultFormatCodes, len(cols), "result")
+	p.resultFormats, err = expandFormats(p.resultFormats, m.ResultFormatCodes, len(cols), "result")
 	if err != nil {
 		c.extendedError(err)
 		return
 	}
-	c.portals[m.DestinationPortal] = &portal{
-		stmt:          st,
-		params:        copyParams(m.Parameters),
-		paramFormats:  paramFormats,
-		resultFormats: resultFormats,
-		cols:          cols,
-	}
+	p.stmt, p.cols = st, cols
+	p.params, p.arena = copyParams(p.params, p.arena, m.Parameters)
+	c.portals[m.DestinationPortal] = p
 	_ = c.send(&pgproto3.BindComplete{}) // failure is sticky
 }
 
-// copyParams copies parameter values into one allocation, keeping nil (NULL)
-// distinct from empty.
-func copyParams(in [][]byte) [][]byte {
+// copyParams copies parameter values into arena (reused), keeping nil
+// (NULL) distinct from empty; out is reused too.
+func copyParams(out [][]byte, arena []byte, in [][]byte) ([][]byte, []byte) {
 	total := 0
 	for _, p := range in {
 		total += len(p)
 	}
-	arena := make([]byte, 0, total)
-	out := make([][]byte, len(in))
-	for i, p := range in {
+	if cap(arena) < total {
+		arena = make([]byte, 0, total)
+	}
+	arena = arena[:0]
+	out = out[:0]
+	for _, p := range in {
 		if p == nil {
+			out = append(out, nil)
 			continue
 		}
 		start := len(arena)
 		arena = append(arena, p...)
-		out[i] = arena[start:len(arena):len(arena)]
+		out = append(out, arena[start:len(arena):len(arena)])
 	}
-	return out
+	return out, arena
 }
 
 // expandFormats turns the format codes of a Bind message into one code per
-// value: none means all text, one applies to all, otherwise one each.
-func expandFormats(codes []int16, n int, what string) ([]int16, error) {
+// value, appended to dst[:0]: none means all text, one applies to all,
+// otherwise one each.
+func expandFormats(dst []int16, codes []int16, n int, what string) ([]int16, error) {
 	for _, f := range codes {
 		if f != 0 && f != 1 {
 			return nil, pgerr.New(pgerr.ProtocolViolation, "unsupported format code: %d", f)
 		}
 	}
-	out := make([]int16, n)
+	out := dst[:0]
 	switch len(codes) {
 	case 0:
+		for range n {
+			out = append(out, 0)
+		}
 	case 1:
-		for i := range out {
-			out[i] = codes[0]
+		for range n {
+			out = append(out, codes[0])
 		}
 	case n:
-		copy(out, codes)
+		out = append(out, codes...)
 	default:
 		return nil, pgerr.New(pgerr.ProtocolViolation,
 			"bind message has %d %s formats but %d %ss", len(codes), what, n, what)
@@ -179,13 +194,33 @@ func (c *conn) describe(ctx context.Context, m *pgproto3.Describe) {
 
 // sendRowDescription sends RowDescription for cols, or NoData when the
 // statement returns no rows (nil cols). formats has one code per column or is
-// nil for all text.
+// nil for all text. The last message is kept: the same statement described
+// again (a prepared statement, at every Bind) sends the same bytes.
 func (c *conn) sendRowDescription(cols []Column, formats []int16) {
 	if cols == nil {
 		_ = c.send(&pgproto3.NoData{}) // failure is sticky
 		return
 	}
-	_ = c.send(rowDescription(cols, formats)) // failure is sticky
+	rd := &c.rowDesc
+	if len(cols) > 0 && rd.first == &cols[0] && rd.n == len(cols) && slices.Equal(rd.formats, formats) && (rd.formats == nil) == (formats == nil) {
+		_ = c.sendRaw(rd.msg) // failure is sticky
+		return
+	}
+	msg, err := rowDescription(cols, formats).Encode(rd.msg[:0])
+	if err != nil {
+		_ = c.send(rowDescription(cols, formats)) // reports the failure
+		return
+	}
+	rd.msg, rd.n = msg, len(cols)
+	rd.first = nil
+	if len(cols) > 0 {
+		rd.first = &cols[0]
+	}
+	rd.formats = append(rd.formats[:0], formats...)
+	if formats == nil {
+		rd.formats = nil
+	}
+	_ = c.sendRaw(rd.msg) // failure is sticky
 }
 
 func rowDescription(cols []Column, formats []int16) *pgproto3.RowDescription {
@@ -249,7 +284,8 @@ func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) {
 		return
 	}
 	p.state = portalDone
-	_ = c.send(&pgproto3.CommandComplete{CommandTag: []byte(tag)}) // failure is sticky
+	c.tag = append(c.tag[:0], tag...)
+	_ = c.send(&pgproto3.CommandComplete{CommandTag: c.tag}) // failure is sticky
 }
 
 // sendPortalRows sends up to maxRows (0 = all) buffered rows of p, then

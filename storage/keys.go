@@ -47,6 +47,11 @@ func OffsetSpan(df uint64) (lower, upper []byte) { return objSpan(spaceOffset, d
 // RelationPrefix is the prefix of relation rel's rows; append the row key.
 func RelationPrefix(rel uint64) []byte { return objKey(spaceRelation, rel, 32) }
 
+// AppendRelationPrefix appends the prefix of relation rel's rows to dst.
+func AppendRelationPrefix(dst []byte, rel uint64) []byte {
+	return binary.BigEndian.AppendUint64(append(dst, spaceRelation), rel)
+}
+
 // RelationSpan covers every row of rel.
 func RelationSpan(rel uint64) (lower, upper []byte) { return objSpan(spaceRelation, rel) }
 
@@ -66,8 +71,12 @@ func objSpan(space byte, id uint64) (lower, upper []byte) {
 }
 
 // PrefixEnd returns the smallest key greater than every key with prefix p.
-func PrefixEnd(p []byte) []byte {
-	end := append([]byte(nil), p...)
+func PrefixEnd(p []byte) []byte { return AppendPrefixEnd(nil, p) }
+
+// AppendPrefixEnd appends PrefixEnd(p) to dst[:0] (dst must not overlap p);
+// it returns nil when p is all 0xff (no upper bound).
+func AppendPrefixEnd(dst, p []byte) []byte {
+	end := append(dst[:0], p...)
 	for i := len(end) - 1; i >= 0; i-- {
 		end[i]++
 		if end[i] != 0 {

@@ -60,6 +60,9 @@ func (db *DB) Close() error { return db.pdb.Close() }
 type Reader interface {
 	// Get returns a copy of the value of key, or ok=false.
 	Get(key []byte) (val []byte, ok bool, err error)
+	// GetFunc calls fn with the value of key if it exists; the value is
+	// valid only during fn. It saves Get's copy.
+	GetFunc(key []byte, fn func(val []byte) error) error
 	// Scan calls fn for every key in [lower, upper) in order (reverse=true for
 	// descending); key and val are valid only during fn. fn returns false to stop.
 	Scan(lower, upper []byte, reverse bool, fn func(key, val []byte) (bool, error)) error
@@ -81,6 +84,19 @@ func get(r pebbleReader, key []byte) ([]byte, bool, error) {
 	out := bytes.Clone(v)
 	closer.Close()
 	return out, true, nil
+}
+
+func getFunc(r pebbleReader, key []byte, fn func(val []byte) error) error {
+	v, closer, err := r.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return pgerr.Wrap(err, pgerr.IOError, "storage get")
+	}
+	err = fn(v)
+	closer.Close()
+	return err
 }
 
 func scan(r pebbleReader, lower, upper []byte, reverse bool, fn func(key, val []byte) (bool, error)) error {
@@ -121,6 +137,9 @@ func scan(r pebbleReader, lower, upper []byte, reverse bool, fn func(key, val []
 }
 
 func (db *DB) Get(key []byte) ([]byte, bool, error) { return get(db.pdb, key) }
+func (db *DB) GetFunc(key []byte, fn func([]byte) error) error {
+	return getFunc(db.pdb, key, fn)
+}
 func (db *DB) Scan(lower, upper []byte, reverse bool, fn func(key, val []byte) (bool, error)) error {
 	return scan(db.pdb, lower, upper, reverse, fn)
 }
@@ -132,6 +151,9 @@ type Snapshot struct{ s *pebble.Snapshot }
 func (db *DB) NewSnapshot() *Snapshot { return &Snapshot{s: db.pdb.NewSnapshot()} }
 
 func (s *Snapshot) Get(key []byte) ([]byte, bool, error) { return get(s.s, key) }
+func (s *Snapshot) GetFunc(key []byte, fn func([]byte) error) error {
+	return getFunc(s.s, key, fn)
+}
 func (s *Snapshot) Scan(lower, upper []byte, reverse bool, fn func(key, val []byte) (bool, error)) error {
 	return scan(s.s, lower, upper, reverse, fn)
 }
@@ -149,6 +171,9 @@ type Batch struct {
 func (db *DB) NewBatch() *Batch { return &Batch{b: db.pdb.NewIndexedBatch()} }
 
 func (b *Batch) Get(key []byte) ([]byte, bool, error) { return get(b.b, key) }
+func (b *Batch) GetFunc(key []byte, fn func([]byte) error) error {
+	return getFunc(b.b, key, fn)
+}
 func (b *Batch) Scan(lower, upper []byte, reverse bool, fn func(key, val []byte) (bool, error)) error {
 	return scan(b.b, lower, upper, reverse, fn)
 }
