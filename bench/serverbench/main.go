@@ -56,6 +56,7 @@ type env struct {
 	kappa    *server.Server
 	kappaDSN string
 	pgDSN    string
+	pgPid    int // PostgreSQL's postmaster
 	progress func(format string, args ...any)
 }
 
@@ -122,6 +123,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	}
 	defer pg.Stop()
 	e.pgDSN = pg.DSN("postgres")
+	e.pgPid = pg.Pid()
 	e.progress("kappa at %s (data in %s), PostgreSQL at %s:%d (fsync=on, synchronous_commit=on)", srv.Addr(), dataDir, pg.Host, pg.Port)
 
 	var res results

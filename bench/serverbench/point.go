@@ -17,12 +17,20 @@ type pointRun struct {
 	queries int
 	elapsed time.Duration
 	lat     latencies
+	// cpu is the CPU time used during the measured interval by the server
+	// and the clients together (see cpuOf).
+	cpu time.Duration
 }
 
 // measurePoint runs the clients against one server: each has its own
 // connection and runs pointQuery with random keys, pgx preparing it once per
 // connection (its default statement cache) and then sending Bind/Execute.
-func measurePoint(ctx context.Context, e *env, dsn string) (*pointRun, error) {
+//
+// cpu returns the CPU time used so far by the server under test and the
+// clients: for kappa the benchmark's own process (server and clients), for
+// PostgreSQL that plus the postmaster's process tree. CPU per query is a
+// figure that other work on the machine moves much less than queries/s.
+func measurePoint(ctx context.Context, e *env, dsn string, cpu func() time.Duration) (*pointRun, error) {
 	c := e.cfg
 	type client struct {
 		lat latencies
@@ -75,8 +83,12 @@ func measurePoint(ctx context.Context, e *env, dsn string) (*pointRun, error) {
 	measureFrom = time.Now().Add(c.pointWarm)
 	measureTo = measureFrom.Add(c.pointDur)
 	close(startGate)
+	time.Sleep(time.Until(measureFrom))
+	cpu0 := cpu()
+	time.Sleep(time.Until(measureTo))
+	cpu1 := cpu()
 	wg.Wait()
-	run := &pointRun{elapsed: c.pointDur}
+	run := &pointRun{elapsed: c.pointDur, cpu: cpu1 - cpu0}
 	var errs []error
 	for _, cl := range clients {
 		errs = append(errs, cl.err)
@@ -117,7 +129,7 @@ func runPoint(ctx context.Context, e *env, res *results) error {
 	if err != nil {
 		return err
 	}
-	k, err := measurePoint(ctx, e, e.kappaDSN)
+	k, err := measurePoint(ctx, e, e.kappaDSN, selfCPU)
 	if err != nil {
 		return fmt.Errorf("kappa: %w", err)
 	}
@@ -141,7 +153,7 @@ func runPoint(ctx context.Context, e *env, res *results) error {
 	if err := execAll(ctx, pgAdmin, "VACUUM ANALYZE point_v"); err != nil {
 		return err
 	}
-	p, err := measurePoint(ctx, e, e.pgDSN)
+	p, err := measurePoint(ctx, e, e.pgDSN, func() time.Duration { return selfCPU() + treeCPU(e.pgPid) })
 	if err != nil {
 		return fmt.Errorf("PostgreSQL: %w", err)
 	}
@@ -151,5 +163,7 @@ func runPoint(ctx context.Context, e *env, res *results) error {
 	res.addRatio("point", fmt.Sprintf("%s, %d clients, %d keys", pointQuery, c.pointConns, c.pointKeys), "q/s", qps(k), qps(p), 1.0)
 	res.addInfo("point", "latency p50", "ms", ms(k.lat.percentile(0.5)), ms(p.lat.percentile(0.5)))
 	res.addInfo("point", "latency p99", "ms", ms(k.lat.percentile(0.99)), ms(p.lat.percentile(0.99)))
+	cpuPerQuery := func(r *pointRun) float64 { return float64(r.cpu.Microseconds()) / float64(r.queries) }
+	res.addInfo("point", "CPU per query, server and clients", "µs", cpuPerQuery(k), cpuPerQuery(p))
 	return nil
 }

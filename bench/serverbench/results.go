@@ -58,6 +58,8 @@ func formatValue(v float64, unit string) string {
 	switch {
 	case math.IsNaN(v):
 		return "-"
+	case unit == "µs":
+		return fmt.Sprintf("%.1f", v)
 	case unit == "ms":
 		if v < 10 {
 			return fmt.Sprintf("%.2f", v)

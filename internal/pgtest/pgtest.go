@@ -337,6 +337,10 @@ func (p *PG) LogTail(n int) string {
 	return strings.Join(lines, "\n")
 }
 
+// Pid is the postmaster's process id (benchmarks add up the CPU time of it
+// and its children).
+func (p *PG) Pid() int { return p.cmd.Process.Pid }
+
 // DSN returns a connection string for database db as the superuser.
 func (p *PG) DSN(db string) string {
 	return fmt.Sprintf("postgres://%s@%s/%s?sslmode=disable", User,
