@@ -41,10 +41,10 @@ func (b *Batch) Consolidate() {
 	var key []byte
 	n := 0
 	for i, r := range b.Rows {
-		key = key[:0]
-		for _, v := range r {
-			key = types.AppendKey(key, v, false)
-		}
+		// The exact encoding, not the memcomparable key: keys normalize
+		// numerics, and -7.000 +7 (an update of the scale only) must not
+		// cancel out.
+		key = types.AppendRow(key[:0], r)
 		if j, ok := idx[string(key)]; ok {
 			b.W[j] += b.W[i]
 			continue
