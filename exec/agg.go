@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 	"math/bits"
@@ -19,13 +20,21 @@ var exactCtx = apd.Context{Precision: 2000, MaxExponent: apd.MaxExponent, MinExp
 //
 // State, under the operator's prefix:
 //
-//	0x00 groupKey                 count, then per aggregate (non-null count, accumulator)
-//	0x01 aggIdx groupKey valueKey multiplicity of value (min/max only)
+//	0x00 groupKey                    count, then per aggregate its slots (aggSlots)
+//	0x01 aggIdx groupKey elementKey  multiplicity and value of one element
 //
+// The second form is kept by the aggregates that need their group's values,
+// not a summary: min/max and DISTINCT (value multisets), string_agg and
+// array_agg (elements in their ORDER BY order), the ordered-set aggregates
+// (per-value counts) and approx_percentile (signed counts per sketch bin).
 // A group's old output is computed when the epoch first touches it; at the
 // barrier the operator emits -old +new for every touched group. min and max
 // keep every value with its multiplicity, so deleting the minimum brings back
-// the next one.
+// the next one; the element aggregates cache their last result in the group
+// row and recompute it from their elements when an epoch touched them.
+//
+// With grouping sets, a row feeds one group per set; the group key starts
+// with the set's index.
 type aggOp struct {
 	spec     *Aggregate
 	prefix   []byte
@@ -33,29 +42,45 @@ type aggOp struct {
 	order    []*groupState
 	avgDiv   *expr.Func // numeric / numeric, for avg over exact types
 	scratch  []byte
-	hasExtra bool // some aggregate is min or max
+	elemBuf  []byte
+	inKinds  []types.Kind // per aggregate: the kind of its argument
+	hasExtra bool         // some aggregate is min or max
 }
 
 type accState struct {
 	n   int64       // non-null inputs (by weight)
-	v   types.Value // sum, or current min/max
-	hit bool        // a retraction touched the current min/max: rescan at flush
+	v   types.Value // sum, current min/max, count of true, sum of x, or the cached result
+	v2  types.Value // sum of x*x (variance)
+	bad int64       // NaN and infinite inputs (variance)
+	// scales counts the inputs of a numeric sum by display scale: the
+	// result shows the largest scale among the values still there.
+	scales scaleCounts
+	hit    bool // a retraction touched the current min/max, or an element changed: recompute at flush
 }
 
 type groupState struct {
 	key    types.Row
 	keyEnc string
+	set    int       // grouping set index; -1 without grouping sets
 	oldOut types.Row // nil when the group did not exist before this epoch
 	count  int64
 	accs   []accState
 	// distinct holds, in an ad hoc query, the values seen by each DISTINCT
 	// aggregate (a dataflow keeps them in the store).
 	distinct []map[string]int64
+	// elems holds, in an ad hoc query, the elements of each element
+	// aggregate (a dataflow keeps them in the store).
+	elems []map[string]*memElem
 }
 
 func newAggOp(spec *Aggregate, opID uint64) (*aggOp, error) {
 	a := &aggOp{spec: spec, prefix: storage.StatePrefix(opID), groups: map[string]*groupState{}}
-	for _, c := range spec.Aggs {
+	in := spec.Input.Columns()
+	a.inKinds = make([]types.Kind, len(spec.Aggs))
+	for j, c := range spec.Aggs {
+		if c.Arg >= 0 && c.Arg < len(in) {
+			a.inKinds[j] = in[c.Arg].Kind
+		}
 		if c.Func == AggMin || c.Func == AggMax {
 			a.hasExtra = true
 		}
@@ -75,11 +100,61 @@ func (a *aggOp) reset() {
 	a.order = a.order[:0]
 }
 
-func (a *aggOp) groupKey(dst []byte, row types.Row) []byte {
-	for _, c := range a.spec.GroupBy {
-		dst = types.AppendKey(dst, row[c], false)
+// groupKey encodes the key of row's group in grouping set set (-1: no sets).
+func (a *aggOp) groupKey(dst []byte, row types.Row, set int) []byte {
+	if set < 0 {
+		for _, c := range a.spec.GroupBy {
+			dst = types.AppendKey(dst, row[c], false)
+		}
+		return dst
+	}
+	dst = types.AppendKey(dst, types.NewInt4(int64(set)), false)
+	for _, i := range a.spec.GroupingSets[set] {
+		dst = types.AppendKey(dst, row[a.spec.GroupBy[i]], false)
 	}
 	return dst
+}
+
+// global says the group of set is a global aggregate: it has a row even
+// over no input.
+func (a *aggOp) global(set int) bool {
+	if set < 0 {
+		return len(a.spec.GroupBy) == 0
+	}
+	return len(a.spec.GroupingSets[set]) == 0
+}
+
+// globalSets lists the sets whose group is global (-1 for a plain global
+// aggregate).
+func (a *aggOp) globalSets() []int {
+	if a.spec.GroupingSets == nil {
+		if len(a.spec.GroupBy) == 0 {
+			return []int{-1}
+		}
+		return nil
+	}
+	var out []int
+	for i, s := range a.spec.GroupingSets {
+		if len(s) == 0 {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// loadGlobals makes sure an ad hoc query has the rows of its global
+// groups, also when no input reached them.
+func (a *aggOp) loadGlobals(ec *epochCtx) error {
+	for _, set := range a.globalSets() {
+		k := a.groupKey(nil, nil, set)
+		if _, ok := a.groups[string(k)]; ok {
+			continue
+		}
+		if _, err := a.load(ec, k, nil, set); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (a *aggOp) stateKey(keyEnc string) []byte {
@@ -91,14 +166,22 @@ func (a *aggOp) stateKey(keyEnc string) []byte {
 }
 
 // load returns the group's state, reading it from the store on first touch.
-func (a *aggOp) load(ec *epochCtx, keyEnc []byte, row types.Row) (*groupState, error) {
+func (a *aggOp) load(ec *epochCtx, keyEnc []byte, row types.Row, set int) (*groupState, error) {
 	if g, ok := a.groups[string(keyEnc)]; ok {
 		return g, nil
 	}
-	g := &groupState{keyEnc: string(keyEnc), accs: make([]accState, len(a.spec.Aggs))}
-	g.key = make(types.Row, len(a.spec.GroupBy))
-	for i, c := range a.spec.GroupBy {
-		g.key[i] = row[c]
+	g := &groupState{keyEnc: string(keyEnc), set: set, accs: make([]accState, len(a.spec.Aggs))}
+	if set < 0 {
+		g.key = make(types.Row, len(a.spec.GroupBy))
+		for i, c := range a.spec.GroupBy {
+			g.key[i] = row[c]
+		}
+	} else {
+		g.key = make(types.Row, len(a.spec.GroupBy)+1)
+		for _, i := range a.spec.GroupingSets[set] {
+			g.key[i] = row[a.spec.GroupBy[i]]
+		}
+		g.key[len(a.spec.GroupBy)] = types.NewInt4(int64(set))
 	}
 	found := false
 	if !ec.ephemeral {
@@ -113,7 +196,7 @@ func (a *aggOp) load(ec *epochCtx, keyEnc []byte, row types.Row) (*groupState, e
 			}
 		}
 	}
-	if found || (len(a.spec.GroupBy) == 0 && !ec.ephemeral) {
+	if found || (a.global(set) && !ec.ephemeral) {
 		// A global aggregate always has its one row, even before any input.
 		out, err := a.output(ec, g)
 		if err != nil {
@@ -133,27 +216,58 @@ func (a *aggOp) load(ec *epochCtx, keyEnc []byte, row types.Row) (*groupState, e
 	return g, nil
 }
 
+// aggSlots is the number of values aggregate j keeps in its group's row.
+func (a *aggOp) aggSlots(j int) int {
+	switch a.spec.Aggs[j].Func {
+	case AggVarSamp, AggVarPop, AggStddevSamp, AggStddevPop:
+		return 5 // n, sum x, sum x*x, non-finite count, scales
+	case AggSum, AggAvg:
+		if a.inKinds[j] == types.KindNumeric {
+			return 3 // n, sum, scales
+		}
+	}
+	return 2 // n, accumulator
+}
+
 func (a *aggOp) decodeState(val []byte, g *groupState) error {
 	row, _, err := types.DecodeRow(val, nil)
 	if err != nil {
 		return err
 	}
-	if len(row) != 1+2*len(a.spec.Aggs) {
-		return pgerr.New(pgerr.DataCorrupted, "aggregate state has %d values, want %d", len(row), 1+2*len(a.spec.Aggs))
+	want := 1
+	for j := range a.spec.Aggs {
+		want += a.aggSlots(j)
+	}
+	if len(row) != want {
+		return pgerr.New(pgerr.DataCorrupted, "aggregate state has %d values, want %d", len(row), want)
 	}
 	g.count = row[0].I
-	for i := range g.accs {
-		g.accs[i].n = row[1+2*i].I
-		g.accs[i].v = row[2+2*i]
+	p := 1
+	for j := range g.accs {
+		s := &g.accs[j]
+		s.n, s.v = row[p].I, row[p+1]
+		switch a.aggSlots(j) {
+		case 3:
+			s.scales = decodeScales(row[p+2])
+		case 5:
+			s.v2, s.bad, s.scales = row[p+2], row[p+3].I, decodeScales(row[p+4])
+		}
+		p += a.aggSlots(j)
 	}
 	return nil
 }
 
 func (a *aggOp) encodeState(g *groupState) []byte {
-	row := make(types.Row, 0, 1+2*len(g.accs))
+	row := make(types.Row, 0, 1+3*len(g.accs))
 	row = append(row, types.NewInt8(g.count))
-	for _, s := range g.accs {
+	for j, s := range g.accs {
 		row = append(row, types.NewInt8(s.n), s.v)
+		switch a.aggSlots(j) {
+		case 3:
+			row = append(row, s.scales.encode())
+		case 5:
+			row = append(row, s.v2, types.NewInt8(s.bad), s.scales.encode())
+		}
 	}
 	return types.AppendRow(nil, row)
 }
@@ -162,51 +276,90 @@ func (a *aggOp) apply(ec *epochCtx, _ int, in *Batch) (*Batch, error) {
 	var keyBuf []byte
 	for i, row := range in.Rows {
 		w := in.W[i]
-		keyBuf = a.groupKey(keyBuf[:0], row)
-		g, err := a.load(ec, keyBuf, row)
-		if err != nil {
-			return nil, err
+		if a.spec.GroupingSets == nil {
+			keyBuf = a.groupKey(keyBuf[:0], row, -1)
+			if err := a.applyRow(ec, keyBuf, row, w, -1); err != nil {
+				return nil, err
+			}
+			continue
 		}
-		g.count += w
-		for j, c := range a.spec.Aggs {
-			if c.Func == AggCountStar {
-				continue
-			}
-			v := row[c.Arg]
-			if v.IsNull() {
-				continue
-			}
-			s := &g.accs[j]
-			aw := w // the weight this aggregate sees
-			if c.Distinct {
-				// Only a value's first arrival and last departure count.
-				var err error
-				if aw, err = a.distinctWeight(ec, j, g, v, w); err != nil {
-					return nil, err
-				}
-				if aw == 0 {
-					continue
-				}
-			}
-			s.n += aw
-			switch c.Func {
-			case AggSum, AggAvg:
-				if err := addWeighted(&s.v, v, aw); err != nil {
-					return nil, err
-				}
-			case AggMin, AggMax:
-				if err := a.updateExtreme(ec, j, g, v, aw, c.Func == AggMin); err != nil {
-					return nil, err
-				}
+		for set := range a.spec.GroupingSets {
+			keyBuf = a.groupKey(keyBuf[:0], row, set)
+			if err := a.applyRow(ec, keyBuf, row, w, set); err != nil {
+				return nil, err
 			}
 		}
 	}
 	return nil, nil
 }
 
-// distinctWeight updates the multiplicity of v among the values of DISTINCT
-// aggregate j and returns the weight the aggregate sees: +1 when v arrives
-// for the first time, -1 when its last copy leaves, 0 otherwise.
+// applyRow adds row with weight w to its group in grouping set set.
+func (a *aggOp) applyRow(ec *epochCtx, keyBuf []byte, row types.Row, w int64, set int) error {
+	g, err := a.load(ec, keyBuf, row, set)
+	if err != nil {
+		return err
+	}
+	g.count += w
+	for j := range a.spec.Aggs {
+		c := &a.spec.Aggs[j]
+		if c.HasFilter && !row[c.FilterCol].Bool() {
+			continue
+		}
+		s := &g.accs[j]
+		if c.Func == AggCountStar {
+			s.n += w
+			continue
+		}
+		if c.Func.keepsElements() {
+			if err := a.addElement(ec, j, g, row, w); err != nil {
+				return err
+			}
+			continue
+		}
+		v := row[c.Arg]
+		if v.IsNull() {
+			continue
+		}
+		aw := w // the weight this aggregate sees
+		if c.Distinct || c.Func == AggApproxCountDistinct {
+			// Only a value's first arrival and last departure count.
+			var err error
+			if aw, err = a.distinctWeight(ec, j, g, v, w); err != nil {
+				return err
+			}
+			if aw == 0 {
+				continue
+			}
+		}
+		s.n += aw
+		switch c.Func {
+		case AggSum, AggAvg:
+			if err := addWeighted(&s.v, v, aw); err != nil {
+				return err
+			}
+			if v.K == types.KindNumeric {
+				s.scales.add(v.D, aw)
+			}
+		case AggMin, AggMax:
+			if err := a.updateExtreme(ec, j, g, v, aw, c.Func == AggMin); err != nil {
+				return err
+			}
+		case AggBoolAnd, AggBoolOr:
+			if s.v.IsNull() {
+				s.v = types.NewInt8(0)
+			}
+			if v.Bool() {
+				s.v.I += aw
+			}
+		case AggVarSamp, AggVarPop, AggStddevSamp, AggStddevPop:
+			if err := addSquares(s, v, aw); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 func (a *aggOp) distinctWeight(ec *epochCtx, j int, g *groupState, v types.Value, w int64) (int64, error) {
 	var old int64
 	if ec.ephemeral {
@@ -327,11 +480,23 @@ func (a *aggOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 				}
 				s.hit = false
 			}
-			if s.n == 0 && (c.Func == AggSum || c.Func == AggAvg || c.Func == AggMin || c.Func == AggMax) {
-				s.v = types.Null
+			if c.Func.keepsElements() && s.hit {
+				if err := a.recompute(ec, j, g); err != nil {
+					return err
+				}
+				s.hit = false
+			}
+			if s.n == 0 {
+				switch c.Func {
+				case AggSum, AggAvg, AggMin, AggMax, AggBoolAnd, AggBoolOr:
+					s.v = types.Null
+				case AggVarSamp, AggVarPop, AggStddevSamp, AggStddevPop:
+					s.v, s.v2 = types.Null, types.Null
+				}
 			}
 		}
-		exists := g.count > 0 || len(a.spec.GroupBy) == 0
+		global := a.global(g.set)
+		exists := g.count > 0 || global
 		if g.count < 0 {
 			return pgerr.New(pgerr.InternalError, "aggregate group count went negative (%d)", g.count)
 		}
@@ -342,7 +507,7 @@ func (a *aggOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 				return err
 			}
 		}
-		if g.oldOut != nil && newOut != nil && types.CompareRows(g.oldOut, newOut) == 0 {
+		if g.oldOut != nil && newOut != nil && sameRow(g.oldOut, newOut) {
 			// unchanged
 		} else {
 			if g.oldOut != nil {
@@ -354,7 +519,7 @@ func (a *aggOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 		}
 		if !ec.ephemeral {
 			k := a.stateKey(g.keyEnc)
-			if g.count == 0 && len(a.spec.GroupBy) > 0 {
+			if g.count == 0 && !global {
 				if err := ec.store.Delete(k); err != nil {
 					return err
 				}
@@ -367,23 +532,40 @@ func (a *aggOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 	return emit(out)
 }
 
-// initial returns what a new dataflow emits before any input: a global
-// aggregate's row over the empty input.
+// sameRow says a and b are the same values as written (1.50 and 1.5 compare
+// equal but show differently).
+func sameRow(a, b types.Row) bool {
+	if types.CompareRows(a, b) != 0 {
+		return false
+	}
+	return bytes.Equal(types.AppendRow(nil, a), types.AppendRow(nil, b))
+}
+
+// initial returns what a new dataflow emits before any input: the rows of
+// its global aggregates over the empty input.
 func (a *aggOp) initial(ec *epochCtx) (*Batch, error) {
-	if len(a.spec.GroupBy) != 0 {
-		return nil, nil
-	}
-	g := &groupState{accs: make([]accState, len(a.spec.Aggs))}
-	out, err := a.output(ec, g)
-	if err != nil {
-		return nil, err
-	}
-	if !ec.ephemeral {
-		if err := ec.store.Set(a.stateKey(""), a.encodeState(g)); err != nil {
+	b := &Batch{}
+	for _, set := range a.globalSets() {
+		g := &groupState{keyEnc: string(a.groupKey(nil, nil, set)), set: set, accs: make([]accState, len(a.spec.Aggs))}
+		if set >= 0 {
+			g.key = make(types.Row, len(a.spec.GroupBy)+1)
+			g.key[len(a.spec.GroupBy)] = types.NewInt4(int64(set))
+		}
+		out, err := a.output(ec, g)
+		if err != nil {
 			return nil, err
 		}
+		if !ec.ephemeral {
+			if err := ec.store.Set(a.stateKey(g.keyEnc), a.encodeState(g)); err != nil {
+				return nil, err
+			}
+		}
+		b.Add(out, 1)
 	}
-	return &Batch{Rows: []types.Row{out}, W: []int64{1}}, nil
+	if b.Len() == 0 {
+		return nil, nil
+	}
+	return b, nil
 }
 
 // output computes a group's output row from its state.
@@ -391,17 +573,21 @@ func (a *aggOp) output(ec *epochCtx, g *groupState) (types.Row, error) {
 	row := make(types.Row, len(g.key)+len(a.spec.Aggs))
 	copy(row, g.key)
 	for j, c := range a.spec.Aggs {
-		s := g.accs[j]
+		s := &g.accs[j]
 		var v types.Value
 		switch c.Func {
 		case AggCountStar:
-			v = types.NewInt8(g.count)
-		case AggCount:
+			if c.HasFilter {
+				v = types.NewInt8(s.n)
+			} else {
+				v = types.NewInt8(g.count)
+			}
+		case AggCount, AggApproxCountDistinct:
 			v = types.NewInt8(s.n)
 		case AggSum:
 			if s.n > 0 {
 				var err error
-				if v, err = convertSum(s.v, c.Type); err != nil {
+				if v, err = convertSum(s.shownSum(), c.Type); err != nil {
 					return nil, err
 				}
 			}
@@ -416,13 +602,29 @@ func (a *aggOp) output(ec *epochCtx, g *groupState) (types.Row, error) {
 			if s.n > 0 {
 				v = s.v
 			}
+		case AggBoolAnd:
+			if s.n > 0 {
+				v = types.NewBool(s.v.I == s.n)
+			}
+		case AggBoolOr:
+			if s.n > 0 {
+				v = types.NewBool(s.v.I > 0)
+			}
+		case AggVarSamp, AggVarPop, AggStddevSamp, AggStddevPop:
+			var err error
+			if v, err = variance(s, c.Func, c.Type); err != nil {
+				return nil, err
+			}
+		default:
+			// Element aggregates: the result cached at the last recompute.
+			v = s.v
 		}
 		row[len(g.key)+j] = v
 	}
 	return row, nil
 }
 
-func (a *aggOp) average(ec *epochCtx, s accState, t types.Type) (types.Value, error) {
+func (a *aggOp) average(ec *epochCtx, s *accState, t types.Type) (types.Value, error) {
 	switch t.Kind {
 	case types.KindFloat8, types.KindFloat4:
 		return types.NewFloat8(s.v.F / float64(s.n)), nil
@@ -430,7 +632,7 @@ func (a *aggOp) average(ec *epochCtx, s accState, t types.Type) (types.Value, er
 		n := s.n
 		return types.NewInterval(int32(int64(s.v.Mon)/n), int32(int64(s.v.Day)/n), s.v.I/n), nil
 	}
-	sum, err := convertSum(s.v, types.Numeric)
+	sum, err := convertSum(s.shownSum(), types.Numeric)
 	if err != nil {
 		return types.Null, err
 	}

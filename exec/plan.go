@@ -72,19 +72,47 @@ const (
 	AggAvg
 	AggMin
 	AggMax
+	AggBoolAnd
+	AggBoolOr
+	AggVarSamp
+	AggVarPop
+	AggStddevSamp
+	AggStddevPop
+	AggStringAgg
+	AggArrayAgg
+	AggPercentileCont
+	AggPercentileDisc
+	AggMode
+	AggApproxCountDistinct
+	AggApproxPercentile
 )
 
-var aggNames = [...]string{"count(*)", "count", "sum", "avg", "min", "max"}
+var aggNames = [...]string{"count(*)", "count", "sum", "avg", "min", "max", "bool_and", "bool_or",
+	"var_samp", "var_pop", "stddev_samp", "stddev_pop", "string_agg", "array_agg",
+	"percentile_cont", "percentile_disc", "mode", "approx_count_distinct", "approx_percentile"}
 
 func (f AggFunc) String() string { return aggNames[f] }
 
-// AggCall is one aggregate of an Aggregate node. Arg is a column of the input.
+// AggCall is one aggregate of an Aggregate node. Column numbers are columns
+// of the Aggregate's input.
 type AggCall struct {
 	Func AggFunc
-	Arg  int // input column; -1 for count(*)
+	Arg  int // input column; -1 for count(*) and mode()
 	Type types.Type
 	// Distinct aggregates each distinct value once (count/sum/avg DISTINCT).
 	Distinct bool
+	// Args holds further arguments: string_agg's separator.
+	Args []int
+	// HasFilter says the aggregate sees only the rows whose FilterCol is
+	// true (FILTER (WHERE ...)).
+	HasFilter bool
+	FilterCol int
+	// OrderBy orders the values of string_agg and array_agg (ORDER BY
+	// inside the call) and of the ordered-set aggregates (WITHIN GROUP).
+	OrderBy []SortKey
+	// Fraction is the direct argument of percentile_cont, percentile_disc
+	// and approx_percentile: a float8, or a float8 array for several.
+	Fraction types.Value
 }
 
 // Aggregate groups its input by the GroupBy columns and computes Aggs per
@@ -95,6 +123,12 @@ type Aggregate struct {
 	Input   Node
 	GroupBy []int
 	Aggs    []AggCall
+	// GroupingSets, when not nil, computes one grouping per set (GROUPING
+	// SETS, ROLLUP, CUBE): each set lists positions in GroupBy. A group's
+	// row has NULL for the GroupBy columns its set leaves out, and one more
+	// column after the GroupBy columns: the set's index (int4). A set with
+	// no columns is a global aggregate (one row even over no input).
+	GroupingSets [][]int
 	// ID numbers this operator's state within its dataflow (set by Build).
 	ID    uint64
 	Types []types.Type

@@ -102,10 +102,8 @@ func Query(ctx context.Context, plan Node, r storage.Reader, eval *expr.EvalCont
 		}
 		for _, a := range g.aggs {
 			// A global aggregate has a row even over no input.
-			if len(a.spec.GroupBy) == 0 && len(a.order) == 0 {
-				if _, err := a.load(ec, nil, nil); err != nil {
-					return err
-				}
+			if err := a.loadGlobals(ec); err != nil {
+				return err
 			}
 		}
 		return g.flush(ec, out)

@@ -100,14 +100,12 @@ func (b *binder) planAggregate(sel *sql.Select, targets []*sql.Target, in *scope
 		if _, dup := agg.aggKeys[k]; dup {
 			continue
 		}
-		call, argExpr, err := b.bindAggregate(f, in)
+		call, args, err := b.bindAggregate(f, in)
 		if err != nil {
 			return nil, nil, err
 		}
-		if argExpr != nil {
-			call.Arg = len(pre)
-			pre = append(pre, argExpr)
-		}
+		call = placeAggregate(call, len(pre))
+		pre = append(pre, args...)
 		agg.aggKeys[k] = nGroup + len(aggs)
 		aggs = append(aggs, call)
 		aggScope.cols = append(aggScope.cols, column{name: f.Name, typ: call.Type})
@@ -139,90 +137,4 @@ func (b *binder) resolveGroupItem(g sql.Expr, targets []*sql.Target, in *scope) 
 		}
 	}
 	return g
-}
-
-// bindAggregate checks an aggregate call and binds its argument.
-func (b *binder) bindAggregate(f *sql.FuncCall, in *scope) (exec.AggCall, expr.Expr, error) {
-	if knownAggregates[f.Name] {
-		return exec.AggCall{}, nil, b.errAt(f.Pos, pgerr.FeatureNotSupported, "aggregate %s is not supported yet", f.Name)
-	}
-
-	if f.Filter != nil {
-		return exec.AggCall{}, nil, b.errAt(f.Filter.Position(), pgerr.FeatureNotSupported, "FILTER is not supported yet")
-	}
-	if len(f.WithinGroup) > 0 {
-		return exec.AggCall{}, nil, b.errAt(f.Pos, pgerr.WrongObjectType, "WITHIN GROUP is specified, but %s is not an ordered-set aggregate", f.Name)
-	}
-	if f.Star {
-		if f.Distinct {
-			return exec.AggCall{}, nil, b.errAt(f.Pos, pgerr.SyntaxError, "syntax error at or near \")\"")
-		}
-		if f.Name != "count" {
-			return exec.AggCall{}, nil, b.errAt(f.Pos, pgerr.WrongObjectType, "%s(*) specified, but %s is not an aggregate function", f.Name, f.Name)
-		}
-		return exec.AggCall{Func: exec.AggCountStar, Arg: -1, Type: types.Int8}, nil, nil
-	}
-	if len(f.Args) != 1 {
-		return exec.AggCall{}, nil, b.errAt(f.Pos, pgerr.UndefinedFunction, "function %s with %d arguments does not exist", f.Name, len(f.Args))
-	}
-	arg, err := b.bindExpr(f.Args[0], in, nil, "aggregate arguments")
-	if err != nil {
-		return exec.AggCall{}, nil, err
-	}
-	t := arg.Type()
-	if t.Kind == types.KindNull && f.Name != "count" {
-		if arg, err = b.coerce(arg, types.Text, f.Args[0].Position(), ""); err != nil {
-			return exec.AggCall{}, nil, err
-		}
-		t = types.Text
-	}
-	noFunc := func() error {
-		return b.errAt(f.Pos, pgerr.UndefinedFunction, "function %s(%s) does not exist", f.Name, t).
-			WithHint("No function matches the given name and argument types. You might need to add explicit type casts.")
-	}
-	// DISTINCT changes nothing for min and max.
-	call := exec.AggCall{Arg: 0, Distinct: f.Distinct && f.Name != "min" && f.Name != "max"}
-	switch f.Name {
-	case "count":
-		call.Func, call.Type = exec.AggCount, types.Int8
-	case "sum":
-		call.Func = exec.AggSum
-		switch t.Kind {
-		case types.KindInt2, types.KindInt4:
-			call.Type = types.Int8
-		case types.KindInt8, types.KindNumeric:
-			call.Type = types.Numeric
-		case types.KindFloat4:
-			call.Type = types.Float4
-		case types.KindFloat8:
-			call.Type = types.Float8
-		case types.KindInterval:
-			call.Type = types.Interval
-		default:
-			return call, nil, noFunc()
-		}
-	case "avg":
-		call.Func = exec.AggAvg
-		switch t.Kind {
-		case types.KindInt2, types.KindInt4, types.KindInt8, types.KindNumeric:
-			call.Type = types.Numeric
-		case types.KindFloat4, types.KindFloat8:
-			call.Type = types.Float8
-		case types.KindInterval:
-			call.Type = types.Interval
-		default:
-			return call, nil, noFunc()
-		}
-	case "min", "max":
-		call.Func = exec.AggMin
-		if f.Name == "max" {
-			call.Func = exec.AggMax
-		}
-		switch t.Kind {
-		case types.KindJSONB, types.KindArray:
-			return call, nil, noFunc()
-		}
-		call.Type = t
-	}
-	return call, arg, nil
 }

@@ -98,16 +98,18 @@ func (b *binder) correlatedScalar(x *sql.ScalarSubquery, s *scope) (expr.Expr, b
 		on, err = b.coerce(on, types.Bool, q.Where.Position(), "argument of WHERE")
 	}
 	var agg exec.AggCall
-	var arg expr.Expr
+	var args []expr.Expr
 	if err == nil {
-		agg, arg, err = b.bindAggregate(call, combined)
+		agg, args, err = b.bindAggregate(call, combined)
 	}
 	b.pending = savedPending
 	if err != nil {
 		return nil, true, err
 	}
 	if agg.Func == exec.AggCountStar {
-		agg.Func, arg = exec.AggCount, &expr.ColRef{Idx: marker, T: types.Bool}
+		// count(*) counts the rows the left join matched: its marker.
+		agg.Func, agg.Arg = exec.AggCount, len(args)
+		args = append(args, &expr.ColRef{Idx: marker, T: types.Bool})
 	}
 	if agg.Type.Kind == types.KindJSONB || agg.Type.Kind == types.KindArray {
 		return nil, true, b.errAt(x.Pos, pgerr.FeatureNotSupported, "a scalar subquery of type %s is not supported yet", agg.Type)
@@ -136,9 +138,8 @@ func (b *binder) correlatedScalar(x *sql.ScalarSubquery, s *scope) (expr.Expr, b
 		for i, c := range dcols {
 			pre = append(pre, &expr.ColRef{Idx: i, T: c.typ})
 		}
-		a := agg
-		a.Arg = k
-		pre = append(pre, arg)
+		a := placeAggregate(agg, k)
+		pre = append(pre, args...)
 		res := &exec.Aggregate{Input: &exec.Project{Input: j, Exprs: pre}, GroupBy: groupBy, Aggs: []exec.AggCall{a},
 			Types: append(append([]types.Type(nil), dtypes...), agg.Type)}
 		back := &exec.Join{Left: node, Right: res, Kind: exec.JoinInner, NullSafe: true}

@@ -179,19 +179,6 @@ func walkValue(f reflect.Value, fn func(sql.Expr) bool) {
 	}
 }
 
-// aggregateNames are the aggregates the engine computes incrementally.
-var aggregateNames = map[string]bool{"count": true, "sum": true, "avg": true, "min": true, "max": true}
-
-// knownAggregates are aggregates PostgreSQL has that kappa does not compute
-// yet: they get a clear 0A000 rather than "function does not exist".
-var knownAggregates = map[string]bool{
-	"bool_and": true, "bool_or": true, "every": true, "string_agg": true, "array_agg": true,
-	"stddev": true, "stddev_samp": true, "stddev_pop": true, "variance": true, "var_samp": true,
-	"var_pop": true, "json_agg": true, "jsonb_agg": true, "percentile_cont": true,
-	"percentile_disc": true, "mode": true, "approx_count_distinct": true, "approx_percentile": true,
-	"bit_and": true, "bit_or": true,
-}
-
 func isAggregateCall(e sql.Expr) (*sql.FuncCall, bool) {
 	f, ok := e.(*sql.FuncCall)
 	if !ok || f.Over != nil || (f.Schema != "" && f.Schema != "pg_catalog") {
