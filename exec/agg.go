@@ -310,7 +310,7 @@ func (a *aggOp) applyRow(ec *epochCtx, keyBuf []byte, row types.Row, w int64, se
 			s.n += w
 			continue
 		}
-		if c.Func.keepsElements() {
+		if c.Func.KeepsElements() {
 			if err := a.addElement(ec, j, g, row, w); err != nil {
 				return err
 			}
@@ -480,7 +480,7 @@ func (a *aggOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 				}
 				s.hit = false
 			}
-			if c.Func.keepsElements() && s.hit {
+			if c.Func.KeepsElements() && s.hit {
 				if err := a.recompute(ec, j, g); err != nil {
 					return err
 				}

@@ -22,8 +22,8 @@ import (
 // which the group's row caches; so a change costs one read and one write,
 // and the result one ordered scan of the group.
 
-// keepsElements says the aggregate keeps its group's elements.
-func (f AggFunc) keepsElements() bool {
+// KeepsElements says the aggregate keeps its group's elements.
+func (f AggFunc) KeepsElements() bool {
 	switch f {
 	case AggStringAgg, AggArrayAgg, AggPercentileCont, AggPercentileDisc, AggMode, AggApproxPercentile:
 		return true

@@ -6,6 +6,7 @@ import (
 
 	"github.com/kappa-db/kappa/exec"
 	"github.com/kappa-db/kappa/expr"
+	"github.com/kappa-db/kappa/types"
 )
 
 // Explain prints a physical plan, one operator per line, children indented,
@@ -40,24 +41,15 @@ func Explain(n exec.Node) []string {
 			lines = append(lines, strings.TrimRight(fmt.Sprintf("%sProject %s", ind, joinExprs(x.Exprs)), " "))
 			walk(x.Input, depth+1)
 		case *exec.Aggregate:
-			var aggs []string
-			for _, a := range x.Aggs {
-				if a.Func == exec.AggCountStar {
-					aggs = append(aggs, "count(*)")
-				} else if a.Distinct {
-					aggs = append(aggs, fmt.Sprintf("%s(DISTINCT #%d)", a.Func, a.Arg))
-				} else {
-					aggs = append(aggs, fmt.Sprintf("%s(#%d)", a.Func, a.Arg))
-				}
+			aggs := make([]string, len(x.Aggs))
+			for i, a := range x.Aggs {
+				aggs[i] = describeAgg(a)
 			}
-			state := "state: per group count and accumulators"
-			for _, a := range x.Aggs {
-				if a.Func == exec.AggMin || a.Func == exec.AggMax {
-					state += "; min/max value multisets"
-					break
-				}
+			line := fmt.Sprintf("%sAggregate group=%v", ind, x.GroupBy)
+			if x.GroupingSets != nil {
+				line += fmt.Sprintf(" sets=%v", x.GroupingSets)
 			}
-			lines = append(lines, fmt.Sprintf("%sAggregate group=%v aggs=[%s] (%s)", ind, x.GroupBy, strings.Join(aggs, ", "), state))
+			lines = append(lines, fmt.Sprintf("%s aggs=[%s] (state: %s)", line, strings.Join(aggs, ", "), aggState(x)))
 			walk(x.Input, depth+1)
 		case *exec.Limit:
 			if s, ok := x.Input.(*exec.Sort); ok {
@@ -146,4 +138,71 @@ func exprOr(e expr.Expr, def string) string {
 		return def
 	}
 	return e.String()
+}
+
+// describeAgg prints one aggregate call over input columns (#n).
+func describeAgg(a exec.AggCall) string {
+	var sb strings.Builder
+	if a.Func == exec.AggCountStar {
+		sb.WriteString("count(*)")
+	} else {
+		sb.WriteString(a.Func.String())
+		sb.WriteString("(")
+		if a.Distinct {
+			sb.WriteString("DISTINCT ")
+		}
+		switch {
+		case a.Func == exec.AggPercentileCont || a.Func == exec.AggPercentileDisc || a.Func == exec.AggApproxPercentile:
+			ft := types.Float8
+			if a.Fraction.K == types.KindArray {
+				ft = types.ArrayOf(types.Float8)
+			}
+			sb.WriteString(types.FormatText(a.Fraction, ft, nil))
+		case a.Arg >= 0:
+			fmt.Fprintf(&sb, "#%d", a.Arg)
+		}
+		for _, c := range a.Args {
+			fmt.Fprintf(&sb, ", #%d", c)
+		}
+		if len(a.OrderBy) > 0 && (a.Func == exec.AggStringAgg || a.Func == exec.AggArrayAgg) {
+			sb.WriteString(" ORDER BY " + sortKeys(a.OrderBy))
+		}
+		sb.WriteString(")")
+		if len(a.OrderBy) > 0 && a.Func != exec.AggStringAgg && a.Func != exec.AggArrayAgg {
+			sb.WriteString(" WITHIN GROUP (ORDER BY " + sortKeys(a.OrderBy) + ")")
+		}
+	}
+	if a.HasFilter {
+		fmt.Fprintf(&sb, " FILTER (#%d)", a.FilterCol)
+	}
+	return sb.String()
+}
+
+// aggState says what state an Aggregate keeps: always each group's count
+// and accumulators, and per aggregate what else it needs.
+func aggState(x *exec.Aggregate) string {
+	parts := []string{"per group count and accumulators"}
+	seen := map[string]bool{}
+	for _, a := range x.Aggs {
+		var s string
+		switch {
+		case a.Func == exec.AggMin || a.Func == exec.AggMax:
+			s = "min/max value multisets"
+		case a.Func == exec.AggApproxCountDistinct || (a.Distinct && !a.Func.KeepsElements()):
+			s = "DISTINCT value counts"
+		case a.Func == exec.AggVarSamp || a.Func == exec.AggVarPop || a.Func == exec.AggStddevSamp || a.Func == exec.AggStddevPop:
+			s = "exact sums of x and x*x"
+		case a.Func == exec.AggStringAgg || a.Func == exec.AggArrayAgg:
+			s = "ordered element multisets"
+		case a.Func == exec.AggPercentileCont || a.Func == exec.AggPercentileDisc || a.Func == exec.AggMode:
+			s = "per-value counts"
+		case a.Func == exec.AggApproxPercentile:
+			s = "DDSketch bins with signed counts"
+		}
+		if s != "" && !seen[s] {
+			seen[s] = true
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, "; ")
 }
