@@ -665,3 +665,17 @@ func readFeed(s *source, limit uint64, in *Batch, pushIn func() error) error {
 	}
 	return nil
 }
+
+// StateBytes is the size (keys and values, as stored) of dataflow id's
+// operator state in storage, read from a scan of its state spans: what the
+// view keeps besides its rows. It reads a snapshot and does not stop epochs.
+func (rt *Runtime) StateBytes(id uint64) (int64, error) {
+	lower, _ := storage.StateSpan(id << 8)
+	_, upper := storage.StateSpan(id<<8 | 0xff)
+	var n int64
+	err := rt.opts.DB.Scan(lower, upper, false, func(key, val []byte) (bool, error) {
+		n += int64(len(key) + len(val))
+		return true, nil
+	})
+	return n, err
+}
