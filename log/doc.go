@@ -22,9 +22,12 @@
 //     created, and a new segment's name is synced into the directory before
 //     anything is written to it. Recovery therefore checks only the last
 //     segment and cuts it at the first batch that does not check out.
-//   - A failed write or fsync stops the log (fail-stop): later Appends fail
+//   - A failed fsync or write stops the log (fail-stop): later Appends fail
 //     until it is reopened, because after a failed fsync the kernel may have
-//     dropped the data while still showing it in the page cache.
+//     dropped the data while still showing it in the page cache. The
+//     exception is a write that fails for lack of space (ENOSPC, EDQUOT):
+//     the unpublished tail is cut, the appenders get 53100 (disk_full), and
+//     the log takes appends again once there is space.
 //
 // Files in Options.Dir: LOCK (held while open), and segments named by the
 // offset of their first record, 00000000000000000000.log. See format.go for

@@ -111,6 +111,10 @@ type Log struct {
 		recent      []indexEntry // starts of the active segment's last batches
 		batch       batchWriter
 		group       []*appendReq
+		// groupSeg is the active segment when the group being written
+		// began; writeFailed says that a write (not a sync) of it failed.
+		groupSeg    *segment
+		writeFailed bool
 		timer       *time.Timer
 	}
 }
@@ -409,7 +413,9 @@ func (l *Log) commit(group []*appendReq) {
 	if failed != nil {
 		err = failed
 	} else if perr := l.writeGroup(group); perr != nil {
-		l.fail(perr)
+		if !(perr.Code == pgerr.DiskFull && l.w.writeFailed && l.undoUnpublished()) {
+			l.fail(perr)
+		}
 		err = perr
 	}
 	for _, r := range group {
@@ -422,6 +428,7 @@ func (l *Log) commit(group []*appendReq) {
 
 func (l *Log) writeGroup(group []*appendReq) *pgerr.Error {
 	w := &l.w
+	w.groupSeg, w.writeFailed = w.seg, false
 	now := time.Now().UnixNano()
 	w.batch.reset()
 	wrote := false
@@ -545,6 +552,7 @@ func (l *Log) flush() *pgerr.Error {
 	w.size += int64(n)
 	l.size.Add(int64(n))
 	if err != nil {
+		w.writeFailed = true
 		return ioError(err, "write log segment %s", w.seg.path)
 	}
 	w.batch.reset()
@@ -613,6 +621,42 @@ func (l *Log) roll() *pgerr.Error {
 		return ioError(err, "close log segment %s", oldPath)
 	}
 	return nil
+}
+
+// undoUnpublished takes back a group whose write failed for lack of space,
+// so that the log goes on (the appenders get 53100 and may retry once space
+// is back): it cuts the active segment back to its durable size and forgets
+// the group's offsets and index entries. A failed write, unlike a failed
+// fsync, leaves the page cache truthful, so nothing acknowledged is at risk.
+// It reports false, and the caller fails the log, when it cannot: the group
+// rolled to a new segment, or the cut itself failed.
+func (l *Log) undoUnpublished() bool {
+	w := &l.w
+	if w.seg != w.groupSeg {
+		return false
+	}
+	l.mu.RLock()
+	durable := w.seg.durable
+	index := w.seg.index
+	l.mu.RUnlock()
+	if w.size > durable {
+		if err := w.f.Truncate(durable); err != nil {
+			return false
+		}
+		l.size.Add(durable - w.size)
+		w.size = durable
+	}
+	w.next = l.end.Load()
+	w.batch.reset()
+	w.pending = w.pending[:0]
+	for len(w.recent) > 0 && w.recent[len(w.recent)-1].pos >= durable {
+		w.recent = w.recent[:len(w.recent)-1]
+	}
+	w.lastIndexed = -indexIntervalBytes
+	if n := len(index); n > 0 {
+		w.lastIndexed = index[n-1].pos
+	}
+	return true
 }
 
 // fail puts the log into the failed state: no more appends until reopened.
