@@ -121,6 +121,20 @@ func buildGraph(plan Node, id uint64) (*graph, error) {
 			if err := build(in, v, 0); err != nil {
 				return err
 			}
+		case *Window:
+			w, err := newWindowOp(x, opID)
+			if err != nil {
+				return err
+			}
+			v.op = w
+			if err := build(x.Input, v, 0); err != nil {
+				return err
+			}
+		case *GroupTopN:
+			v.op = newGroupTopNOp(x, opID)
+			if err := build(x.Input, v, 0); err != nil {
+				return err
+			}
 		case *SetOp:
 			v.op = newSetOp(x, opID)
 			if err := build(x.Left, v, 0); err != nil {

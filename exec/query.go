@@ -303,6 +303,10 @@ func SingleScan(plan Node) bool {
 			walk(y.Input)
 		case *Limit:
 			walk(y.Input)
+		case *Window:
+			walk(y.Input)
+		case *GroupTopN:
+			walk(y.Input)
 		case *Join:
 			walk(y.Left)
 			walk(y.Right)

@@ -1,0 +1,959 @@
+package exec
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/kappa-db/kappa/expr"
+	"github.com/kappa-db/kappa/pgerr"
+	"github.com/kappa-db/kappa/storage"
+	"github.com/kappa-db/kappa/types"
+)
+
+// WindowFunc names a window function.
+type WindowFunc uint8
+
+// Window functions: the ranking and value functions, then the aggregates
+// computed over a frame.
+const (
+	WinRowNumber WindowFunc = iota
+	WinRank
+	WinDenseRank
+	WinPercentRank
+	WinCumeDist
+	WinNtile
+	WinLag
+	WinLead
+	WinFirstValue
+	WinLastValue
+	WinNthValue
+	WinCountStar
+	WinCount
+	WinSum
+	WinAvg
+	WinMin
+	WinMax
+)
+
+var windowFuncNames = [...]string{"row_number", "rank", "dense_rank", "percent_rank", "cume_dist",
+	"ntile", "lag", "lead", "first_value", "last_value", "nth_value", "count(*)", "count", "sum", "avg", "min", "max"}
+
+func (f WindowFunc) String() string { return windowFuncNames[f] }
+
+// UsesFrame says whether the function's result depends on the frame (the
+// others read the whole partition or only the row's position and peers).
+func (f WindowFunc) UsesFrame() bool { return f >= WinFirstValue }
+
+// FrameMode is ROWS or RANGE.
+type FrameMode uint8
+
+// Frame modes. (GROUPS is refused by the planner.)
+const (
+	FrameRange FrameMode = iota
+	FrameRows
+)
+
+// FrameBoundKind is the kind of one end of a frame.
+type FrameBoundKind uint8
+
+// Frame bound kinds.
+const (
+	BoundUnboundedPreceding FrameBoundKind = iota
+	BoundPreceding
+	BoundCurrentRow
+	BoundFollowing
+	BoundUnboundedFollowing
+)
+
+// FrameBound is one end of a window frame.
+type FrameBound struct {
+	Kind FrameBoundKind
+	// Offset is n of `n PRECEDING` / `n FOLLOWING`: a constant or a
+	// parameter (bigint in ROWS mode).
+	Offset expr.Expr
+	// Target, in RANGE mode with an offset, computes the bound's sort value
+	// from the row [order value, offset]: v - n or v + n, whichever moves
+	// the bound the way the ORDER BY direction says.
+	Target expr.Expr
+}
+
+// WindowFrame is a call's frame. The zero value is not the default frame:
+// the planner spells out RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW.
+type WindowFrame struct {
+	Mode       FrameMode
+	Start, End FrameBound
+}
+
+func (b FrameBound) String() string {
+	switch b.Kind {
+	case BoundUnboundedPreceding:
+		return "UNBOUNDED PRECEDING"
+	case BoundPreceding:
+		return b.Offset.String() + " PRECEDING"
+	case BoundCurrentRow:
+		return "CURRENT ROW"
+	case BoundFollowing:
+		return b.Offset.String() + " FOLLOWING"
+	}
+	return "UNBOUNDED FOLLOWING"
+}
+
+func (f WindowFrame) String() string {
+	mode := "RANGE"
+	if f.Mode == FrameRows {
+		mode = "ROWS"
+	}
+	return fmt.Sprintf("%s BETWEEN %s AND %s", mode, f.Start, f.End)
+}
+
+// WindowCall is one window function of a Window node. Args are input
+// columns: the value, then lag/lead's offset and default, nth_value's n, or
+// ntile's bucket count.
+type WindowCall struct {
+	Func  WindowFunc
+	Args  []int
+	Type  types.Type
+	Frame WindowFrame
+}
+
+func (c WindowCall) String() string {
+	var args []string
+	for _, a := range c.Args {
+		args = append(args, fmt.Sprintf("#%d", a))
+	}
+	s := strings.TrimSuffix(c.Func.String(), "(*)") + "(" + strings.Join(args, ", ") + ")"
+	if c.Func == WinCountStar {
+		s = "count(*)"
+	}
+	if c.Func.UsesFrame() {
+		s += " " + c.Frame.String()
+	}
+	return s
+}
+
+// Window computes window functions over partitions of its input: the rows
+// with equal PartitionBy columns (one partition without them), ordered by
+// OrderBy. Output columns: the input's, then one per call.
+type Window struct {
+	Input       Node
+	PartitionBy []int
+	OrderBy     []SortKey
+	Calls       []WindowCall
+}
+
+func (n *Window) Columns() []types.Type {
+	ts := append([]types.Type(nil), n.Input.Columns()...)
+	for _, c := range n.Calls {
+		ts = append(ts, c.Type)
+	}
+	return ts
+}
+func (*Window) planNode() {}
+
+// GroupTopN is a Window with one ranking function (row_number, rank or
+// dense_rank) whose result is filtered to [Lo, Hi]: the per-partition Top-N
+// and deduplication patterns (`WHERE rn <= 3`, `WHERE rn = 1`). It keeps the
+// same output columns as that Window, but reads only each partition's top.
+type GroupTopN struct {
+	Input       Node
+	PartitionBy []int
+	OrderBy     []SortKey
+	Func        WindowFunc
+	Lo, Hi      int64
+}
+
+func (n *GroupTopN) Columns() []types.Type {
+	return append(append([]types.Type(nil), n.Input.Columns()...), types.Int8)
+}
+func (*GroupTopN) planNode() {}
+
+// appendSortKey encodes row's ORDER BY key, NULLs placed as each key asks.
+func appendRowSortKey(dst []byte, row types.Row, keys []SortKey) []byte {
+	for _, k := range keys {
+		v := row[k.Col]
+		nullByte := byte(1) // NULLs after values
+		if k.NullsFirst {
+			nullByte = 0
+		}
+		if v.IsNull() {
+			dst = append(dst, nullByte)
+			continue
+		}
+		dst = append(dst, 1-nullByte)
+		dst = types.AppendKey(dst, v, k.Desc)
+	}
+	return dst
+}
+
+// peers says whether two rows are equal in every ORDER BY column.
+func peers(a, b types.Row, keys []SortKey) bool {
+	for _, k := range keys {
+		if types.Compare(a[k.Col], b[k.Col]) != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// partitioned is the state shared by the window operators: every input row,
+// by partition and in sort order.
+//
+//	0x00 partKey sortKey rowKey → multiplicity, row
+//
+// During an epoch the input is buffered per partition (a dataflow's delta, or
+// an ad hoc query's whole input); at the barrier each touched partition is
+// handled on its own.
+type partitioned struct {
+	prefix      []byte
+	partitionBy []int
+	orderBy     []SortKey
+	parts       map[string]*Batch
+	order       []string
+	scratch     []byte
+}
+
+func newPartitioned(partitionBy []int, orderBy []SortKey, opID uint64) partitioned {
+	return partitioned{prefix: storage.StatePrefix(opID), partitionBy: partitionBy, orderBy: orderBy, parts: map[string]*Batch{}}
+}
+
+func (p *partitioned) reset() {
+	clear(p.parts)
+	p.order = p.order[:0]
+}
+
+func (p *partitioned) add(ec *epochCtx, in *Batch) error {
+	if ec.ephemeral {
+		if err := ec.hold(in.Len()); err != nil {
+			return err
+		}
+	}
+	for i, row := range in.Rows {
+		k := p.scratch[:0]
+		for _, c := range p.partitionBy {
+			k = types.AppendKey(k, row[c], false)
+		}
+		p.scratch = k
+		b := p.parts[string(k)]
+		if b == nil {
+			b = &Batch{}
+			p.parts[string(k)] = b
+			p.order = append(p.order, string(k))
+		}
+		b.Add(row, in.W[i])
+	}
+	return nil
+}
+
+// orderKey is a row's position in its partition: its sort key, then the row
+// itself, so that peers come in one fixed order in a dataflow and ad hoc.
+func (p *partitioned) orderKey(dst []byte, row types.Row) []byte {
+	dst = appendRowSortKey(dst, row, p.orderBy)
+	for _, v := range row {
+		dst = types.AppendKey(dst, v, false)
+	}
+	return dst
+}
+
+func (p *partitioned) partPrefix(part string) []byte {
+	k := make([]byte, 0, len(p.prefix)+1+len(part)+32)
+	k = append(append(k, p.prefix...), 0)
+	return append(k, part...)
+}
+
+// scan calls fn for the stored rows of a partition in order, until fn
+// returns false.
+func (p *partitioned) scan(ec *epochCtx, part string, fn func(key []byte, cnt int64, row types.Row) (bool, error)) error {
+	lo := p.partPrefix(part)
+	return ec.store.Scan(lo, storage.PrefixEnd(lo), false, func(key, val []byte) (bool, error) {
+		cnt, row, err := DecodeStoredRow(val, nil)
+		if err != nil {
+			return false, err
+		}
+		return fn(key, cnt, row)
+	})
+}
+
+// load reads a stored partition, in order.
+func (p *partitioned) load(ec *epochCtx, part string) (rows []types.Row, counts []int64, err error) {
+	err = p.scan(ec, part, func(_ []byte, cnt int64, row types.Row) (bool, error) {
+		rows, counts = append(rows, row), append(counts, cnt)
+		return true, nil
+	})
+	return rows, counts, err
+}
+
+// write adds a partition's delta to the store and returns the smallest key
+// it changed.
+func (p *partitioned) write(ec *epochCtx, part string, delta *Batch) ([]byte, error) {
+	var minKey []byte
+	base := p.partPrefix(part)
+	for i, row := range delta.Rows {
+		k := p.orderKey(append([]byte(nil), base...), row)
+		if minKey == nil || bytes.Compare(k, minKey) < 0 {
+			minKey = k
+		}
+		old, ok, err := ec.store.Get(k)
+		if err != nil {
+			return nil, err
+		}
+		var cnt int64
+		if ok {
+			cnt, _ = binary.Varint(old)
+		}
+		cnt += delta.W[i]
+		switch {
+		case cnt == 0:
+			err = ec.store.Delete(k)
+		case cnt < 0:
+			return nil, pgerr.New(pgerr.InternalError, "window state: row multiplicity went negative")
+		default:
+			err = ec.store.Set(k, AppendStoredRow(nil, cnt, row))
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return minKey, nil
+}
+
+// sorted orders an ad hoc query's buffered partition (all weights positive).
+func (p *partitioned) sorted(b *Batch) (rows []types.Row, counts []int64) {
+	keys := make([]string, b.Len())
+	idx := make([]int, b.Len())
+	for i, r := range b.Rows {
+		idx[i] = i
+		keys[i] = string(p.orderKey(nil, r))
+	}
+	sort.Slice(idx, func(x, y int) bool { return keys[idx[x]] < keys[idx[y]] })
+	rows = make([]types.Row, len(idx))
+	counts = make([]int64, len(idx))
+	for i, j := range idx {
+		rows[i], counts[i] = b.Rows[j], b.W[j]
+	}
+	return rows, counts
+}
+
+// windowOp computes the window functions of a Window node. A changed input
+// row recomputes only its partition: at the barrier, for each partition the
+// epoch touched, it reads the partition's stored rows, computes their output
+// (what it emitted before), applies the epoch's delta, computes the output
+// again and emits the difference. Recomputing the old output, rather than
+// storing it, halves the state written per change, and a data error in a
+// partition (ntile(0), an overflowing sum) is counted with weight +1 when it
+// appears and -1 when it goes, like any row's error.
+type windowOp struct {
+	spec *Window
+	partitioned
+	avgDiv *expr.Func
+	nIn    int
+}
+
+func newWindowOp(spec *Window, opID uint64) (*windowOp, error) {
+	w := &windowOp{spec: spec, partitioned: newPartitioned(spec.PartitionBy, spec.OrderBy, opID), nIn: len(spec.Input.Columns())}
+	for _, c := range spec.Calls {
+		if c.Func == WinAvg && c.Type.Kind == types.KindNumeric && w.avgDiv == nil {
+			f, err := expr.LookupOperator("/", types.Numeric, types.Numeric)
+			if err != nil {
+				return nil, err
+			}
+			w.avgDiv = f
+		}
+	}
+	return w, nil
+}
+
+func (w *windowOp) apply(ec *epochCtx, _ int, in *Batch) (*Batch, error) {
+	return nil, w.add(ec, in)
+}
+
+func (w *windowOp) flush(ec *epochCtx, emit func(*Batch) error) error {
+	defer w.reset()
+	for _, part := range w.order {
+		delta := w.parts[part]
+		out := &Batch{}
+		if ec.ephemeral {
+			rows, counts := w.sorted(delta)
+			res, err := w.compute(ec, rows, counts)
+			if err != nil {
+				return err
+			}
+			for _, r := range res {
+				out.Add(r, 1)
+			}
+		} else {
+			for _, sign := range []int64{-1, 1} {
+				if sign > 0 {
+					if _, err := w.write(ec, part, delta); err != nil {
+						return err
+					}
+				}
+				rows, counts, err := w.load(ec, part)
+				if err != nil {
+					return err
+				}
+				res, err := w.compute(ec, rows, counts)
+				if err != nil {
+					if err := ec.rowError(err, sign); err != nil {
+						return err
+					}
+					continue
+				}
+				for _, r := range res {
+					out.Add(r, sign)
+				}
+			}
+			out.Consolidate()
+		}
+		if err := emit(out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// winPart is one partition being computed: its rows in order, each as many
+// times as its multiplicity, with its peer group.
+type winPart struct {
+	rows      []types.Row
+	peerStart []int // first row of the row's peer group
+	peerEnd   []int // one past its last row
+	group     []int // the peer group's number, from 0
+}
+
+func newWinPart(rows []types.Row, counts []int64, keys []SortKey) *winPart {
+	p := &winPart{}
+	for i, r := range rows {
+		for c := counts[i]; c > 0; c-- {
+			p.rows = append(p.rows, r)
+		}
+	}
+	n := len(p.rows)
+	p.peerStart, p.peerEnd, p.group = make([]int, n), make([]int, n), make([]int, n)
+	g := -1
+	for i := 0; i < n; {
+		j := i + 1
+		for j < n && peers(p.rows[i], p.rows[j], keys) {
+			j++
+		}
+		g++
+		for k := i; k < j; k++ {
+			p.peerStart[k], p.peerEnd[k], p.group[k] = i, j, g
+		}
+		i = j
+	}
+	return p
+}
+
+// compute returns a partition's output rows: each input row (as often as its
+// multiplicity) followed by the calls' values.
+func (w *windowOp) compute(ec *epochCtx, rows []types.Row, counts []int64) ([]types.Row, error) {
+	p := newWinPart(rows, counts, w.spec.OrderBy)
+	n := len(p.rows)
+	if n == 0 {
+		return nil, nil
+	}
+	width := w.nIn + len(w.spec.Calls)
+	vals := make([]types.Value, n*width)
+	out := make([]types.Row, n)
+	for i, r := range p.rows {
+		out[i] = vals[i*width : (i+1)*width : (i+1)*width]
+		copy(out[i], r)
+	}
+	for c := range w.spec.Calls {
+		if err := w.computeCall(ec, p, c, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (w *windowOp) computeCall(ec *epochCtx, p *winPart, c int, out []types.Row) error {
+	call := &w.spec.Calls[c]
+	col := w.nIn + c
+	n := len(p.rows)
+	arg := func(i, a int) types.Value { return p.rows[i][call.Args[a]] }
+	switch call.Func {
+	case WinRowNumber:
+		for i := range out {
+			out[i][col] = types.NewInt8(int64(i + 1))
+		}
+	case WinRank:
+		for i := range out {
+			out[i][col] = types.NewInt8(int64(p.peerStart[i] + 1))
+		}
+	case WinDenseRank:
+		for i := range out {
+			out[i][col] = types.NewInt8(int64(p.group[i] + 1))
+		}
+	case WinPercentRank:
+		for i := range out {
+			v := 0.0
+			if n > 1 {
+				v = float64(p.peerStart[i]) / float64(n-1)
+			}
+			out[i][col] = types.NewFloat8(v)
+		}
+	case WinCumeDist:
+		for i := range out {
+			out[i][col] = types.NewFloat8(float64(p.peerEnd[i]) / float64(n))
+		}
+	case WinNtile:
+		// PostgreSQL's window_ntile: the bucket count is read from the
+		// first row where it is not NULL; the first total%buckets buckets
+		// get one row more.
+		var ntile, perBucket, boundary, remainder int64
+		for i := range out {
+			if ntile == 0 {
+				k := arg(i, 0)
+				if k.IsNull() {
+					out[i][col] = types.Null
+					continue
+				}
+				if k.I <= 0 {
+					return pgerr.New(pgerr.InvalidArgumentForNtile, "argument of ntile must be greater than zero")
+				}
+				ntile, perBucket = 1, 0
+				boundary = int64(n) / k.I
+				if boundary <= 0 {
+					boundary = 1
+				} else if remainder = int64(n) % k.I; remainder != 0 {
+					boundary++
+				}
+			}
+			perBucket++
+			if boundary < perBucket {
+				if remainder != 0 && ntile == remainder {
+					remainder = 0
+					boundary--
+				}
+				ntile++
+				perBucket = 1
+			}
+			out[i][col] = types.NewInt4(ntile)
+		}
+	case WinLag, WinLead:
+		for i := range out {
+			off := int64(1)
+			if len(call.Args) > 1 {
+				o := arg(i, 1)
+				if o.IsNull() {
+					out[i][col] = types.Null
+					continue
+				}
+				off = o.I
+			}
+			if call.Func == WinLag {
+				off = -off
+			}
+			j := int64(i) + off
+			switch {
+			case j >= 0 && j < int64(n):
+				out[i][col] = p.rows[j][call.Args[0]]
+			case len(call.Args) > 2:
+				out[i][col] = arg(i, 2)
+			default:
+				out[i][col] = types.Null
+			}
+		}
+	default:
+		return w.computeFramed(ec, p, call, col, out)
+	}
+	return nil
+}
+
+// frameCalc finds each row's frame.
+type frameCalc struct {
+	f          WindowFrame
+	key        SortKey // the ORDER BY column, for RANGE offsets
+	startOff   types.Value
+	endOff     types.Value
+	p          *winPart
+	targetArgs types.Row
+}
+
+func (w *windowOp) newFrameCalc(ec *epochCtx, call *WindowCall, p *winPart) (*frameCalc, error) {
+	fc := &frameCalc{f: call.Frame, p: p, targetArgs: make(types.Row, 2)}
+	if len(w.spec.OrderBy) > 0 {
+		fc.key = w.spec.OrderBy[0]
+	}
+	for i, b := range []FrameBound{call.Frame.Start, call.Frame.End} {
+		if b.Kind != BoundPreceding && b.Kind != BoundFollowing {
+			continue
+		}
+		which := "starting"
+		if i == 1 {
+			which = "ending"
+		}
+		v, err := b.Offset.Eval(ec.eval, nil)
+		if err != nil {
+			return nil, err
+		}
+		if v.IsNull() {
+			return nil, pgerr.New(pgerr.NullValueNotAllowed, "frame %s offset must not be null", which)
+		}
+		if call.Frame.Mode == FrameRows {
+			if v.I < 0 {
+				return nil, pgerr.New(pgerr.InvalidPrecedingFollowing, "frame %s offset must not be negative", which)
+			}
+		} else if negative(v) {
+			return nil, pgerr.New(pgerr.InvalidPrecedingFollowing, "invalid preceding or following size in window function")
+		}
+		if i == 0 {
+			fc.startOff = v
+		} else {
+			fc.endOff = v
+		}
+	}
+	return fc, nil
+}
+
+func negative(v types.Value) bool {
+	switch v.K {
+	case types.KindInt2, types.KindInt4, types.KindInt8:
+		return v.I < 0
+	case types.KindFloat4, types.KindFloat8:
+		return v.F < 0
+	case types.KindNumeric:
+		return v.D.Negative && !v.D.IsZero()
+	case types.KindInterval:
+		return types.Compare(v, types.NewInterval(0, 0, 0)) < 0
+	}
+	return false
+}
+
+// bounds returns row i's frame [s, e).
+func (fc *frameCalc) bounds(ec *epochCtx, i int) (s, e int, err error) {
+	if s, err = fc.pos(ec, i, fc.f.Start, fc.startOff, true); err != nil {
+		return 0, 0, err
+	}
+	if e, err = fc.pos(ec, i, fc.f.End, fc.endOff, false); err != nil {
+		return 0, 0, err
+	}
+	if e < s {
+		e = s
+	}
+	return s, e, nil
+}
+
+func (fc *frameCalc) pos(ec *epochCtx, i int, b FrameBound, off types.Value, start bool) (int, error) {
+	n := len(fc.p.rows)
+	switch b.Kind {
+	case BoundUnboundedPreceding:
+		return 0, nil
+	case BoundUnboundedFollowing:
+		return n, nil
+	case BoundCurrentRow:
+		if fc.f.Mode == FrameRows {
+			if start {
+				return i, nil
+			}
+			return i + 1, nil
+		}
+		if start {
+			return fc.p.peerStart[i], nil
+		}
+		return fc.p.peerEnd[i], nil
+	}
+	if fc.f.Mode == FrameRows {
+		o := off.I
+		if o > int64(n) {
+			o = int64(n) + 1
+		}
+		j := int64(i)
+		if b.Kind == BoundPreceding {
+			j -= o
+		} else {
+			j += o
+		}
+		if !start {
+			j++
+		}
+		return int(min(max(j, 0), int64(n))), nil
+	}
+	// RANGE with an offset: the rows whose ORDER BY value is within the
+	// offset of the current row's. A NULL current row's frame is its peers.
+	v := fc.p.rows[i][fc.key.Col]
+	if v.IsNull() {
+		if start {
+			return fc.p.peerStart[i], nil
+		}
+		return fc.p.peerEnd[i], nil
+	}
+	fc.targetArgs[0], fc.targetArgs[1] = v, off
+	t, err := b.Target.Eval(ec.eval, fc.targetArgs)
+	if err != nil {
+		return 0, err
+	}
+	cmp := func(j int) int {
+		a := fc.p.rows[j][fc.key.Col]
+		if a.IsNull() {
+			if fc.key.NullsFirst {
+				return -1
+			}
+			return 1
+		}
+		c := types.Compare(a, t)
+		if fc.key.Desc {
+			c = -c
+		}
+		return c
+	}
+	if start {
+		return sort.Search(n, func(j int) bool { return cmp(j) >= 0 }), nil
+	}
+	return sort.Search(n, func(j int) bool { return cmp(j) > 0 }), nil
+}
+
+// computeFramed computes a function of the frame: first/last/nth_value and
+// the aggregates. Frames only move forward as the row advances, so an
+// aggregate adds the rows that enter; rows that leave are subtracted when
+// that is exact (counts, integer and numeric sums), else the frame is
+// aggregated again (min, max, float sums: PostgreSQL does the same).
+func (w *windowOp) computeFramed(ec *epochCtx, p *winPart, call *WindowCall, col int, out []types.Row) error {
+	fc, err := w.newFrameCalc(ec, call, p)
+	if err != nil {
+		return err
+	}
+	invertible := false
+	switch call.Func {
+	case WinCountStar, WinCount:
+		invertible = true
+	case WinSum, WinAvg:
+		k := w.spec.Input.Columns()[call.Args[0]].Kind
+		invertible = k != types.KindFloat4 && k != types.KindFloat8
+	}
+	var acc accState
+	s0, e0 := 0, 0
+	add := func(j int, wt int64) error {
+		if call.Func == WinCountStar {
+			return nil
+		}
+		v := p.rows[j][call.Args[0]]
+		if v.IsNull() {
+			return nil
+		}
+		acc.n += wt
+		switch call.Func {
+		case WinSum, WinAvg:
+			return addWeighted(&acc.v, v, wt)
+		case WinMin:
+			if acc.v.IsNull() || types.Compare(v, acc.v) < 0 {
+				acc.v = v
+			}
+		case WinMax:
+			if acc.v.IsNull() || types.Compare(v, acc.v) > 0 {
+				acc.v = v
+			}
+		}
+		return nil
+	}
+	for i := range out {
+		s, e, err := fc.bounds(ec, i)
+		if err != nil {
+			return err
+		}
+		var v types.Value
+		switch call.Func {
+		case WinFirstValue:
+			if s < e {
+				v = p.rows[s][call.Args[0]]
+			}
+		case WinLastValue:
+			if s < e {
+				v = p.rows[e-1][call.Args[0]]
+			}
+		case WinNthValue:
+			nth := p.rows[i][call.Args[1]]
+			if nth.IsNull() {
+				break
+			}
+			if nth.I <= 0 {
+				return pgerr.New(pgerr.InvalidArgumentForNthVal, "argument of nth_value must be greater than zero")
+			}
+			if j := int64(s) + nth.I - 1; j < int64(e) {
+				v = p.rows[j][call.Args[0]]
+			}
+		default:
+			if s < s0 || e < e0 || s > e0 || (s > s0 && !invertible) {
+				acc, s0, e0 = accState{}, s, s
+			}
+			for ; s0 < s; s0++ {
+				if err := add(s0, -1); err != nil {
+					return err
+				}
+			}
+			for ; e0 < e; e0++ {
+				if err := add(e0, 1); err != nil {
+					return err
+				}
+			}
+			if v, err = w.aggResult(ec, call, acc, int64(e-s)); err != nil {
+				return err
+			}
+		}
+		out[i][col] = v
+	}
+	return nil
+}
+
+// aggResult is an aggregate's value over a frame of rows rows.
+func (w *windowOp) aggResult(ec *epochCtx, call *WindowCall, acc accState, rows int64) (types.Value, error) {
+	switch call.Func {
+	case WinCountStar:
+		return types.NewInt8(rows), nil
+	case WinCount:
+		return types.NewInt8(acc.n), nil
+	}
+	if acc.n == 0 {
+		return types.Null, nil
+	}
+	switch call.Func {
+	case WinSum:
+		return convertSum(acc.v, call.Type)
+	case WinAvg:
+		switch call.Type.Kind {
+		case types.KindFloat8, types.KindFloat4:
+			return types.NewFloat8(acc.v.F / float64(acc.n)), nil
+		case types.KindInterval:
+			n := acc.n
+			return types.NewInterval(int32(int64(acc.v.Mon)/n), int32(int64(acc.v.Day)/n), acc.v.I/n), nil
+		}
+		sum, err := convertSum(acc.v, types.Numeric)
+		if err != nil {
+			return types.Null, err
+		}
+		return w.avgDiv.Eval(ec.eval, []types.Value{sum, types.NewNumericInt(acc.n)})
+	}
+	return acc.v, nil
+}
+
+// groupTopNOp keeps, per partition, the rows whose row_number, rank or
+// dense_rank is in [Lo, Hi]. It stores every input row by partition in sort
+// order (partitioned), and at the barrier reads only the top of each
+// partition the epoch touched, before and after applying the delta; when
+// every change sorts after the old top's first excluded row, the top cannot
+// have changed and the second read is skipped.
+type groupTopNOp struct {
+	spec *GroupTopN
+	partitioned
+}
+
+func newGroupTopNOp(spec *GroupTopN, opID uint64) *groupTopNOp {
+	return &groupTopNOp{spec: spec, partitioned: newPartitioned(spec.PartitionBy, spec.OrderBy, opID)}
+}
+
+func (g *groupTopNOp) apply(ec *epochCtx, _ int, in *Batch) (*Batch, error) {
+	return nil, g.add(ec, in)
+}
+
+// ranker assigns ranks to a partition's rows fed in order and adds the rows
+// in [Lo, Hi] to out with weight sign.
+type ranker struct {
+	spec  *GroupTopN
+	out   *Batch
+	sign  int64
+	pos   int64 // rows before the current one
+	group int64
+	rank  int64
+	prev  types.Row
+}
+
+// next takes the next row (cnt copies of it) and says whether rows after it
+// may still be in the top. A row none of whose copies is in the top stops
+// the scan before it is counted.
+func (r *ranker) next(row types.Row, cnt int64) bool {
+	if r.prev == nil || !peers(r.prev, row, r.spec.OrderBy) {
+		r.group++
+		r.rank = r.pos + 1
+	}
+	switch r.spec.Func {
+	case WinRowNumber:
+		if r.pos+1 > r.spec.Hi {
+			return false
+		}
+		for c := int64(0); c < cnt; c++ {
+			if rn := r.pos + 1 + c; rn >= r.spec.Lo && rn <= r.spec.Hi {
+				r.out.Add(r.output(row, rn), r.sign)
+			}
+		}
+	case WinRank:
+		if r.rank > r.spec.Hi {
+			return false
+		}
+		if r.rank >= r.spec.Lo {
+			r.out.Add(r.output(row, r.rank), r.sign*cnt)
+		}
+	case WinDenseRank:
+		if r.group > r.spec.Hi {
+			return false
+		}
+		if r.group >= r.spec.Lo {
+			r.out.Add(r.output(row, r.group), r.sign*cnt)
+		}
+	}
+	r.pos += cnt
+	r.prev = row
+	return true
+}
+
+func (r *ranker) output(row types.Row, rank int64) types.Row {
+	o := make(types.Row, len(row)+1)
+	copy(o, row)
+	o[len(row)] = types.NewInt8(rank)
+	return o
+}
+
+// top adds the stored top of a partition to out and returns the key of the
+// first row after it (nil when the partition ended first).
+func (g *groupTopNOp) top(ec *epochCtx, part string, out *Batch, sign int64) ([]byte, error) {
+	r := &ranker{spec: g.spec, out: out, sign: sign}
+	var boundary []byte
+	err := g.scan(ec, part, func(key []byte, cnt int64, row types.Row) (bool, error) {
+		if !r.next(row, cnt) {
+			boundary = append([]byte(nil), key...)
+			return false, nil
+		}
+		return true, nil
+	})
+	return boundary, err
+}
+
+func (g *groupTopNOp) flush(ec *epochCtx, emit func(*Batch) error) error {
+	defer g.reset()
+	for _, part := range g.order {
+		delta := g.parts[part]
+		out := &Batch{}
+		if ec.ephemeral {
+			rows, counts := g.sorted(delta)
+			r := &ranker{spec: g.spec, out: out, sign: 1}
+			for i, row := range rows {
+				if !r.next(row, counts[i]) {
+					break
+				}
+			}
+		} else {
+			boundary, err := g.top(ec, part, out, -1)
+			if err != nil {
+				return err
+			}
+			minKey, err := g.write(ec, part, delta)
+			if err != nil {
+				return err
+			}
+			if boundary != nil && bytes.Compare(minKey, boundary) >= 0 {
+				continue // every change sorts after the top
+			}
+			if _, err := g.top(ec, part, out, 1); err != nil {
+				return err
+			}
+			out.Consolidate()
+		}
+		if err := emit(out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
