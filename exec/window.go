@@ -610,6 +610,16 @@ func (w *windowOp) newFrameCalc(ec *epochCtx, call *WindowCall, p *winPart) (*fr
 	return fc, nil
 }
 
+func dateAsTimestamp(d types.Value) types.Value {
+	switch d.I {
+	case types.DateInfinity:
+		return types.Value{K: types.KindTimestamp, I: types.TimestampInfinity}
+	case types.DateNegInfinity:
+		return types.Value{K: types.KindTimestamp, I: types.TimestampNegInfinity}
+	}
+	return types.Value{K: types.KindTimestamp, I: d.I * types.USPerDay}
+}
+
 func negative(v types.Value) bool {
 	switch v.K {
 	case types.KindInt2, types.KindInt4, types.KindInt8:
@@ -694,6 +704,10 @@ func (fc *frameCalc) pos(ec *epochCtx, i int, b FrameBound, off types.Value, sta
 				return -1
 			}
 			return 1
+		}
+		if a.K == types.KindDate && t.K != types.KindDate {
+			// date ± interval is a timestamp: compare as one.
+			a = dateAsTimestamp(a)
 		}
 		c := types.Compare(a, t)
 		if fc.key.Desc {

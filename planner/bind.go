@@ -33,6 +33,9 @@ type binder struct {
 	// pending holds the scalar subqueries bound in the current SELECT: each
 	// joins its relation onto the SELECT's input (attachPending).
 	pending *[]func(exec.Node) exec.Node
+	// winCols maps the window calls of the SELECT being bound (by exprKey)
+	// to their columns (planner/window.go).
+	winCols map[string]*expr.ColRef
 }
 
 func (b *binder) errAt(pos int, code, format string, args ...any) *pgerr.Error {
@@ -525,7 +528,7 @@ func (b *binder) bindFunc(x *sql.FuncCall, s *scope, agg *postAgg, where string)
 		return nil, b.errAt(x.Pos, pgerr.GroupingError, "aggregate functions are not allowed in %s", where)
 	}
 	if x.Over != nil {
-		return nil, b.errAt(x.Pos, pgerr.FeatureNotSupported, "window functions are not supported yet")
+		return b.bindWindowRef(x, where)
 	}
 	if x.Distinct || x.Star || len(x.OrderBy) > 0 || x.Filter != nil || len(x.WithinGroup) > 0 {
 		return nil, b.errAt(x.Pos, pgerr.WrongObjectType, "%s is not an aggregate function", x.Name)

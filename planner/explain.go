@@ -69,6 +69,18 @@ func Explain(n exec.Node) []string {
 		case *exec.Sort:
 			lines = append(lines, fmt.Sprintf("%sSort %s", ind, sortKeys(x.Keys)))
 			walk(x.Input, depth+1)
+		case *exec.Window:
+			var calls []string
+			for _, c := range x.Calls {
+				calls = append(calls, c.String())
+			}
+			lines = append(lines, fmt.Sprintf("%sWindow partition=%v order=[%s] calls=[%s] (state: input rows by partition in sort order; a changed partition is recomputed)",
+				ind, x.PartitionBy, sortKeys(x.OrderBy), strings.Join(calls, ", ")))
+			walk(x.Input, depth+1)
+		case *exec.GroupTopN:
+			lines = append(lines, fmt.Sprintf("%sGroupTopN %s partition=%v order=[%s] range=[%d, %d] (state: input rows by partition in sort order; reads each changed partition's top)",
+				ind, x.Func, x.PartitionBy, sortKeys(x.OrderBy), x.Lo, x.Hi))
+			walk(x.Input, depth+1)
 		case *exec.Join:
 			line := fmt.Sprintf("%sJoin %s", ind, x.Kind)
 			if len(x.LeftKeys) == 0 {

@@ -265,6 +265,9 @@ func pushDown(n exec.Node) exec.Node {
 			return p
 		}
 		x.Input = pushDown(x.Input)
+		if w, ok := x.Input.(*exec.Window); ok {
+			return rankFilter(x, w)
+		}
 		j, ok := x.Input.(*exec.Join)
 		if !ok {
 			return x
@@ -289,6 +292,10 @@ func pushDown(n exec.Node) exec.Node {
 	case *exec.Sort:
 		x.Input = pushDown(x.Input)
 	case *exec.Limit:
+		x.Input = pushDown(x.Input)
+	case *exec.Window:
+		x.Input = pushDown(x.Input)
+	case *exec.GroupTopN:
 		x.Input = pushDown(x.Input)
 	case *exec.Join:
 		x.Left, x.Right = pushDown(x.Left), pushDown(x.Right)

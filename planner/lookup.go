@@ -21,6 +21,10 @@ func usePointLookups(n exec.Node, cat *catalog.Catalog) exec.Node {
 		x.Input = usePointLookups(x.Input, cat)
 	case *exec.Aggregate:
 		x.Input = usePointLookups(x.Input, cat)
+	case *exec.Window:
+		x.Input = usePointLookups(x.Input, cat)
+	case *exec.GroupTopN:
+		x.Input = usePointLookups(x.Input, cat)
 	case *exec.Join:
 		x.Left = usePointLookups(x.Left, cat)
 		x.Right = usePointLookups(x.Right, cat)

@@ -19,6 +19,7 @@ type selectInfo struct {
 	agg       *postAgg
 	projected exec.Node
 	distinct  bool
+	win       map[string]*expr.ColRef // window calls' columns
 }
 
 func (b *binder) planOrderLimit(sel *sql.Select, rel *relation, forView bool) (*relation, error) {
@@ -135,7 +136,10 @@ func (b *binder) orderColumn(e sql.Expr, rel *relation, info *selectInfo, ncols 
 	if info.distinct {
 		return 0, b.errAt(e.Position(), pgerr.InvalidColumnReference, "for SELECT DISTINCT, ORDER BY expressions must appear in select list")
 	}
+	savedWin := b.winCols
+	b.winCols = info.win
 	x, err := b.bindExpr(e, info.in, info.agg, "ORDER BY")
+	b.winCols = savedWin
 	if err != nil {
 		return 0, err
 	}

@@ -185,6 +185,10 @@ func leafScans(n exec.Node) ([]*exec.Scan, error) {
 		return leafScans(x.Input)
 	case *exec.Limit:
 		return leafScans(x.Input)
+	case *exec.Window:
+		return leafScans(x.Input)
+	case *exec.GroupTopN:
+		return leafScans(x.Input)
 	case *exec.Union:
 		return leafScans2(x.Left, x.Right)
 	case *exec.SetOp:

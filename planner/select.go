@@ -309,9 +309,6 @@ func (b *binder) planSimple(sel *sql.Select) (*relation, error) {
 		}
 		node = &exec.Filter{Input: b.attachPending(node), Pred: pred}
 	}
-	if len(sel.Windows) > 0 {
-		return nil, b.errAt(sel.Windows[0].Pos, pgerr.FeatureNotSupported, "window functions are not supported yet")
-	}
 	if len(sel.DistinctOn) > 0 {
 		return nil, b.errAt(sel.DistinctOn[0].Position(), pgerr.FeatureNotSupported, "DISTINCT ON is not supported yet")
 	}
@@ -352,6 +349,14 @@ func (b *binder) planSimple(sel *sql.Select) (*relation, error) {
 		}
 	}
 
+	node, cur, winCols, err := b.planWindows(sel, targets, cur, agg, node)
+	if err != nil {
+		return nil, err
+	}
+	savedWin := b.winCols
+	b.winCols = winCols
+	defer func() { b.winCols = savedWin }()
+
 	outs := make([]output, len(targets))
 	for i, t := range targets {
 		e, err := b.bindExpr(t.Expr, cur, agg, "SELECT")
@@ -385,7 +390,7 @@ func (b *binder) planSimple(sel *sql.Select) (*relation, error) {
 		rel.node = &exec.Aggregate{Input: rel.node, GroupBy: all, Types: sc.types()}
 	}
 	// Keep what ORDER BY needs to see the pre-projection scope.
-	b.lastSelect = &selectInfo{outs: outs, in: cur, agg: agg, projected: rel.node, distinct: sel.Distinct}
+	b.lastSelect = &selectInfo{outs: outs, in: cur, agg: agg, projected: rel.node, distinct: sel.Distinct, win: winCols}
 	return rel, nil
 }
 
