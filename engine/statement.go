@@ -355,9 +355,6 @@ func (s *Session) waitForReads(ctx context.Context, reads []uint64) error {
 		srcs := []uint64{id}
 		if o.Kind == catalog.KindMaterializedView {
 			srcs = o.Sources
-			if err := s.e.viewError(o); err != nil {
-				return err
-			}
 		}
 		for _, src := range srcs {
 			off, wrote := s.writes[src]
@@ -373,6 +370,13 @@ func (s *Session) waitForReads(ctx context.Context, reads []uint64) error {
 				if o.Kind == catalog.KindMaterializedView {
 					return s.e.viewError(o)
 				}
+				return err
+			}
+		}
+		// After the wait: this session's own write may have fixed (or
+		// broken) the view.
+		if o.Kind == catalog.KindMaterializedView {
+			if err := s.e.viewError(o); err != nil {
 				return err
 			}
 		}

@@ -603,15 +603,19 @@ func (wp *windowPlanner) bindRangeOffset(out *exec.FrameBound, off expr.Expr, ke
 	case types.KindDate, types.KindTimestamp, types.KindTimestampTZ, types.KindTime, types.KindInterval:
 		offT = types.Interval
 	}
-	ok := offT.Kind != types.KindNull
-	if ok && off.Type().Kind != types.KindNull && off.Type().Kind != offT.Kind {
+	if offT.Kind == types.KindNull {
+		return b.errAt(sb.Offset.Position(), pgerr.FeatureNotSupported,
+			"RANGE with offset PRECEDING/FOLLOWING is not supported for column type %s", colT)
+	}
+	ok := true
+	if off.Type().Kind != types.KindNull && off.Type().Kind != offT.Kind {
 		// An integer offset for a numeric or float column is fine; others
 		// have no in_range function.
 		_, cerr := expr.Coerce(off, offT)
 		ok = cerr == nil && (offT.Kind != types.KindInt8 || isIntKind(off.Type().Kind))
 	}
 	if !ok {
-		return b.errAt(sb.Offset.Position(), pgerr.UndefinedFunction,
+		return b.errAt(sb.Offset.Position(), pgerr.FeatureNotSupported,
 			"RANGE with offset PRECEDING/FOLLOWING is not supported for column type %s and offset type %s", colT, off.Type())
 	}
 	var err error

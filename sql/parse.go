@@ -4,6 +4,7 @@ import (
 	"errors"
 	"reflect"
 	"sort"
+	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 	pgparser "github.com/pganalyze/pg_query_go/v6/parser"
@@ -109,7 +110,13 @@ func convertParseError(err error, buf, text string) *pgerr.Error {
 	if !errors.As(err, &pe) {
 		return pgerr.Wrap(err, pgerr.InternalError, "parse statement")
 	}
-	e := pgerr.New(pgerr.SyntaxError, "%s", pe.Message)
+	code := pgerr.SyntaxError
+	if strings.HasPrefix(pe.Message, "frame ") {
+		// The grammar's checks of a window frame's bounds ("frame start
+		// cannot be UNBOUNDED FOLLOWING") are windowing errors.
+		code = pgerr.WindowingError
+	}
+	e := pgerr.New(code, "%s", pe.Message)
 	if pe.Cursorpos > 0 {
 		e = e.WithPosition(CharPos(text, byteOffset(buf, pe.Cursorpos)))
 	}
