@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/kappa-db/kappa/exec"
@@ -17,44 +18,58 @@ func (b *binder) planAggregate(sel *sql.Select, targets []*sql.Target, in *scope
 	agg := &postAgg{groupKeys: map[string]int{}, aggKeys: map[string]int{}, inScope: in, groupCols: map[int]int{}}
 	var pre []expr.Expr
 	aggScope := &scope{}
-	for _, g := range sel.GroupBy {
-		if gs, ok := g.(*sql.GroupingSet); ok {
-			if gs.Kind == sql.GroupingEmpty {
-				continue
+	sets, err := b.expandGroupBy(sel.GroupBy)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Each distinct grouping expression is one column; a grouping set is a
+	// list of those columns.
+	setCols := make([][]int, len(sets))
+	for si, set := range sets {
+		for _, g := range set {
+			g = b.resolveGroupItem(g, targets, in)
+			if containsAggregate(g) {
+				return nil, nil, b.errAt(firstAggregatePos(g), pgerr.GroupingError, "aggregate functions are not allowed in GROUP BY")
 			}
-			return nil, nil, b.errAt(gs.Pos, pgerr.FeatureNotSupported, "GROUPING SETS, ROLLUP and CUBE are not supported yet")
-		}
-		g = b.resolveGroupItem(g, targets, in)
-		if containsAggregate(g) {
-			return nil, nil, b.errAt(firstAggregatePos(g), pgerr.GroupingError, "aggregate functions are not allowed in GROUP BY")
-		}
-		k := exprKey(g)
-		if _, dup := agg.groupKeys[k]; dup {
-			continue
-		}
-		e, err := b.bindExpr(g, in, nil, "GROUP BY")
-		if err != nil {
-			return nil, nil, err
-		}
-		if c, ok := e.(*expr.Const); ok && c.T.Kind == types.KindNull {
-			if e, err = b.coerce(e, types.Text, g.Position(), ""); err != nil {
-				return nil, nil, err
+			k := exprKey(g)
+			idx, dup := agg.groupKeys[k]
+			if !dup {
+				e, err := b.bindExpr(g, in, nil, "GROUP BY")
+				if err != nil {
+					return nil, nil, err
+				}
+				if c, ok := e.(*expr.Const); ok && c.T.Kind == types.KindNull {
+					if e, err = b.coerce(e, types.Text, g.Position(), ""); err != nil {
+						return nil, nil, err
+					}
+				}
+				idx = len(pre)
+				agg.groupKeys[k] = idx
+				col := column{name: "?column?", typ: e.Type()}
+				if ref, ok := e.(*expr.ColRef); ok {
+					agg.groupCols[ref.Idx] = idx
+					col = column{table: in.cols[ref.Idx].table, name: in.cols[ref.Idx].name, typ: e.Type()}
+				}
+				pre = append(pre, e)
+				aggScope.cols = append(aggScope.cols, col)
+			}
+			if !slices.Contains(setCols[si], idx) {
+				setCols[si] = append(setCols[si], idx)
 			}
 		}
-		idx := len(pre)
-		agg.groupKeys[k] = idx
-		col := column{name: "?column?", typ: e.Type()}
-		if ref, ok := e.(*expr.ColRef); ok {
-			agg.groupCols[ref.Idx] = idx
-			col = column{table: in.cols[ref.Idx].table, name: in.cols[ref.Idx].name, typ: e.Type()}
-		}
-		pre = append(pre, e)
-		aggScope.cols = append(aggScope.cols, col)
 	}
 	nGroup := len(pre)
 	groupBy := make([]int, nGroup)
 	for i := range groupBy {
 		groupBy[i] = i
+	}
+	var groupingSets [][]int
+	nOut := nGroup // output columns before the aggregates
+	if len(sets) > 1 {
+		groupingSets = setCols
+		agg.sets, agg.setCol = setCols, nGroup
+		aggScope.cols = append(aggScope.cols, column{name: "?grouping set?", typ: types.Int4, hidden: true})
+		nOut++
 	}
 
 	// Collect the aggregate calls of the SELECT list, HAVING and ORDER BY.
@@ -106,12 +121,13 @@ func (b *binder) planAggregate(sel *sql.Select, targets []*sql.Target, in *scope
 		}
 		call = placeAggregate(call, len(pre))
 		pre = append(pre, args...)
-		agg.aggKeys[k] = nGroup + len(aggs)
+		agg.aggKeys[k] = nOut + len(aggs)
 		aggs = append(aggs, call)
 		aggScope.cols = append(aggScope.cols, column{name: f.Name, typ: call.Type})
 	}
 	agg.aggScope = aggScope
-	aggNode := &exec.Aggregate{Input: &exec.Project{Input: b.attachPending(node), Exprs: pre}, GroupBy: groupBy, Aggs: aggs, Types: aggScope.types()}
+	aggNode := &exec.Aggregate{Input: &exec.Project{Input: b.attachPending(node), Exprs: pre}, GroupBy: groupBy, Aggs: aggs,
+		GroupingSets: groupingSets, Types: aggScope.types()}
 	return aggNode, agg, nil
 }
 

@@ -56,6 +56,11 @@ type postAgg struct {
 	// grouped columns to output columns, so `GROUP BY t.a` serves `a`.
 	inScope   *scope
 	groupCols map[int]int
+	// sets are the grouping sets (GROUPING SETS, ROLLUP, CUBE) as lists of
+	// group columns, and setCol the output column with the set's index;
+	// nil for a plain GROUP BY.
+	sets   [][]int
+	setCol int
 }
 
 // bindExpr binds an expression in scope s. agg is non-nil above an
@@ -518,6 +523,9 @@ func (b *binder) bindCase(x *sql.Case, s *scope, agg *postAgg, where string) (ex
 }
 
 func (b *binder) bindFunc(x *sql.FuncCall, s *scope, agg *postAgg, where string) (expr.Expr, error) {
+	if x.Name == "grouping" && x.Schema == "" && x.Over == nil {
+		return b.bindGrouping(x, agg, where)
+	}
 	if _, ok := isAggregateCall(x); ok {
 		if knownAggregates[x.Name] {
 			return nil, b.errAt(x.Pos, pgerr.FeatureNotSupported, "aggregate %s is not supported yet", x.Name)

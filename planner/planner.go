@@ -232,7 +232,11 @@ func viewKey(n exec.Node) ([]int, bool) {
 	}
 	if a, ok := n.(*exec.Aggregate); ok {
 		// DISTINCT, or an aggregation projected as is.
-		return append([]int(nil), a.GroupBy...), true
+		keys := append([]int(nil), a.GroupBy...)
+		if a.GroupingSets != nil {
+			keys = append(keys, len(a.GroupBy)) // the set's index
+		}
+		return keys, true
 	}
 	p, ok := n.(*exec.Project)
 	if !ok {
@@ -251,7 +255,13 @@ func viewKey(n exec.Node) ([]int, bool) {
 		return all, false
 	}
 	var keys []int
-	for _, g := range a.GroupBy {
+	groupCols := a.GroupBy
+	if a.GroupingSets != nil {
+		// Unique per (group columns, set index): the set's index must be
+		// projected too.
+		groupCols = append(append([]int(nil), a.GroupBy...), len(a.GroupBy))
+	}
+	for _, g := range groupCols {
 		found := -1
 		for i, e := range p.Exprs {
 			if c, ok := e.(*expr.ColRef); ok && c.Idx == g {
