@@ -1,9 +1,9 @@
 // Package oracle is kappa's differential oracle against PostgreSQL: it draws,
 // from one seed, a schema of tables with and without primary keys, their data
 // (NULLs, duplicates, skewed and negative keys, mixed-case text, numeric,
-// timestamp and date columns), about two hundred views from templates that
-// cover every construct kappa maintains, and rounds of INSERT, UPDATE, DELETE
-// and COPY. Its test (oracle_test.go) applies all of it to a kappa server and
+// timestamp and date columns), two hundred views from templates that cover
+// every construct kappa maintains and a hundred more composed at random, and
+// rounds of INSERT, UPDATE, DELETE and COPY. Its test (oracle_test.go) applies all of it to a kappa server and
 // a real PostgreSQL and, after every round, compares every kappa materialized
 // view with PostgreSQL's answer to the same query, as multisets.
 //
@@ -17,11 +17,16 @@
 //
 // # Running it
 //
-//	go test ./internal/oracle                              # CI: seed 1, a few rounds
+//	go test ./internal/oracle                              # CI: seed 1, 3 rounds, one restart
 //	KAPPA_ORACLE_SEED=random KAPPA_ORACLE_DURATION=10m go test ./internal/oracle -run Oracle -v -timeout 0
 //	KAPPA_ORACLE_SEED=42 KAPPA_ORACLE_ROUNDS=50 go test ./internal/oracle -run Oracle -v
 //
-// KAPPA_ORACLE_VIEWS sets how many views are drawn (default 200). A failure
+// KAPPA_ORACLE_VIEWS sets how many views are drawn from the templates
+// (default 200), KAPPA_ORACLE_COMPOSED how many the composer draws after
+// them (default 100: random joins of one to three relations, random WHERE,
+// then a projection, an aggregation or a Top-N, or a set operation of two
+// such), and KAPPA_ORACLE_RESTART_EVERY after how many rounds kappa is shut
+// down and started again on the same data (default 2; 0 never). A failure
 // prints the seed, the view's SQL and the rows missing or extra in kappa,
 // says whether the same query also differs ad hoc and as a freshly created
 // view (a backfill bug) or only in the long-lived view (a maintenance bug),
