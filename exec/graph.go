@@ -59,6 +59,11 @@ func buildGraph(plan Node, id uint64) (*graph, error) {
 			if err := build(x.Input, v, 0); err != nil {
 				return err
 			}
+		case *TimeWindow:
+			v.op = &timeWindowOp{spec: x}
+			if err := build(x.Input, v, 0); err != nil {
+				return err
+			}
 		case *Aggregate:
 			a, err := newAggOp(x, opID)
 			if err != nil {

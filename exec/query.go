@@ -297,6 +297,8 @@ func SingleScan(plan Node) bool {
 			walk(y.Input)
 		case *Project:
 			walk(y.Input)
+		case *TimeWindow:
+			walk(y.Input)
 		case *Aggregate:
 			walk(y.Input)
 		case *Sort:

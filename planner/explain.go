@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/kappa-db/kappa/exec"
 	"github.com/kappa-db/kappa/expr"
@@ -36,6 +37,14 @@ func Explain(n exec.Node) []string {
 			lines = append(lines, fmt.Sprintf("%sValues rows=%d", ind, len(x.Rows)))
 		case *exec.Filter:
 			lines = append(lines, fmt.Sprintf("%sFilter %s", ind, x.Pred.String()))
+			walk(x.Input, depth+1)
+		case *exec.TimeWindow:
+			kind := "Tumble"
+			if x.Slide != x.Size {
+				kind = "Hop"
+			}
+			lines = append(lines, fmt.Sprintf("%s%s time=#%d size=%s slide=%s offset=%s", ind, kind, x.TimeCol,
+				time.Duration(x.Size*1000), time.Duration(x.Slide*1000), time.Duration(x.Offset*1000)))
 			walk(x.Input, depth+1)
 		case *exec.Project:
 			lines = append(lines, strings.TrimRight(fmt.Sprintf("%sProject %s", ind, joinExprs(x.Exprs)), " "))

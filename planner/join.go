@@ -287,6 +287,8 @@ func pushDown(n exec.Node) exec.Node {
 		return x
 	case *exec.Project:
 		x.Input = pushDown(x.Input)
+	case *exec.TimeWindow:
+		x.Input = pushDown(x.Input)
 	case *exec.Aggregate:
 		x.Input = pushDown(x.Input)
 	case *exec.Sort:

@@ -179,6 +179,8 @@ func leafScans(n exec.Node) ([]*exec.Scan, error) {
 		return leafScans(x.Input)
 	case *exec.Project:
 		return leafScans(x.Input)
+	case *exec.TimeWindow:
+		return leafScans(x.Input)
 	case *exec.Aggregate:
 		return leafScans(x.Input)
 	case *exec.Sort:

@@ -103,7 +103,7 @@ func (b *binder) planFromItem(item sql.TableRef) (*relation, error) {
 	case *sql.Join:
 		return b.planJoin(t)
 	case *sql.TableFunc:
-		return nil, b.errAt(t.Pos, pgerr.FeatureNotSupported, "table functions in FROM are not supported yet")
+		return b.planTableFunc(t)
 	}
 	return nil, b.errAt(item.Position(), pgerr.FeatureNotSupported, "this FROM item is not supported")
 }

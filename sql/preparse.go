@@ -358,6 +358,7 @@ func (p *preparser) statement(lo, hi int) (*clauses, *pgerr.Error) {
 			}
 		}
 	}
+	p.windowTableFuncs(lo, hi)
 	var err *pgerr.Error
 	switch {
 	case p.is(i, hi, "create", "source"):
@@ -419,6 +420,32 @@ func (p *preparser) statement(lo, hi int) (*clauses, *pgerr.Error) {
 		}
 	}
 	return cl, nil
+}
+
+// windowTableFuncs rewrites the Flink/Calcite form of a windowing table
+// function, TABLE(TUMBLE(TABLE rel, DESCRIPTOR(ts), size)), into kappa's
+// TUMBLE(rel, DESCRIPTOR(ts), size) by blanking the outer TABLE( ) and the
+// inner TABLE keyword (the planner accepts DESCRIPTOR(col) as a column).
+func (p *preparser) windowTableFuncs(lo, hi int) {
+	for k := lo; k+3 < hi; k++ {
+		if p.word(k) != "table" || !p.isPunct(k+1, hi, pg.Token_ASCII_40) || !p.isPunct(k+3, hi, pg.Token_ASCII_40) {
+			continue
+		}
+		switch p.word(k + 2) {
+		case "tumble", "hop", "session":
+		default:
+			continue
+		}
+		end := p.matching(k+1, hi)
+		if end >= hi {
+			continue
+		}
+		p.blankToks(k, k+2)
+		p.blankToks(end, end+1)
+		if p.word(k+4) == "table" {
+			p.blankToks(k+4, k+5)
+		}
+	}
 }
 
 // findEmit finds EMIT ON WINDOW CLOSE at bracket depth 0 of [lo, hi).
