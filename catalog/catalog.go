@@ -73,6 +73,11 @@ type Object struct {
 	// connector).
 	Connector string            `json:"connector,omitempty"`
 	Options   map[string]string `json:"options,omitempty"`
+	// Owner is the id of the role that owns the object; 0 (objects
+	// created before roles existed) is the bootstrap superuser: use OwnerID.
+	Owner uint64 `json:"owner,omitempty"`
+	// ACL holds the privileges granted on the object (nil: only the owner's).
+	ACL ACL `json:"acl,omitempty"`
 }
 
 // Types returns the object's column types.
@@ -108,6 +113,11 @@ type Catalog struct {
 		nextID uint64
 		// version counts changes, so cached plans know when to re-plan.
 		version uint64
+		// roles by id and name, and the privileges on the database and
+		// schema public (role.go).
+		roles     map[uint64]*Role
+		roleNames map[string]*Role
+		dbACL     DatabaseACL
 	}
 }
 
@@ -142,6 +152,9 @@ func Open(db *storage.DB) (*Catalog, error) {
 		return true, nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := c.loadRoles(); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -1,8 +1,11 @@
 // Package catalog owns kappa's catalog: the objects users create (tables,
 // views, materialized views; later indexes, sources and sinks), their ids,
 // columns, keys and definitions, the dependencies between them, and their
-// persistence in storage. It is restored on start from storage's catalog
-// records.
+// persistence in storage; and roles (role.go: attributes, password
+// verifiers, memberships), object owners and the privileges granted on
+// objects, schema public and the database. It is restored on start from
+// storage's catalog and role records; a database without roles gets the
+// bootstrap superuser "kappa" (id 10, as PostgreSQL's).
 //
 // catalog imports types, storage and pgerr; never planner, exec or pgwire.
 //

@@ -5,6 +5,7 @@ import "encoding/binary"
 // Key layout. Every key starts with a one-byte space tag, then (for
 // per-object spaces) the object's id as 8 big-endian bytes, then the rest.
 //
+//	'a' id               role record of role id (JSON)
 //	'c' id               catalog record of object id (JSON)
 //	'm' name             metadata (e.g. the next object id)
 //	'o' dataflow source  committed log offset of a dataflow's input
@@ -12,6 +13,7 @@ import "encoding/binary"
 //	                     views by their key columns (value: count + row)
 //	's' operator key     operator state
 const (
+	spaceRole     = 'a'
 	spaceCatalog  = 'c'
 	spaceMeta     = 'm'
 	spaceOffset   = 'o'
@@ -31,6 +33,12 @@ func CatalogKey(id uint64) []byte { return objKey(spaceCatalog, id, 0) }
 
 // CatalogSpan is the span of all catalog records.
 func CatalogSpan() (lower, upper []byte) { return []byte{spaceCatalog}, []byte{spaceCatalog + 1} }
+
+// RoleKey is the key of role id's record.
+func RoleKey(id uint64) []byte { return objKey(spaceRole, id, 0) }
+
+// RoleSpan is the span of all role records.
+func RoleSpan() (lower, upper []byte) { return []byte{spaceRole}, []byte{spaceRole + 1} }
 
 // MetaKey is the key of a named metadata value.
 func MetaKey(name string) []byte { return append([]byte{spaceMeta}, name...) }
