@@ -48,6 +48,9 @@ func mainQuery(s Statement) *Select {
 }
 
 func (c *converter) statementNode(n *pg.Node, cl *clauses) (Statement, error) {
+	if s, ok, err := c.roleStatement(n); ok {
+		return s, err
+	}
 	switch v := n.Node.(type) {
 	case *pg.Node_SelectStmt:
 		return c.selectStmt(v.SelectStmt)
