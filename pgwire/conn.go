@@ -46,7 +46,10 @@ const (
 // the server reaches in only through mu (cancel, shutdown).
 type conn struct {
 	srv *Server
+	// nc is the client's connection: the TCP connection, or a TLS
+	// connection over it after startTLS (which swaps it under mu).
 	nc  net.Conn
+	tls bool
 	be  *pgproto3.Backend // set after startup
 	log *slog.Logger
 

@@ -1,6 +1,8 @@
 // Package pgwire owns kappa's PostgreSQL wire protocol (v3.0) server: the
-// startup handshake (SSL and GSS encryption politely refused, trust
-// authentication), the simple and extended query protocols (statements,
+// startup handshake (TLS when configured, GSS encryption refused), client
+// authentication (hba.go: rules per address in pg_hba.conf's format;
+// auth.go: trust, SCRAM-SHA-256, md5 and password; scram.go: SCRAM and the
+// stored verifier format), the simple and extended query protocols (statements,
 // portals, row-limited Execute), COPY FROM STDIN and COPY TO STDOUT, cancel
 // requests, notices, limits and shutdown. It also owns the COPY text and CSV
 // codecs (CopyDecoder, CopyEncoder) that the engine uses on COPY data. The
@@ -26,8 +28,14 @@
 //
 // # Caveats
 //
-//   - No TLS and no password authentication yet: every SSLRequest is answered
-//     'N' and every user is trusted.
+//   - Authentication failures are PostgreSQL's: under a password rule an
+//     unknown role, a role without a password and a wrong password all fail
+//     with 28P01 after the same exchange (a mock SCRAM salt is derived from
+//     the name), so a client cannot tell them apart. SCRAM channel binding
+//     (SCRAM-SHA-256-PLUS) is not offered, and passwords are not SASLprep'd
+//     (only passwords with unusual Unicode characters differ).
+//   - TLS is only the SSLRequest kind (no direct TLS negotiation of
+//     PostgreSQL 17) and client certificates are not checked.
 //   - Only protocol 3.0. A client asking for 3.2 (or protocol extensions) is
 //     answered with NegotiateProtocolVersion and continues on 3.0.
 //   - An Execute with a row limit runs the statement to completion and buffers

@@ -22,6 +22,12 @@ type SessionParams struct {
 	// database), e.g. "client_encoding", "DateStyle", "options".
 	Options    map[string]string
 	RemoteAddr net.Addr
+	// TLS says the connection is encrypted.
+	TLS bool
+	// AuthMethod is the method that admitted the client ("trust",
+	// "scram-sha-256", "md5", "password"); the engine still checks that
+	// the role exists and may log in.
+	AuthMethod string
 }
 
 // Session is one client connection's state: settings, prepared statements

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -47,6 +48,11 @@ type Config struct {
 	MaxPortalBuffer int
 	// Logger receives connection-level events; nil discards them.
 	Logger *slog.Logger
+	// HBA decides how each client authenticates (nil: DefaultHBA).
+	HBA *HBA
+	// TLS, when set, lets clients switch to TLS (SSLRequest is answered
+	// 'S'); nil refuses TLS.
+	TLS *tls.Config
 }
 
 // Server serves the PostgreSQL wire protocol (v3.0) for an Engine.
@@ -54,6 +60,9 @@ type Server struct {
 	engine Engine
 	cfg    Config
 	log    *slog.Logger
+	hba    *HBA
+	// mockKey derives the salts of mock SCRAM exchanges (auth.go).
+	mockKey [32]byte
 
 	// ctx is the parent of every connection's context; Close and Shutdown
 	// cancel it, which cancels running calls into the engine.
@@ -86,7 +95,11 @@ func NewServer(engine Engine, cfg Config) *Server {
 	if cfg.MaxPortalBuffer <= 0 {
 		cfg.MaxPortalBuffer = DefaultMaxPortalBuffer
 	}
-	s := &Server{engine: engine, cfg: cfg, log: cfg.Logger}
+	s := &Server{engine: engine, cfg: cfg, log: cfg.Logger, hba: cfg.HBA}
+	if s.hba == nil {
+		s.hba = defaultHBA
+	}
+	_, _ = rand.Read(s.mockKey[:]) // never fails (crypto/rand panics instead)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -86,9 +86,10 @@ func parseStartupParams(body []byte) (map[string]string, error) {
 	}
 }
 
-// startup runs the handshake: refuses SSL and GSS encryption, answers a
-// CancelRequest, reads the StartupMessage, opens the Session and reports
-// AuthenticationOk, ParameterStatus, BackendKeyData and ReadyForQuery. It
+// startup runs the handshake: switches to TLS when asked and configured
+// (refuses it otherwise, and GSS encryption always), answers a
+// CancelRequest, reads the StartupMessage, authenticates the client
+// (auth.go), opens the Session and reports AuthenticationOk, ParameterStatus, BackendKeyData and ReadyForQuery. It
 // returns false when the connection must close.
 func (c *conn) startup() bool {
 	// A deadline guards against clients that connect and say nothing.
@@ -110,6 +111,10 @@ func (c *conn) startup() bool {
 			return false
 		}
 		switch {
+		case code == sslRequestCode && c.srv.cfg.TLS != nil && !c.tls:
+			if !c.startTLS() {
+				return false
+			}
 		case code == sslRequestCode || code == gssEncRequestCode:
 			// A client asks at most once for each; more is a confused or
 			// hostile client looping.
@@ -154,9 +159,13 @@ func (c *conn) startup() bool {
 		ApplicationName: params["application_name"],
 		Options:         params,
 		RemoteAddr:      c.nc.RemoteAddr(),
+		TLS:             c.tls,
 	}
 	if sp.Database == "" {
 		sp.Database = sp.User
+	}
+	if !c.authenticate(&sp) {
+		return false
 	}
 
 	ok, err := c.srv.register(c)
