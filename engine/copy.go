@@ -78,6 +78,9 @@ func (st *statement) runCopy(ctx context.Context, x *sql.Copy, w pgwire.ResultWr
 	if t.Kind != catalog.KindTable {
 		return "", st.errAt(x.Table.Pos, pgerr.WrongObjectType, "cannot copy to %s %q", t.Kind, t.Name)
 	}
+	if err := s.checkRelation(t, catalog.PrivInsert); err != nil {
+		return "", err
+	}
 	target, err := st.copyColumns(x, t)
 	if err != nil {
 		return "", err
@@ -208,6 +211,9 @@ func (st *statement) copyOut(ctx context.Context, x *sql.Copy, opts pgwire.CopyO
 	}
 	q, err := s.e.planner.PlanQuery(st.src, sel, nil)
 	if err != nil {
+		return "", err
+	}
+	if err := s.checkSelect(q.DependsOn); err != nil {
 		return "", err
 	}
 	if err := s.waitForReads(ctx, q.Reads); err != nil {

@@ -58,7 +58,7 @@ func (e *Engine) createTable(ctx context.Context, st *statement, x *sql.CreateTa
 	if len(x.Columns) == 0 {
 		return "", st.errAt(x.Pos, pgerr.FeatureNotSupported, "a table needs at least one column")
 	}
-	o := &catalog.Object{Kind: catalog.KindTable, Name: x.Name.Name, CreateSQL: x.Info().Text, Created: time.Now().UTC()}
+	o := &catalog.Object{Kind: catalog.KindTable, Name: x.Name.Name, CreateSQL: x.Info().Text, Created: time.Now().UTC(), Owner: st.s.currentRole}
 	var pk []string
 	pkPos := x.Pos
 	for _, c := range x.Columns {
@@ -192,7 +192,11 @@ func (e *Engine) createView(ctx context.Context, st *statement, x *sql.CreateVie
 		return "", err
 	}
 	o := &catalog.Object{ID: id, Kind: catalog.KindView, Name: x.Name.Name, CreateSQL: x.Info().Text,
-		Query: x.QueryText, DependsOn: q.DependsOn, Created: time.Now().UTC()}
+		Query: x.QueryText, DependsOn: q.DependsOn, Created: time.Now().UTC(), Owner: st.s.currentRole}
+	if old != nil {
+		// A replaced view keeps its owner and privileges.
+		o.Owner, o.ACL = old.Owner, old.ACL
+	}
 	for _, c := range q.Columns {
 		o.Columns = append(o.Columns, catalog.Column{Name: c.Name, Type: c.Type})
 	}
@@ -222,6 +226,10 @@ func (e *Engine) createMaterializedView(ctx context.Context, st *statement, x *s
 		return tag, err
 	}
 	mv, err := e.planner.PlanMaterializedView(st.src, x.Query, x.Columns)
+	if err == nil {
+		// The view's query runs with its creator's privileges.
+		err = st.s.checkSelect(mv.DependsOn)
+	}
 	if err != nil {
 		e.ddlMu.Unlock()
 		return "", err
@@ -233,7 +241,7 @@ func (e *Engine) createMaterializedView(ctx context.Context, st *statement, x *s
 	}
 	o := &catalog.Object{ID: id, Kind: catalog.KindMaterializedView, Name: x.Name.Name, CreateSQL: x.Info().Text,
 		Query: x.QueryText, DependsOn: mv.DependsOn, Sources: mv.Sources, KeyCols: mv.KeyCols, Unique: mv.Unique,
-		Created: time.Now().UTC()}
+		Created: time.Now().UTC(), Owner: st.s.currentRole}
 	for _, c := range mv.Columns {
 		o.Columns = append(o.Columns, catalog.Column{Name: c.Name, Type: c.Type})
 	}

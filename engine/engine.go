@@ -237,7 +237,14 @@ func (e *Engine) closeAll() error {
 
 // NewSession implements pgwire.Engine.
 func (e *Engine) NewSession(ctx context.Context, p pgwire.SessionParams) (pgwire.Session, error) {
-	return newSession(e, p), nil
+	r, err := e.loginRole(p.User)
+	if err != nil {
+		return nil, err
+	}
+	s := newSession(e, p)
+	s.authRole, s.sessionRole, s.currentRole = r.ID, r.ID, r.ID
+	s.settings["is_superuser"] = onOff(r.Superuser)
+	return s, nil
 }
 
 // Catalog exposes the catalog (for tests and tools).

@@ -31,6 +31,11 @@ type Session struct {
 	tx byte
 	// txWrote is set when a write happened inside the current block.
 	txWrote bool
+	// authRole is the role that logged in, sessionRole the session user
+	// (SET SESSION AUTHORIZATION), currentRole the role whose privileges
+	// apply (SET ROLE); roleSet says SET ROLE is in effect (role.go).
+	authRole, sessionRole, currentRole uint64
+	roleSet                            bool
 }
 
 // setting describes a run-time parameter a session can SET and SHOW.
@@ -71,6 +76,8 @@ func init() {
 		{name: "bytea_output", def: "hex"},
 		{name: "max_identifier_length", def: "63", fixed: true},
 		{name: "jit", def: "off"},
+		{name: "role", def: "none"},
+		{name: "password_encryption", def: "scram-sha-256"},
 	} {
 		// Keyed by lower case: SET and SHOW fold the name.
 		settings[strings.ToLower(s.name)] = s

@@ -211,7 +211,8 @@ func (st *statement) decodeParams(b *binding, raw [][]byte, formats []int16, val
 }
 
 func (st *statement) evalContext(params []types.Value) *expr.EvalContext {
-	return &expr.EvalContext{Params: params, Now: types.TimestampFromTime(time.Now()), Loc: st.s.loc}
+	return &expr.EvalContext{Params: params, Now: types.TimestampFromTime(time.Now()), Loc: st.s.loc,
+		User: st.s.roleName(st.s.currentRole), SessionUser: st.s.roleName(st.s.sessionRole)}
 }
 
 // Execute implements pgwire.Statement.
@@ -238,6 +239,12 @@ func (st *statement) Execute(ctx context.Context, params [][]byte, paramFormats 
 func (st *statement) execute(ctx context.Context, params [][]byte, pf, rf []int16, w pgwire.ResultWriter) (string, error) {
 	s := st.s
 	e := s.e
+	if err := st.authorize(); err != nil {
+		return "", err
+	}
+	if tag, ok, err := st.executeRole(w); ok {
+		return tag, err
+	}
 	switch x := st.ast.(type) {
 	case *sql.Select:
 		return st.runQuery(ctx, params, pf, rf, w)

@@ -15,6 +15,9 @@ type EvalContext struct {
 	Params []types.Value  // $1..$n, already decoded (Params[0] is $1)
 	Now    int64          // statement timestamp, µs since 2000-01-01 UTC (now(), current_timestamp)
 	Loc    *time.Location // session TimeZone (nil means UTC)
+	// User and SessionUser are current_user and session_user; empty in a
+	// dataflow, which has no session.
+	User, SessionUser string
 }
 
 // loc returns the session time zone, UTC when unset.

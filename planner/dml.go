@@ -16,6 +16,8 @@ type Insert struct {
 	Plan   exec.Node
 	Params []types.Type
 	Reads  []uint64
+	// DependsOn are the relations the query (INSERT ... SELECT) names.
+	DependsOn []uint64
 }
 
 func (b *binder) targetTable(t *sql.TableName, verb string) (*catalog.Object, error) {
@@ -192,7 +194,7 @@ func (p *Planner) PlanInsert(src string, ins *sql.Insert, params []types.Type) (
 		plan = &exec.Project{Input: rel.node, Exprs: row}
 	}
 	q := b.finish(&relation{node: plan, scope: &scope{cols: make([]column, len(t.Columns))}})
-	return &Insert{Table: t, Plan: plan, Params: q.Params, Reads: q.Reads}, nil
+	return &Insert{Table: t, Plan: plan, Params: q.Params, Reads: q.Reads, DependsOn: q.DependsOn}, nil
 }
 
 // assign coerces a value for storing in column c (assignment cast).
@@ -225,6 +227,11 @@ type Update struct {
 	KeyPrefix []expr.Expr
 	Set       map[int]expr.Expr // column → new value, bound over the old row
 	Params    []types.Type
+	// DependsOn are the relations the statement's subqueries name.
+	DependsOn []uint64
+	// ReadsColumns says the WHERE or a SET value reads columns (which
+	// needs SELECT on the table besides UPDATE or DELETE).
+	ReadsColumns bool
 }
 
 func (b *binder) tableScope(t *catalog.Object, alias string) *scope {
@@ -298,7 +305,12 @@ func (p *Planner) PlanUpdate(src string, u *sql.Update, params []types.Type) (*U
 		}
 		out.Set[i] = e
 	}
-	out.Params = b.finish(&relation{node: &exec.Values{}, scope: &scope{}}).Params
+	fin := b.finish(&relation{node: &exec.Values{}, scope: &scope{}})
+	out.Params, out.DependsOn = fin.Params, fin.DependsOn
+	out.ReadsColumns = readsColumns(u.Where)
+	for _, a := range u.Set {
+		out.ReadsColumns = out.ReadsColumns || readsColumns(a.Value)
+	}
 	return out, nil
 }
 
@@ -321,7 +333,9 @@ func (p *Planner) PlanDelete(src string, d *sql.Delete, params []types.Type) (*U
 		return nil, err
 	}
 	out.KeyPrefix = keyPrefix(out.Where, t.PrimaryKey)
-	out.Params = b.finish(&relation{node: &exec.Values{}, scope: &scope{}}).Params
+	fin := b.finish(&relation{node: &exec.Values{}, scope: &scope{}})
+	out.Params, out.DependsOn = fin.Params, fin.DependsOn
+	out.ReadsColumns = readsColumns(d.Where)
 	return out, nil
 }
 
@@ -340,4 +354,20 @@ func (p *Planner) BindDefault(src string, e sql.Expr, t types.Type) error {
 // BindType resolves a type name for DDL.
 func (p *Planner) BindType(src string, tn *sql.TypeName) (types.Type, error) {
 	return p.newBinder(src, nil).bindType(tn)
+}
+
+// readsColumns reports whether e names a column anywhere (subqueries
+// included, which makes it conservative).
+func readsColumns(e sql.Expr) bool {
+	if e == nil {
+		return false
+	}
+	found := false
+	sql.Walk(e, func(n sql.Node) bool {
+		if _, ok := n.(*sql.ColumnRef); ok {
+			found = true
+		}
+		return !found
+	})
+	return found
 }

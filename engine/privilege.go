@@ -1,0 +1,206 @@
+package engine
+
+import (
+	"slices"
+
+	"github.com/kappa-db/kappa/catalog"
+	"github.com/kappa-db/kappa/pgerr"
+	"github.com/kappa-db/kappa/sql"
+)
+
+// This file checks privileges, as PostgreSQL does: a superuser may do
+// everything; the owner of an object (or a member of the owning role) may do
+// everything with it; anyone else needs a grant in the object's ACL, to
+// them, to a role they inherit from, or to PUBLIC. A plain view is read with
+// its owner's privileges on what it reads. Creating a relation needs CREATE
+// on schema public, which PostgreSQL 15 grants to nobody by default.
+
+// roleSet is the current role and every role it inherits privileges from.
+type roleSet struct {
+	ids   []uint64
+	super bool
+}
+
+// rolesOf returns role id and the roles whose privileges it has: those it
+// is a member of, transitively through roles that inherit (PostgreSQL 15's
+// rule). Superuser is not inherited.
+func (e *Engine) rolesOf(id uint64) roleSet {
+	r, ok := e.cat.RoleByID(id)
+	if !ok {
+		return roleSet{}
+	}
+	rs := roleSet{ids: []uint64{id}, super: r.Superuser}
+	for i := 0; i < len(rs.ids); i++ {
+		x, ok := e.cat.RoleByID(rs.ids[i])
+		if !ok || !x.Inherit {
+			continue
+		}
+		for _, m := range x.MemberOf {
+			if !slices.Contains(rs.ids, m) {
+				rs.ids = append(rs.ids, m)
+			}
+		}
+	}
+	return rs
+}
+
+// isMember reports whether role id is role group or a member of it,
+// directly or not, whatever INHERIT says (what SET ROLE needs).
+func (e *Engine) isMember(id, group uint64) bool {
+	seen := []uint64{id}
+	for i := 0; i < len(seen); i++ {
+		if seen[i] == group {
+			return true
+		}
+		if x, ok := e.cat.RoleByID(seen[i]); ok {
+			for _, m := range x.MemberOf {
+				if !slices.Contains(seen, m) {
+					seen = append(seen, m)
+				}
+			}
+		}
+	}
+	return false
+}
+
+// owns reports whether rs may act as o's owner.
+func (rs roleSet) owns(o *catalog.Object) bool {
+	return rs.super || slices.Contains(rs.ids, o.OwnerID())
+}
+
+// has reports whether rs holds want on o.
+func (rs roleSet) has(o *catalog.Object, want catalog.Privileges) bool {
+	return rs.owns(o) || o.ACL.Granted(rs.ids)&want == want
+}
+
+// roles is the session's current role set.
+func (s *Session) roles() roleSet { return s.e.rolesOf(s.currentRole) }
+
+func permissionDenied(o *catalog.Object) error {
+	return pgerr.New(pgerr.InsufficientPrivilege, "permission denied for %s %s", o.Kind, o.Name)
+}
+
+func mustBeOwner(o *catalog.Object) error {
+	return pgerr.New(pgerr.InsufficientPrivilege, "must be owner of %s %s", o.Kind, o.Name)
+}
+
+// checkRelation checks that the current role holds want on o.
+func (s *Session) checkRelation(o *catalog.Object, want catalog.Privileges) error {
+	if s.roles().has(o, want) {
+		return nil
+	}
+	return permissionDenied(o)
+}
+
+// checkSelect checks SELECT on relations a query names, and, for each plain
+// view among them, that the view's owner may read what the view names.
+func (s *Session) checkSelect(ids []uint64) error {
+	rs := s.roles()
+	if rs.super {
+		return nil
+	}
+	return s.e.checkSelectAs(rs, ids, 0)
+}
+
+func (e *Engine) checkSelectAs(rs roleSet, ids []uint64, depth int) error {
+	if depth > 100 {
+		return pgerr.New(pgerr.InternalError, "views nested too deeply")
+	}
+	for _, id := range ids {
+		o, ok := e.cat.Get(id)
+		if !ok {
+			continue
+		}
+		if !rs.has(o, catalog.PrivSelect) {
+			return permissionDenied(o)
+		}
+		if o.Kind == catalog.KindView {
+			owner := e.rolesOf(o.OwnerID())
+			if owner.super {
+				continue
+			}
+			if err := e.checkSelectAs(owner, o.DependsOn, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkCreate checks CREATE on schema public: creating a relation.
+func (s *Session) checkCreate() error {
+	rs := s.roles()
+	if rs.super || s.e.cat.DatabaseACL().Schema.Granted(rs.ids)&catalog.PrivCreate != 0 {
+		return nil
+	}
+	return pgerr.New(pgerr.InsufficientPrivilege, "permission denied for schema public")
+}
+
+// authorize checks the privileges a statement needs before it runs. Checks
+// that need what only the statement's own execution learns (the relations
+// a COPY or CREATE MATERIALIZED VIEW query reads) are made there.
+func (st *statement) authorize() error {
+	s := st.s
+	switch x := st.ast.(type) {
+	case *sql.Select:
+		if s.roles().super {
+			return nil
+		}
+		b, err := st.bind()
+		if err != nil {
+			return err
+		}
+		return s.checkSelect(b.query.DependsOn)
+	case *sql.Insert, *sql.Update, *sql.Delete:
+		rs := s.roles()
+		if rs.super {
+			return nil
+		}
+		b, err := st.bind()
+		if err != nil {
+			return err
+		}
+		switch {
+		case b.insert != nil:
+			if err := s.checkRelation(b.insert.Table, catalog.PrivInsert); err != nil {
+				return err
+			}
+			return s.checkSelect(b.insert.DependsOn)
+		case b.update != nil:
+			want := catalog.PrivUpdate
+			if b.delete {
+				want = catalog.PrivDelete
+			}
+			// Reading the table's columns (a WHERE, SET v = v + 1) also
+			// needs SELECT, as in PostgreSQL.
+			if b.update.ReadsColumns {
+				want |= catalog.PrivSelect
+			}
+			if err := s.checkRelation(b.update.Table, want); err != nil {
+				return err
+			}
+			return s.checkSelect(b.update.DependsOn)
+		}
+	case *sql.CreateTable, *sql.CreateView, *sql.CreateMaterializedView, *sql.CreateSource, *sql.CreateSink, *sql.CreateIndex:
+		return s.checkCreate()
+	case *sql.Drop:
+		rs := s.roles()
+		if rs.super {
+			return nil
+		}
+		for _, n := range x.Names {
+			if o, ok := s.e.cat.Lookup(n.Name); ok && objectKind(o.Kind) == x.Kind && !rs.owns(o) {
+				return mustBeOwner(o)
+			}
+		}
+	case *sql.Explain:
+		if q, ok := x.Statement.(*sql.Select); ok && !s.roles().super {
+			plan, err := s.e.planner.PlanQuery(st.src, q, nil)
+			if err != nil {
+				return err
+			}
+			return s.checkSelect(plan.DependsOn)
+		}
+	}
+	return nil
+}
