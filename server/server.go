@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -26,6 +27,11 @@ type Config struct {
 	Sync            log.SyncMode
 	MaxConnections  int
 	Logger          *slog.Logger
+	// HBA decides how clients authenticate (nil: pgwire.DefaultHBA,
+	// loopback trusted, passwords elsewhere).
+	HBA *pgwire.HBA
+	// TLS, when set, lets clients connect with TLS.
+	TLS *tls.Config
 }
 
 // Server is a running kappa.
@@ -58,7 +64,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, engine: eng, ln: ln, done: make(chan error, 1)}
-	s.wire = pgwire.NewServer(eng, pgwire.Config{MaxConnections: cfg.MaxConnections, Logger: cfg.Logger})
+	s.wire = pgwire.NewServer(eng, pgwire.Config{MaxConnections: cfg.MaxConnections, Logger: cfg.Logger, HBA: cfg.HBA, TLS: cfg.TLS})
 	go func() { s.done <- s.wire.Serve(ln) }()
 	return s, nil
 }

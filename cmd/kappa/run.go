@@ -53,6 +53,9 @@ func (m *Main) serve(ctx context.Context, args []string) int {
 	barrier := fs.Duration("barrier-interval", 50*time.Millisecond, "how often an epoch commits")
 	fsync := fs.String("fsync", "group", "when a write is acknowledged: always | group | off")
 	maxConns := fs.Int("max-connections", 0, "sessions allowed at once (0: unlimited)")
+	hbaFile := fs.String("hba-file", "", "client authentication rules in pg_hba.conf format (default: trust loopback, passwords elsewhere)")
+	tlsCert := fs.String("tls-cert", "", "TLS certificate (PEM) offered to clients; needs --tls-key")
+	tlsKey := fs.String("tls-key", "", "TLS private key (PEM)")
 	verbose := fs.Bool("v", false, "log debug messages")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -69,6 +72,11 @@ func (m *Main) serve(ctx context.Context, args []string) int {
 		fmt.Fprintf(m.Stderr, "kappa: --fsync must be always, group or off, not %q\n", *fsync)
 		return 2
 	}
+	hba, tlsConfig, err := server.LoadSecurity(*hbaFile, *tlsCert, *tlsKey)
+	if err != nil {
+		fmt.Fprintf(m.Stderr, "kappa: %v\n", err)
+		return 2
+	}
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
@@ -76,7 +84,7 @@ func (m *Main) serve(ctx context.Context, args []string) int {
 	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv, err := server.Start(ctx, server.Config{DataDir: *dataDir, Listen: *listen, BarrierInterval: *barrier, Sync: mode, MaxConnections: *maxConns, Logger: logger})
+	srv, err := server.Start(ctx, server.Config{DataDir: *dataDir, Listen: *listen, BarrierInterval: *barrier, Sync: mode, MaxConnections: *maxConns, Logger: logger, HBA: hba, TLS: tlsConfig})
 	if err != nil {
 		logger.Error("kappa could not start", "err", err)
 		return 1
