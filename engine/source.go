@@ -64,7 +64,7 @@ func (e *Engine) createSource(ctx context.Context, st *statement, x *sql.CreateS
 		return "", pe
 	}
 	o := &catalog.Object{Kind: catalog.KindSource, Name: x.Name.Name, CreateSQL: x.Info().Text,
-		Created: time.Now().UTC(), Connector: "nexmark", Options: opts}
+		Created: time.Now().UTC(), Connector: "nexmark", Options: opts, Owner: st.s.currentRole}
 	schema := nexmark.Schema(cfg.Kind)
 	for _, c := range schema {
 		o.Columns = append(o.Columns, catalog.Column{Name: c.Name, Type: c.Type})
