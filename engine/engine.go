@@ -243,6 +243,7 @@ func (e *Engine) NewSession(ctx context.Context, p pgwire.SessionParams) (pgwire
 	}
 	s := newSession(e, p)
 	s.authRole, s.sessionRole, s.currentRole = r.ID, r.ID, r.ID
+	s.userName, s.sessionUserName = r.Name, r.Name
 	s.settings["is_superuser"] = onOff(r.Superuser)
 	return s, nil
 }

@@ -656,6 +656,7 @@ func (st *statement) setRole(x *sql.Set, w pgwire.ResultWriter) (string, error) 
 
 // reportRole updates the settings that follow the current role.
 func (s *Session) reportRole(w pgwire.ResultWriter) {
+	s.userName, s.sessionUserName = s.roleName(s.currentRole), s.roleName(s.sessionRole)
 	cur, _ := s.e.cat.RoleByID(s.currentRole)
 	super := onOff(cur != nil && cur.Superuser)
 	if s.settings["is_superuser"] != super {

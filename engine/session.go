@@ -36,6 +36,8 @@ type Session struct {
 	// apply (SET ROLE); roleSet says SET ROLE is in effect (role.go).
 	authRole, sessionRole, currentRole uint64
 	roleSet                            bool
+	// userName and sessionUserName are current_user and session_user.
+	userName, sessionUserName string
 }
 
 // setting describes a run-time parameter a session can SET and SHOW.

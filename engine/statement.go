@@ -212,7 +212,7 @@ func (st *statement) decodeParams(b *binding, raw [][]byte, formats []int16, val
 
 func (st *statement) evalContext(params []types.Value) *expr.EvalContext {
 	return &expr.EvalContext{Params: params, Now: types.TimestampFromTime(time.Now()), Loc: st.s.loc,
-		User: st.s.roleName(st.s.currentRole), SessionUser: st.s.roleName(st.s.sessionRole)}
+		User: st.s.userName, SessionUser: st.s.sessionUserName}
 }
 
 // Execute implements pgwire.Statement.
@@ -448,7 +448,7 @@ func (st *statement) runQuery(ctx context.Context, raw [][]byte, pf, rf []int16,
 		en = newEncoder(b.colTypes, rf, s.loc)
 		st.enc = en
 	}
-	st.eval = expr.EvalContext{Params: params, Now: types.TimestampFromTime(time.Now()), Loc: s.loc}
+	st.eval = expr.EvalContext{Params: params, Now: types.TimestampFromTime(time.Now()), Loc: s.loc, User: s.userName, SessionUser: s.sessionUserName}
 	if st.out.rowFn == nil {
 		st.out.rowFn = st.sendRow
 	}
