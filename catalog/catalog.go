@@ -268,8 +268,9 @@ func (c *Catalog) Drop(objs []*Object, extra func(*storage.Batch) error) error {
 }
 
 // Replace swaps old for o (same name) in one synced batch; objects that
-// depended on old depend on o afterwards.
-func (c *Catalog) Replace(old, o *Object) error {
+// depended on old depend on o afterwards. extra adds writes to the same
+// batch (the old object's data, say).
+func (c *Catalog) Replace(old, o *Object, extra func(*storage.Batch) error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var changed []*Object
@@ -287,6 +288,11 @@ func (c *Catalog) Replace(old, o *Object) error {
 	defer b.Close()
 	if err := b.Delete(storage.CatalogKey(old.ID)); err != nil {
 		return err
+	}
+	if extra != nil {
+		if err := extra(b); err != nil {
+			return err
+		}
 	}
 	for _, x := range append(changed, o) {
 		rec, err := json.Marshal(x)

@@ -2,13 +2,16 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/kappa-db/kappa/catalog"
 	"github.com/kappa-db/kappa/exec"
 	"github.com/kappa-db/kappa/pgerr"
 	"github.com/kappa-db/kappa/pgwire"
+	"github.com/kappa-db/kappa/planner"
 	"github.com/kappa-db/kappa/sql"
 	"github.com/kappa-db/kappa/storage"
 )
@@ -202,7 +205,7 @@ func (e *Engine) createView(ctx context.Context, st *statement, x *sql.CreateVie
 	}
 	if old != nil {
 		// Objects that depend on the old view now depend on the new one.
-		if err := e.cat.Replace(old, o); err != nil {
+		if err := e.cat.Replace(old, o, nil); err != nil {
 			return "", err
 		}
 		return tag, nil
@@ -213,17 +216,28 @@ func (e *Engine) createView(ctx context.Context, st *statement, x *sql.CreateVie
 func (e *Engine) createMaterializedView(ctx context.Context, st *statement, x *sql.CreateMaterializedView, w pgwire.ResultWriter) (string, error) {
 	e.ddlMu.Lock()
 	const tag = "CREATE MATERIALIZED VIEW"
-	if x.OrReplace {
-		e.ddlMu.Unlock()
-		return "", st.unsupported(x.Pos, "CREATE OR REPLACE MATERIALIZED VIEW")
-	}
 	if len(x.Options) > 0 {
 		e.ddlMu.Unlock()
 		return "", st.errAt(x.Options[0].Pos, pgerr.InvalidParameterValue, "unrecognized materialized view option %q", x.Options[0].Key)
 	}
-	if exists, err := st.checkName(x.Name, x.IfNotExists, w); err != nil || exists {
-		e.ddlMu.Unlock()
-		return tag, err
+	// With OR REPLACE and an existing view, the new definition is computed
+	// beside the old one, which keeps serving until the new one has caught
+	// up; then one catalog commit swaps them.
+	var old *catalog.Object
+	if x.OrReplace {
+		if prev, ok := e.cat.Lookup(x.Name.Name); ok {
+			if prev.Kind != catalog.KindMaterializedView {
+				e.ddlMu.Unlock()
+				return "", st.errAt(x.Name.Pos, pgerr.WrongObjectType, "%q is not a materialized view", x.Name.Name)
+			}
+			old = prev
+		}
+	}
+	if old == nil {
+		if exists, err := st.checkName(x.Name, x.IfNotExists, w); err != nil || exists {
+			e.ddlMu.Unlock()
+			return tag, err
+		}
 	}
 	mv, err := e.planner.PlanMaterializedView(st.src, x.Query, x.Columns)
 	if err == nil {
@@ -233,6 +247,12 @@ func (e *Engine) createMaterializedView(ctx context.Context, st *statement, x *s
 	if err != nil {
 		e.ddlMu.Unlock()
 		return "", err
+	}
+	if old != nil {
+		if err := checkReplaceColumns(e.cat, old, mv.Columns); err != nil {
+			e.ddlMu.Unlock()
+			return "", err
+		}
 	}
 	id, err := e.cat.ReserveID()
 	if err != nil {
@@ -245,30 +265,25 @@ func (e *Engine) createMaterializedView(ctx context.Context, st *statement, x *s
 	for _, c := range mv.Columns {
 		o.Columns = append(o.Columns, catalog.Column{Name: c.Name, Type: c.Type})
 	}
-	if err := e.cat.Create(o, nil); err != nil {
-		e.ddlMu.Unlock()
-		return "", err
+	// A replacement enters the catalog only at the swap: a crash before it
+	// leaves the old view, and restore removes the replacement's data.
+	if old == nil {
+		if err := e.cat.Create(o, nil); err != nil {
+			e.ddlMu.Unlock()
+			return "", err
+		}
 	}
 	spec := exec.DataflowSpec{ID: id, Name: o.Name, Plan: mv.Plan,
 		View: &exec.ViewSink{Rel: id, KeyCols: mv.KeyCols, Unique: mv.Unique}}
 	if err := e.rt.Add(spec); err != nil {
-		e.dropObjects([]*catalog.Object{o})
+		e.discardView(o, old == nil)
 		e.ddlMu.Unlock()
 		return "", err
 	}
 	e.ddlMu.Unlock()
 	// Backfill: the view replays its sources' logs from the start; the
 	// statement returns once it has caught up with what was there.
-	for _, src := range mv.Sources {
-		end, lerr := e.inputEnd(src)
-		if lerr != nil {
-			err = lerr
-			break
-		}
-		if err = e.rt.WaitFor(ctx, id, src, end); err != nil {
-			break
-		}
-	}
+	err = e.backfill(ctx, w, o, mv.Sources)
 	if err == nil {
 		// PostgreSQL refuses to create a view whose query fails on the
 		// current data; so does kappa.
@@ -277,11 +292,185 @@ func (e *Engine) createMaterializedView(ctx context.Context, st *statement, x *s
 	if err != nil {
 		// A view whose backfill fails (or is canceled) is not created.
 		e.ddlMu.Lock()
-		e.dropObjects([]*catalog.Object{o})
+		e.discardView(o, old == nil)
 		e.ddlMu.Unlock()
 		return "", err
 	}
+	if old == nil {
+		return tag, nil
+	}
+	e.ddlMu.Lock()
+	defer e.ddlMu.Unlock()
+	cur, ok := e.cat.Lookup(o.Name)
+	switch {
+	case !ok:
+		// Dropped meanwhile: the replacement is simply created.
+		err = e.cat.Create(o, nil)
+	case cur.ID != old.ID:
+		err = pgerr.New(pgerr.ObjectNotInPrerequisite, "materialized view %q was changed by another statement while it was being replaced", o.Name)
+	default:
+		if err = checkReplaceColumns(e.cat, cur, mv.Columns); err == nil {
+			// The old dataflow stops before its rows go, so that no late
+			// epoch writes them back; readers see the old rows until the
+			// commit.
+			e.rt.Remove(cur.ID)
+			err = e.cat.Replace(cur, o, func(b *storage.Batch) error { return exec.DeleteRelationData(b, cur.ID) })
+			if err != nil {
+				// Put the old view back to work.
+				if spec, serr := e.viewDataflow(cur); serr == nil {
+					_ = e.rt.Add(spec)
+				}
+			}
+		}
+	}
+	if err != nil {
+		e.discardView(o, false)
+		return "", err
+	}
 	return tag, nil
+}
+
+// discardView drops a materialized view whose creation failed: its catalog
+// entry when it has one (inCatalog), its dataflow and its data.
+func (e *Engine) discardView(o *catalog.Object, inCatalog bool) {
+	if inCatalog {
+		_ = e.dropObjects([]*catalog.Object{o}) // best effort: the statement already failed
+		return
+	}
+	e.rt.Remove(o.ID)
+	b := e.db.NewBatch()
+	defer b.Close()
+	if exec.DeleteRelationData(b, o.ID) == nil {
+		_ = b.Commit(false)
+	}
+}
+
+// checkReplaceColumns applies PostgreSQL's rule for CREATE OR REPLACE VIEW
+// to a materialized view that other objects use: the new query keeps every
+// old column's name and type, in order, and may add columns at the end.
+func checkReplaceColumns(cat *catalog.Catalog, old *catalog.Object, cols []planner.Column) error {
+	if len(cat.Dependents(old.ID)) == 0 {
+		return nil
+	}
+	if len(cols) < len(old.Columns) {
+		return pgerr.New(pgerr.InvalidTableDefinition, "cannot drop columns from materialized view %q: other objects depend on it", old.Name)
+	}
+	for i, c := range old.Columns {
+		if cols[i].Name != c.Name {
+			return pgerr.New(pgerr.InvalidTableDefinition, "cannot change name of materialized view column %q to %q: other objects depend on it", c.Name, cols[i].Name)
+		}
+		if cols[i].Type != c.Type {
+			return pgerr.New(pgerr.InvalidTableDefinition, "cannot change data type of materialized view column %q from %s to %s: other objects depend on it", c.Name, c.Type, cols[i].Type)
+		}
+	}
+	return nil
+}
+
+// backfill waits until view o has consumed what its inputs held when it
+// started, sending a NOTICE with its progress every Config.ProgressInterval
+// (records read of the total, and an estimate of the time left). Backfills
+// lists the backfills in progress.
+func (e *Engine) backfill(ctx context.Context, w pgwire.ResultWriter, o *catalog.Object, sources []uint64) error {
+	start := time.Now()
+	var total, base uint64
+	ends := make([]uint64, len(sources))
+	for i, src := range sources {
+		end, err := e.inputEnd(src)
+		if err != nil {
+			return err
+		}
+		ends[i] = end
+		total += end
+		if c, ok := e.rt.Committed(o.ID, src); ok {
+			base += c
+		}
+	}
+	p := &BackfillProgress{View: o.Name, ViewID: o.ID, Total: total, Started: start}
+	e.mu.Lock()
+	e.mu.backfills[o.ID] = p
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		delete(e.mu.backfills, o.ID)
+		e.mu.Unlock()
+	}()
+	for i, src := range sources {
+		for {
+			wctx, cancel := context.WithTimeout(ctx, e.cfg.ProgressInterval)
+			err := e.rt.WaitFor(wctx, o.ID, src, ends[i])
+			timedOut := wctx.Err() == context.DeadlineExceeded
+			cancel()
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil || !timedOut {
+				return err
+			}
+			if derr := e.rt.Err(o.ID); derr != nil {
+				return derr
+			}
+			done := e.backfillDone(o.ID, sources, ends)
+			p.setDone(done)
+			msg := fmt.Sprintf("materialized view %q: backfilled %d of %d records (%.0f%%)", o.Name, done, total, 100*float64(done)/float64(max(total, 1)))
+			if eta, ok := p.ETA(base); ok {
+				r := time.Second
+				if eta < 10*time.Second {
+					r = 100 * time.Millisecond
+				}
+				msg += fmt.Sprintf(", about %s left", eta.Round(r))
+			}
+			w.Notice("NOTICE", pgerr.SuccessfulCompletion, msg)
+		}
+	}
+	return nil
+}
+
+// backfillDone counts the records of its inputs view id has consumed, up to
+// ends.
+func (e *Engine) backfillDone(id uint64, sources, ends []uint64) uint64 {
+	var done uint64
+	for i, src := range sources {
+		if c, ok := e.rt.Committed(id, src); ok {
+			done += min(c, ends[i])
+		}
+	}
+	return done
+}
+
+// BackfillProgress is a materialized view's backfill in progress.
+type BackfillProgress struct {
+	View    string
+	ViewID  uint64
+	Total   uint64 // records its inputs held when it started
+	Started time.Time
+	done    atomic.Uint64
+}
+
+func (p *BackfillProgress) setDone(n uint64) { p.done.Store(n) }
+
+// Done is the records consumed so far (as of the last check).
+func (p *BackfillProgress) Done() uint64 { return p.done.Load() }
+
+// ETA estimates the time left from the rate so far; base is what was
+// already consumed at the start (a view restarted mid-backfill).
+func (p *BackfillProgress) ETA(base uint64) (time.Duration, bool) {
+	done := p.Done()
+	if done <= base || done >= p.Total {
+		return 0, done >= p.Total
+	}
+	rate := float64(done-base) / time.Since(p.Started).Seconds()
+	return time.Duration(float64(p.Total-done) / rate * float64(time.Second)), true
+}
+
+// Backfills returns the backfills running now.
+func (e *Engine) Backfills() []*BackfillProgress {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]*BackfillProgress, 0, len(e.mu.backfills))
+	for _, p := range e.mu.backfills {
+		out = append(out, p)
+	}
+	return out
 }
 
 // dropObjects removes objects and their stored data. The caller holds ddlMu.

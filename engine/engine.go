@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,6 +30,9 @@ type Config struct {
 	// Sync is the durability of table appends (log.SyncGroup by default).
 	Sync   log.SyncMode
 	Logger *slog.Logger
+	// ProgressInterval is how often a materialized view's backfill sends
+	// the creating session a NOTICE with its progress (2 s by default).
+	ProgressInterval time.Duration
 }
 
 // Engine is one kappa database.
@@ -58,6 +62,8 @@ type Engine struct {
 		broken map[uint64]error
 		// feeds holds the inputs of sources, built on first use.
 		feeds map[uint64]exec.Feed
+		// backfills are the materialized views being backfilled now.
+		backfills map[uint64]*BackfillProgress
 	}
 }
 
@@ -72,6 +78,10 @@ func Open(cfg Config) (*Engine, error) {
 	e.mu.tableLocks = map[uint64]*sync.Mutex{}
 	e.mu.broken = map[uint64]error{}
 	e.mu.feeds = map[uint64]exec.Feed{}
+	e.mu.backfills = map[uint64]*BackfillProgress{}
+	if e.cfg.ProgressInterval <= 0 {
+		e.cfg.ProgressInterval = 2 * time.Second
+	}
 	e.recovered = map[uint64]uint64{}
 	if err := e.fs.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, pgerr.Wrap(err, pgerr.IOError, "creating data directory")
@@ -170,6 +180,9 @@ func (e *Engine) restore() error {
 			e.mu.broken[o.ID] = err
 		}
 	}
+	if err := e.removeOrphanedData(); err != nil {
+		return err
+	}
 	names, err := e.fs.List(filepath.Join(e.cfg.DataDir, "log"))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return pgerr.Wrap(err, pgerr.IOError, "listing logs")
@@ -182,6 +195,37 @@ func (e *Engine) restore() error {
 		}
 	}
 	return nil
+}
+
+// removeOrphanedData deletes the rows, state and offsets of dataflows that
+// no catalog object owns: a CREATE OR REPLACE MATERIALIZED VIEW that crashed
+// before its swap, or a view whose creation failed and whose cleanup did
+// not finish. Every dataflow that committed an epoch has offsets.
+func (e *Engine) removeOrphanedData() error {
+	lower, _ := storage.OffsetSpan(0)
+	_, upper := storage.OffsetSpan(^uint64(0))
+	orphans := map[uint64]bool{}
+	err := e.db.Scan(lower, upper, false, func(key, _ []byte) (bool, error) {
+		if len(key) >= 9 {
+			id := binary.BigEndian.Uint64(key[1:9])
+			if _, ok := e.cat.Get(id); !ok {
+				orphans[id] = true
+			}
+		}
+		return true, nil
+	})
+	if err != nil || len(orphans) == 0 {
+		return err
+	}
+	b := e.db.NewBatch()
+	defer b.Close()
+	for id := range orphans {
+		e.cfg.Logger.Info("removing the data of a dataflow no catalog object owns", "id", id)
+		if err := exec.DeleteRelationData(b, id); err != nil {
+			return err
+		}
+	}
+	return b.Commit(true)
 }
 
 func tableDataflow(o *catalog.Object) exec.DataflowSpec {

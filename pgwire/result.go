@@ -103,9 +103,13 @@ func (w *resultWriter) Notice(severity, code, message string) {
 	if code == "" {
 		code = pgerr.SuccessfulCompletion
 	}
-	_ = w.c.send(&pgproto3.NoticeResponse{ // failure is sticky
+	// Sent at once, as PostgreSQL does: a notice may report the progress
+	// of a statement that runs for a while.
+	if w.c.send(&pgproto3.NoticeResponse{
 		Severity: severity, SeverityUnlocalized: severity, Code: code, Message: message,
-	})
+	}) == nil {
+		_ = w.c.flush() // failure is sticky
+	}
 }
 
 // SetParameter implements ResultWriter.

@@ -32,6 +32,8 @@ type Config struct {
 	HBA *pgwire.HBA
 	// TLS, when set, lets clients connect with TLS.
 	TLS *tls.Config
+	// ProgressInterval: see engine.Config.
+	ProgressInterval time.Duration
 }
 
 // Server is a running kappa.
@@ -54,7 +56,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	eng, err := engine.Open(engine.Config{DataDir: cfg.DataDir, BarrierInterval: cfg.BarrierInterval, Sync: cfg.Sync, Logger: cfg.Logger})
+	eng, err := engine.Open(engine.Config{DataDir: cfg.DataDir, BarrierInterval: cfg.BarrierInterval, Sync: cfg.Sync, Logger: cfg.Logger,
+		ProgressInterval: cfg.ProgressInterval})
 	if err != nil {
 		return nil, err
 	}
