@@ -101,12 +101,44 @@ func (f *filterOp) reset()                                    { f.out.Reset() }
 type projectOp struct {
 	exprs []expr.Expr
 	out   Batch
+	// cols, when every expression is a column reference, are their
+	// columns; empty (not nil) once known not to be.
+	cols []int
+}
+
+// colRefIndexes returns the columns of exprs when each is a column
+// reference, else an empty non-nil slice.
+func colRefIndexes(exprs []expr.Expr) []int {
+	cols := make([]int, 0, len(exprs))
+	for _, e := range exprs {
+		c, ok := e.(*expr.ColRef)
+		if !ok {
+			return []int{}
+		}
+		cols = append(cols, c.Idx)
+	}
+	return cols
 }
 
 func (p *projectOp) apply(ec *epochCtx, _ int, in *Batch) (*Batch, error) {
 	p.out.Reset()
 	// One backing array for the whole batch's output rows.
 	vals := make([]types.Value, len(in.Rows)*len(p.exprs))
+	if p.cols == nil {
+		p.cols = colRefIndexes(p.exprs)
+	}
+	if len(p.cols) > 0 {
+		// Only column references: copy the values, no evaluation.
+		n := len(p.cols)
+		for i, r := range in.Rows {
+			row := types.Row(vals[i*n : (i+1)*n : (i+1)*n])
+			for j, c := range p.cols {
+				row[j] = r[c]
+			}
+			p.out.Add(row, in.W[i])
+		}
+		return &p.out, nil
+	}
 rows:
 	for i, r := range in.Rows {
 		row := types.Row(vals[i*len(p.exprs) : (i+1)*len(p.exprs) : (i+1)*len(p.exprs)])

@@ -145,12 +145,29 @@ func (p *Prepared) Run(ctx context.Context, r storage.Reader, eval *expr.EvalCon
 // storedRow runs one stored row through the steps and hands it to fn as
 // many times as it is stored; it returns errStop once LIMIT is reached.
 func (p *Prepared) storedRow(val []byte) error {
-	rs := &p.run
+	if isPage(val) {
+		return forPageRows(val, p.pageRow)
+	}
 	cnt, row, err := DecodeStoredRow(val, p.row)
 	if err != nil {
 		return err
 	}
 	p.row = row
+	return p.pipe(cnt, row)
+}
+
+func (p *Prepared) pageRow(_ uint64, enc []byte) error {
+	row, _, err := types.DecodeRow(enc, p.row)
+	if err != nil {
+		return err
+	}
+	p.row = row
+	return p.pipe(1, row)
+}
+
+// pipe runs a row through the steps and hands it to fn cnt times.
+func (p *Prepared) pipe(cnt int64, row types.Row) error {
+	rs := &p.run
 	if rs.seen++; rs.seen&1023 == 0 && rs.ctx.Err() != nil {
 		return pgerr.New(pgerr.QueryCanceled, "canceling statement due to user request")
 	}

@@ -16,15 +16,21 @@ var errStop = pgerr.New(pgerr.SuccessfulCompletion, "stop")
 // ScanRelation calls fn for every stored row of relation rel whose key starts
 // with keyPrefix (encoded key columns), in key order. key is the row's key
 // after the relation prefix and is valid only during fn.
+//
+// A page of a table without a primary key (pages.go) is read as its rows.
 func ScanRelation(r storage.Reader, rel uint64, keyPrefix []byte, fn func(key []byte, count int64, row types.Row) error) error {
 	p := append(storage.RelationPrefix(rel), keyPrefix...)
 	upper := storage.PrefixEnd(p)
+	relLen := len(p) - len(keyPrefix)
+	var scratch []byte
 	return r.Scan(p, upper, false, func(key, val []byte) (bool, error) {
-		cnt, row, err := DecodeStoredRow(val, nil)
+		// Rows are decoded afresh: fn may keep them.
+		var row types.Row
+		err := forStoredRows(key[relLen:], val, 0, &scratch, &row, func(k []byte, cnt int64, r types.Row) error {
+			row = nil
+			return fn(k, cnt, r)
+		})
 		if err != nil {
-			return false, err
-		}
-		if err := fn(key[len(p)-len(keyPrefix):], cnt, row); err != nil {
 			return false, err
 		}
 		return true, nil

@@ -47,6 +47,7 @@ type source struct {
 	next      uint64 // next offset to read, within the running epoch
 	committed uint64 // next offset to read as of the last committed epoch
 	leaves    []*node
+	slab      *rowSlab // how its rows are decoded (rowUse)
 }
 
 type dataflow struct {
@@ -550,11 +551,16 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint
 	budget := uint64(rt.opts.MaxRecordsPerEpoch)
 	var in Batch
 	var key, val, prefix []byte
+	var pg *pager
 	if t := df.spec.Table; t != nil {
 		prefix = storage.RelationPrefix(t.Rel)
+		if len(t.PK) == 0 {
+			pg = newPager(ec.store, t.Rel)
+		}
 	}
 	for _, s := range df.sources {
 		limit := ends[s.id]
+		rows := s.rowUse(df.spec.Table != nil)
 		pushIn := func() error {
 			if in.Len() == 0 {
 				return nil
@@ -565,6 +571,7 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint
 				}
 			}
 			in.Reset()
+			rows.used = 0
 			return nil
 		}
 		if s.feed != nil {
@@ -589,10 +596,9 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint
 		start := s.next
 		for s.next < limit && s.next-start < budget {
 			next, err := s.log.ReadUnits(s.next, limit, int(budget-(s.next-start)), func(off uint64, rec []byte) error {
-				if t := df.spec.Table; t != nil && len(t.PK) == 0 {
-					// Without a primary key the stored row is the
-					// record's own row encoding: copy it rather than
-					// decode and re-encode it.
+				if pg != nil {
+					// Without a primary key the rows go into pages, as
+					// their records' own row encodings (pages.go).
 					w, rowID, enc, err := splitChange(rec)
 					if err != nil {
 						return err
@@ -600,14 +606,16 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint
 					if rowID == 0 {
 						rowID = off + 1
 					}
-					key = t.RowKey(append(key[:0], prefix...), rowID, nil)
 					if w < 0 {
-						return ec.store.Delete(key)
+						return pg.retract(rowID)
 					}
-					val = append(binary.AppendVarint(val[:0], 1), enc...)
-					return ec.store.Set(key, val)
+					return pg.insert(rowID, enc)
 				}
-				w, rowID, row, err := DecodeChange(rec, nil)
+				var dst types.Row
+				if rows.private {
+					dst = rows.next()
+				}
+				w, rowID, row, err := decodeChangeNeeded(rec, dst, rows.need)
 				if err != nil {
 					return err
 				}
@@ -638,6 +646,11 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint
 		}
 		if s.next < limit {
 			more = true
+		}
+	}
+	if pg != nil {
+		if err := pg.flush(); err != nil {
+			return false, err
 		}
 	}
 	if df.g != nil {

@@ -1,0 +1,166 @@
+package exec
+
+import (
+	"github.com/kappa-db/kappa/expr"
+	"github.com/kappa-db/kappa/types"
+)
+
+// leafUse says what the operators above a leaf need of its rows: need[i]
+// says that column i is read (nil: every column), and private that no
+// operator keeps the leaf's rows once a push returns (the leaf is under
+// Filters and then a Project, which makes new rows), so their memory can
+// be reused for the next chunk.
+func leafUse(leaf *node, ncols int) (need []bool, private bool) {
+	need = make([]bool, ncols)
+	for v := leaf; ; {
+		p := v.parent
+		if p == nil {
+			return nil, false
+		}
+		switch op := p.op.(type) {
+		case *filterOp:
+			if !exprCols(op.pred, need) {
+				return nil, false
+			}
+			v = p
+		case *projectOp:
+			for _, e := range op.exprs {
+				if !exprCols(e, need) {
+					return nil, false
+				}
+			}
+			return need, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+// exprCols marks in need the columns e reads; false when e holds an
+// expression it does not know (which might read any column).
+func exprCols(e expr.Expr, need []bool) bool {
+	var kids []expr.Expr
+	switch x := e.(type) {
+	case nil:
+		return true
+	case *expr.ColRef:
+		if x.Idx < 0 || x.Idx >= len(need) {
+			return false
+		}
+		need[x.Idx] = true
+		return true
+	case *expr.Const, *expr.Param:
+		return true
+	case *expr.Call:
+		kids = x.Args
+	case *expr.And:
+		kids = x.Args
+	case *expr.Or:
+		kids = x.Args
+	case *expr.Not:
+		kids = []expr.Expr{x.Arg}
+	case *expr.IsNull:
+		kids = []expr.Expr{x.Arg}
+	case *expr.IsBool:
+		kids = []expr.Expr{x.Arg}
+	case *expr.IsDistinct:
+		kids = []expr.Expr{x.L, x.R}
+	case *expr.Case:
+		for _, w := range x.Whens {
+			kids = append(kids, w.Cond, w.Then)
+		}
+		kids = append(kids, x.Else)
+	case *expr.Coalesce:
+		kids = x.Args
+	case *expr.NullIf:
+		kids = []expr.Expr{x.L, x.R}
+	case *expr.Greatest:
+		kids = x.Args
+	case *expr.InList:
+		kids = append([]expr.Expr{x.Arg}, x.List...)
+	case *expr.ScalarArrayOp:
+		kids = []expr.Expr{x.Arg, x.Array}
+	case *expr.Cast:
+		kids = []expr.Expr{x.Arg}
+	default:
+		return false
+	}
+	for _, k := range kids {
+		if !exprCols(k, need) {
+			return false
+		}
+	}
+	return true
+}
+
+// rowSlab hands out the rows a source decodes for one chunk. When the
+// source's rows are private to the operators (leafUse), they are carved
+// from one reused array instead of allocated one by one; need, when set,
+// lets the decoder skip the columns nobody reads.
+type rowSlab struct {
+	need    []bool
+	private bool
+	ncols   int
+	vals    []Value
+	used    int // rows handed out since the last push
+}
+
+// Value is types.Value, named here to keep rowSlab short.
+type Value = types.Value
+
+// next returns an empty row of ncols values for the next record.
+func (r *rowSlab) next() types.Row {
+	if r.vals == nil {
+		r.vals = make([]Value, readChunk*r.ncols)
+	}
+	if (r.used+1)*r.ncols > len(r.vals) {
+		return nil // more rows than a chunk holds: allocate
+	}
+	row := r.vals[r.used*r.ncols : r.used*r.ncols : (r.used+1)*r.ncols]
+	r.used++
+	return row
+}
+
+// rowUse works out (once) how the source's rows are used by its leaves.
+func (s *source) rowUse(table bool) *rowSlab {
+	if s.slab != nil || table || len(s.leaves) == 0 {
+		if s.slab == nil {
+			s.slab = &rowSlab{}
+		}
+		return s.slab
+	}
+	sc, _ := s.leaves[0].plan.(*Scan)
+	r := &rowSlab{private: sc != nil}
+	if sc != nil {
+		r.ncols = len(sc.Types)
+		r.need = make([]bool, r.ncols)
+	}
+	for _, l := range s.leaves {
+		need, private := leafUse(l, r.ncols)
+		r.private = r.private && private && r.ncols > 0
+		if need == nil {
+			r.need = nil
+		}
+		for i, n := range need {
+			if r.need != nil && n {
+				r.need[i] = true
+			}
+		}
+	}
+	s.slab = r
+	return r
+}
+
+// decodeChangeNeeded is DecodeChange that skips the columns need says are
+// not read (need nil: decode all).
+func decodeChangeNeeded(rec []byte, row types.Row, need []bool) (w int64, rowID uint64, out types.Row, err error) {
+	if need == nil {
+		return DecodeChange(rec, row)
+	}
+	w, rowID, enc, err := splitChange(rec)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	out, _, err = types.DecodeRowNeeded(enc, row, need)
+	return w, rowID, out, err
+}
