@@ -213,6 +213,8 @@ type partitioned struct {
 	parts       map[string]*Batch
 	order       []string
 	scratch     []byte
+	keyBuf      []byte
+	valBuf      []byte
 }
 
 func newPartitioned(partitionBy []int, orderBy []SortKey, opID uint64) partitioned {
@@ -276,13 +278,86 @@ func (p *partitioned) scan(ec *epochCtx, part string, fn func(key []byte, cnt in
 	})
 }
 
+// entry is one stored row of a partition: its key, multiplicity and row.
+type entry struct {
+	key   []byte
+	cnt   int64
+	row   types.Row
+	dirty bool // merge changed it
+}
+
 // load reads a stored partition, in order.
-func (p *partitioned) load(ec *epochCtx, part string) (rows []types.Row, counts []int64, err error) {
-	err = p.scan(ec, part, func(_ []byte, cnt int64, row types.Row) (bool, error) {
-		rows, counts = append(rows, row), append(counts, cnt)
+func (p *partitioned) load(ec *epochCtx, part string) ([]entry, error) {
+	var es []entry
+	err := p.scan(ec, part, func(key []byte, cnt int64, row types.Row) (bool, error) {
+		es = append(es, entry{key: append([]byte(nil), key...), cnt: cnt, row: row})
 		return true, nil
 	})
-	return rows, counts, err
+	return es, err
+}
+
+// merge applies a partition's delta to its loaded rows, in the store and in
+// memory, and returns the new rows in order. Knowing every row's old
+// multiplicity, it writes without reading.
+func (p *partitioned) merge(ec *epochCtx, part string, old []entry, delta *Batch) ([]entry, error) {
+	idx := make(map[string]int, len(old)+delta.Len())
+	es := make([]entry, len(old), len(old)+delta.Len())
+	copy(es, old)
+	for i, e := range es {
+		idx[string(e.key)] = i
+	}
+	base := p.partPrefix(part)
+	added := false
+	var touched []int
+	for i, row := range delta.Rows {
+		k := p.orderKey(append([]byte(nil), base...), row)
+		j, ok := idx[string(k)]
+		if !ok {
+			j = len(es)
+			idx[string(k)] = j
+			es = append(es, entry{key: k, row: row})
+			added = true
+		}
+		if !es[j].dirty {
+			es[j].dirty = true
+			touched = append(touched, j)
+		}
+		es[j].cnt += delta.W[i]
+	}
+	// Write each touched key once.
+	for _, j := range touched {
+		e := es[j]
+		var err error
+		switch {
+		case e.cnt == 0:
+			err = ec.store.Delete(e.key)
+		case e.cnt < 0:
+			return nil, pgerr.New(pgerr.InternalError, "window state: row multiplicity went negative")
+		default:
+			err = ec.store.Set(e.key, AppendStoredRow(nil, e.cnt, e.row))
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	out := es[:0]
+	for _, e := range es {
+		if e.cnt != 0 {
+			out = append(out, e)
+		}
+	}
+	if added {
+		sort.Slice(out, func(a, b int) bool { return bytes.Compare(out[a].key, out[b].key) < 0 })
+	}
+	return out, nil
+}
+
+func entryRows(es []entry) (rows []types.Row, counts []int64) {
+	rows, counts = make([]types.Row, len(es)), make([]int64, len(es))
+	for i, e := range es {
+		rows[i], counts[i] = e.row, e.cnt
+	}
+	return rows, counts
 }
 
 // write adds a partition's delta to the store and returns the smallest key
@@ -291,26 +366,30 @@ func (p *partitioned) write(ec *epochCtx, part string, delta *Batch) ([]byte, er
 	var minKey []byte
 	base := p.partPrefix(part)
 	for i, row := range delta.Rows {
-		k := p.orderKey(append([]byte(nil), base...), row)
+		// pebble copies keys and values into the batch: one buffer each
+		// serves every row.
+		k := p.orderKey(append(p.keyBuf[:0], base...), row)
+		p.keyBuf = k
 		if minKey == nil || bytes.Compare(k, minKey) < 0 {
-			minKey = k
-		}
-		old, ok, err := ec.store.Get(k)
-		if err != nil {
-			return nil, err
+			minKey = append(minKey[:0], k...)
 		}
 		var cnt int64
-		if ok {
+		if err := ec.store.GetFunc(k, func(old []byte) error {
 			cnt, _ = binary.Varint(old)
+			return nil
+		}); err != nil {
+			return nil, err
 		}
 		cnt += delta.W[i]
+		var err error
 		switch {
 		case cnt == 0:
 			err = ec.store.Delete(k)
 		case cnt < 0:
 			return nil, pgerr.New(pgerr.InternalError, "window state: row multiplicity went negative")
 		default:
-			err = ec.store.Set(k, AppendStoredRow(nil, cnt, row))
+			p.valBuf = AppendStoredRow(p.valBuf[:0], cnt, row)
+			err = ec.store.Set(k, p.valBuf)
 		}
 		if err != nil {
 			return nil, err
@@ -384,25 +463,28 @@ func (w *windowOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 				out.Add(r, 1)
 			}
 		} else {
-			for _, sign := range []int64{-1, 1} {
-				if sign > 0 {
-					if _, err := w.write(ec, part, delta); err != nil {
-						return err
-					}
-				}
-				rows, counts, err := w.load(ec, part)
-				if err != nil {
-					return err
-				}
+			old, err := w.load(ec, part)
+			if err != nil {
+				return err
+			}
+			cur, err := w.merge(ec, part, old, delta)
+			if err != nil {
+				return err
+			}
+			for _, side := range []struct {
+				es   []entry
+				sign int64
+			}{{old, -1}, {cur, 1}} {
+				rows, counts := entryRows(side.es)
 				res, err := w.compute(ec, rows, counts)
 				if err != nil {
-					if err := ec.rowError(err, sign); err != nil {
+					if err := ec.rowError(err, side.sign); err != nil {
 						return err
 					}
 					continue
 				}
 				for _, r := range res {
-					out.Add(r, sign)
+					out.Add(r, side.sign)
 				}
 			}
 			out.Consolidate()
@@ -845,11 +927,15 @@ func (w *windowOp) aggResult(ec *epochCtx, call *WindowCall, acc accState, rows 
 }
 
 // groupTopNOp keeps, per partition, the rows whose row_number, rank or
-// dense_rank is in [Lo, Hi]. It stores every input row by partition in sort
-// order (partitioned), and at the barrier reads only the top of each
-// partition the epoch touched, before and after applying the delta; when
-// every change sorts after the old top's first excluded row, the top cannot
-// have changed and the second read is skipped.
+// dense_rank is in [Lo, Hi]. Beside every input row (partitioned), it keeps
+// each partition's last output and the key of the first row after it:
+//
+//	0x01 partKey → len, boundary key, then (weight, row) of each output row
+//
+// At the barrier, for each partition the epoch touched: when every change
+// sorts at or after the boundary, the top cannot have changed and nothing
+// is read but that one key; otherwise it reads the new top (O(Hi) rows) and
+// emits the difference.
 type groupTopNOp struct {
 	spec *GroupTopN
 	partitioned
@@ -920,10 +1006,12 @@ func (r *ranker) output(row types.Row, rank int64) types.Row {
 	return o
 }
 
-// top adds the stored top of a partition to out and returns the key of the
-// first row after it (nil when the partition ended first).
-func (g *groupTopNOp) top(ec *epochCtx, part string, out *Batch, sign int64) ([]byte, error) {
-	r := &ranker{spec: g.spec, out: out, sign: sign}
+// top reads a partition's top from the stored rows: its output rows (with
+// their ranks) and the key of the first row after it (nil when the
+// partition ended first).
+func (g *groupTopNOp) top(ec *epochCtx, part string) (*Batch, []byte, error) {
+	out := &Batch{}
+	r := &ranker{spec: g.spec, out: out, sign: 1}
 	var boundary []byte
 	err := g.scan(ec, part, func(key []byte, cnt int64, row types.Row) (bool, error) {
 		if !r.next(row, cnt) {
@@ -932,39 +1020,108 @@ func (g *groupTopNOp) top(ec *epochCtx, part string, out *Batch, sign int64) ([]
 		}
 		return true, nil
 	})
-	return boundary, err
+	return out, boundary, err
+}
+
+// topKey is where a partition's last output and boundary are kept.
+func (g *groupTopNOp) topKey(part string) []byte {
+	k := make([]byte, 0, len(g.prefix)+1+len(part))
+	k = append(append(k, g.prefix...), 1)
+	return append(k, part...)
+}
+
+func appendTop(dst []byte, top *Batch, boundary []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(boundary)))
+	dst = append(dst, boundary...)
+	for i, r := range top.Rows {
+		dst = AppendStoredRow(dst, top.W[i], r)
+	}
+	return dst
+}
+
+func decodeTop(val []byte) (*Batch, []byte, error) {
+	n, m := binary.Uvarint(val)
+	if m <= 0 || uint64(len(val)-m) < n {
+		return nil, nil, pgerr.New(pgerr.DataCorrupted, "corrupt top-n state")
+	}
+	var boundary []byte
+	if n > 0 {
+		boundary = val[m : m+int(n)]
+	}
+	val = val[m+int(n):]
+	out := &Batch{}
+	for len(val) > 0 {
+		w, k := binary.Varint(val)
+		if k <= 0 {
+			return nil, nil, pgerr.New(pgerr.DataCorrupted, "corrupt top-n state")
+		}
+		row, rest, err := types.DecodeRow(val[k:], nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		out.Add(row, w)
+		val = rest
+	}
+	return out, boundary, nil
 }
 
 func (g *groupTopNOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 	defer g.reset()
 	for _, part := range g.order {
 		delta := g.parts[part]
-		out := &Batch{}
 		if ec.ephemeral {
 			rows, counts := g.sorted(delta)
+			out := &Batch{}
 			r := &ranker{spec: g.spec, out: out, sign: 1}
 			for i, row := range rows {
 				if !r.next(row, counts[i]) {
 					break
 				}
 			}
-		} else {
-			boundary, err := g.top(ec, part, out, -1)
-			if err != nil {
+			if err := emit(out); err != nil {
 				return err
 			}
-			minKey, err := g.write(ec, part, delta)
-			if err != nil {
-				return err
-			}
-			if boundary != nil && bytes.Compare(minKey, boundary) >= 0 {
-				continue // every change sorts after the top
-			}
-			if _, err := g.top(ec, part, out, 1); err != nil {
-				return err
-			}
-			out.Consolidate()
+			continue
 		}
+		// The last output and the key of the first row after it.
+		tk := g.topKey(part)
+		oldTop, boundary := &Batch{}, []byte(nil)
+		val, ok, err := ec.store.Get(tk)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if oldTop, boundary, err = decodeTop(val); err != nil {
+				return err
+			}
+		}
+		minKey, err := g.write(ec, part, delta)
+		if err != nil {
+			return err
+		}
+		if boundary != nil && bytes.Compare(minKey, boundary) >= 0 {
+			continue // every change sorts after the top: it stands
+		}
+		newTop, newBoundary, err := g.top(ec, part)
+		if err != nil {
+			return err
+		}
+		if newTop.Len() == 0 && newBoundary == nil {
+			err = ec.store.Delete(tk)
+		} else {
+			err = ec.store.Set(tk, appendTop(nil, newTop, newBoundary))
+		}
+		if err != nil {
+			return err
+		}
+		out := &Batch{}
+		for i, r := range oldTop.Rows {
+			out.Add(r, -oldTop.W[i])
+		}
+		for i, r := range newTop.Rows {
+			out.Add(r, newTop.W[i])
+		}
+		out.Consolidate()
 		if err := emit(out); err != nil {
 			return err
 		}

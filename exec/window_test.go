@@ -255,3 +255,81 @@ func TestWindowValues(t *testing.T) {
 		t.Fatalf("aggregates\n%s\nwant\n%s", got, want)
 	}
 }
+
+// benchTopNEpochs runs epochs of rowsPerEpoch changes through plan: first a
+// backfill of `rows` inserts into 1000 partitions, then (timed) each epoch
+// updates rowsPerEpoch random rows (-old +new), which moves rows in and out
+// of their partition's top.
+func benchWindowOp(b *testing.B, plan Node, rows, rowsPerEpoch int) {
+	db, err := storage.Open(filepath.Join(b.TempDir(), "state"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	g, err := buildGraph(plan, 11)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := rand.New(rand.NewSource(3))
+	live := make([]types.Row, rows)
+	mk := func(i int) types.Row {
+		return types.Row{types.NewInt4(int64(r.Intn(1000))), types.NewInt4(int64(r.Intn(1_000_000))), types.NewInt8(int64(i))}
+	}
+	emitted := 0
+	out := func(b *Batch) error { emitted += b.Len(); return nil }
+	epoch := func(delta *Batch) {
+		batch := db.NewBatch()
+		ec := &epochCtx{eval: &expr.EvalContext{}, store: batch}
+		g.reset()
+		if err := g.push(ec, g.leaves[0], delta, out); err != nil {
+			b.Fatal(err)
+		}
+		if err := g.flush(ec, out); err != nil {
+			b.Fatal(err)
+		}
+		if err := batch.Commit(false); err != nil {
+			b.Fatal(err)
+		}
+		batch.Close()
+	}
+	for start := 0; start < rows; start += 10_000 {
+		delta := &Batch{}
+		for i := start; i < min(start+10_000, rows); i++ {
+			live[i] = mk(i)
+			delta.Add(live[i], 1)
+		}
+		epoch(delta)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	changes := 0
+	for n := 0; n < b.N; n++ {
+		delta := &Batch{}
+		for j := 0; j < rowsPerEpoch; j++ {
+			i := r.Intn(rows)
+			delta.Add(live[i], -1)
+			live[i] = mk(i)
+			delta.Add(live[i], 1)
+			changes += 2
+		}
+		epoch(delta)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(changes), "ns/row")
+	b.ReportMetric(float64(emitted)/float64(changes), "out/row")
+}
+
+// BenchmarkGroupTopN: the top 3 of each of 1000 partitions (100k rows),
+// maintained under updates of 100 rows per epoch. Divide allocs/op by 200
+// for allocations per changed row.
+func BenchmarkGroupTopN(b *testing.B) {
+	plan := &GroupTopN{Input: winScan(), PartitionBy: []int{0}, OrderBy: []SortKey{{Col: 1, Desc: true, NullsFirst: true}}, Func: WinRowNumber, Lo: 1, Hi: 3}
+	benchWindowOp(b, plan, 100_000, 100)
+}
+
+// BenchmarkWindowRunningSum: a running sum per partition (100 rows each),
+// recomputed for each changed partition.
+func BenchmarkWindowRunningSum(b *testing.B) {
+	plan := &Window{Input: winScan(), PartitionBy: []int{0}, OrderBy: []SortKey{{Col: 1}}, Calls: []WindowCall{
+		{Func: WinSum, Args: []int{2}, Type: types.Numeric, Frame: defaultFrame}}}
+	benchWindowOp(b, plan, 100_000, 100)
+}
