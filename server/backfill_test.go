@@ -18,13 +18,8 @@ import (
 // backfill's progress while it waits, and that Backfills lists it then.
 func TestBackfillProgress(t *testing.T) {
 	ctx := context.Background()
-	srv, err := server.Start(ctx, server.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0",
-		ProgressInterval: 5 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	cfg, err := pgx.ParseConfig("postgres://kappa@" + srv.Addr() + "/kappa?sslmode=disable")
+	srv := startServer(t, server.Config{ProgressInterval: 5 * time.Millisecond})
+	cfg, err := pgx.ParseConfig(dsn(srv.Addr(), "kappa", "", ""))
 	if err != nil {
 		t.Fatal(err)
 	}

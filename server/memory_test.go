@@ -39,20 +39,8 @@ func TestJoinStateLargerThanHeap(t *testing.T) {
 	}
 	limit := int64(limitMiB) << 20
 	ctx := context.Background()
-	srv, err := server.Start(ctx, server.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := srv.Close(); err != nil {
-			t.Error(err)
-		}
-	}()
-	conn, err := pgx.Connect(ctx, "postgres://kappa@"+srv.Addr()+"/kappa?sslmode=disable")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	srv := startServer(t, server.Config{})
+	conn := connect(t, srv)
 	for _, s := range []string{
 		`CREATE TABLE l (id bigint PRIMARY KEY, k bigint NOT NULL, v bigint NOT NULL, pad text)`,
 		`CREATE TABLE r (id bigint PRIMARY KEY, k bigint NOT NULL, v bigint NOT NULL, pad text)`,
@@ -129,7 +117,7 @@ func TestJoinStateLargerThanHeap(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
-	state, err = srv.Engine().Runtime().StateBytes(view.ID)
+	state, err := srv.Engine().Runtime().StateBytes(view.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

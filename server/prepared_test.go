@@ -16,16 +16,8 @@ import (
 // answer against the same query sent as a simple query with literals.
 func TestPreparedRepeated(t *testing.T) {
 	ctx := context.Background()
-	srv, err := server.Start(ctx, server.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	conn, err := pgx.Connect(ctx, "postgres://kappa@"+srv.Addr()+"/kappa?sslmode=disable")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	srv := startServer(t, server.Config{})
+	conn := connect(t, srv)
 	for _, s := range []string{
 		"CREATE TABLE p (id bigint, k int, s text)",
 		"INSERT INTO p SELECT 1, 10, 'a' UNION ALL SELECT 2, 20, NULL UNION ALL SELECT 2, 20, NULL UNION ALL SELECT 3, 30, 'c'",
