@@ -31,7 +31,6 @@ func startServer(t *testing.T, cfg server.Config) *server.Server {
 	return srv
 }
 
-
 // connect opens a connection to srv as the bootstrap superuser, closed when
 // the test ends.
 func connect(t *testing.T, srv *server.Server) *pgx.Conn {
