@@ -8,6 +8,7 @@ import (
 
 	"github.com/kappa-db/kappa/pgerr"
 	"github.com/kappa-db/kappa/pgwire"
+	"github.com/kappa-db/kappa/planner"
 	"github.com/kappa-db/kappa/sql"
 	"github.com/kappa-db/kappa/types"
 )
@@ -189,6 +190,15 @@ func (s *Session) showAll() [][]string {
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i][0] < rows[j][0] })
 	return rows
+}
+
+// plannerSession is what the system catalogs show of the session.
+func (s *Session) plannerSession(query string) *planner.Session {
+	ps := &planner.Session{User: s.user, Database: s.database, ApplicationName: s.settings["application_name"], Query: query}
+	for _, r := range s.showAll() {
+		ps.Settings = append(ps.Settings, [2]string{r[0], r[1]})
+	}
+	return ps
 }
 
 // paramTypes turns declared OIDs into types (zero Type: infer).

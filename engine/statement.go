@@ -104,7 +104,7 @@ func (st *statement) bind() (*binding, error) {
 	b := &binding{}
 	switch x := st.ast.(type) {
 	case *sql.Select:
-		q, err := p.PlanQuery(st.src, x, declared)
+		q, err := p.PlanQueryIn(st.src, x, declared, st.s.plannerSession(st.src))
 		if err != nil {
 			return nil, err
 		}

@@ -64,6 +64,11 @@ func buildGraph(plan Node, id uint64) (*graph, error) {
 			if err := build(x.Input, v, 0); err != nil {
 				return err
 			}
+		case *ProjectSet:
+			v.op = &projectSetOp{spec: x}
+			if err := build(x.Input, v, 0); err != nil {
+				return err
+			}
 		case *Aggregate:
 			a, err := newAggOp(x, opID)
 			if err != nil {

@@ -66,6 +66,12 @@ func Query(ctx context.Context, plan Node, r storage.Reader, eval *expr.EvalCont
 	if err != nil {
 		return err
 	}
+	if _, ok := eval.Query.(*queryEnv); !ok {
+		// Subplans evaluated per row read the same snapshot.
+		ev := *eval
+		ev.Query = &queryEnv{ctx: ctx, r: r, memo: map[*SubPlan]types.Value{}}
+		eval = &ev
+	}
 	ec := &epochCtx{ctx: ctx, eval: eval, ephemeral: true, maxRows: DefaultMaxQueryRows}
 
 	var collected []types.Row
@@ -300,8 +306,19 @@ func SingleScan(plan Node) bool {
 		case *Scan:
 			n++
 		case *Filter:
+			if exprHasSubPlan(y.Pred) {
+				n += 2
+			}
 			walk(y.Input)
 		case *Project:
+			for _, e := range y.Exprs {
+				if exprHasSubPlan(e) {
+					n += 2
+				}
+			}
+			walk(y.Input)
+		case *ProjectSet:
+			n += 2 // its arguments may hold subplans
 			walk(y.Input)
 		case *TimeWindow:
 			walk(y.Input)
@@ -316,6 +333,9 @@ func SingleScan(plan Node) bool {
 		case *GroupTopN:
 			walk(y.Input)
 		case *Join:
+			if exprHasSubPlan(y.On) {
+				n += 2
+			}
 			walk(y.Left)
 			walk(y.Right)
 		case *Union:

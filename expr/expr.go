@@ -18,6 +18,9 @@ type EvalContext struct {
 	// User and SessionUser are current_user and session_user; empty in a
 	// dataflow, which has no session.
 	User, SessionUser string
+	// Query is exec's per-query state for subqueries evaluated per row
+	// (exec.SubPlan); nil in dataflows. expr never looks inside.
+	Query any
 }
 
 // loc returns the session time zone, UTC when unset.

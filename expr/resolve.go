@@ -375,6 +375,9 @@ func LookupOperator(op string, left, right types.Type) (*Func, error) {
 	if f := arrayComparison(op, l, r); f != nil {
 		return f, nil
 	}
+	if f := arrayConcat(op, l, r); f != nil {
+		return f, nil
+	}
 	f, res := selectCandidate(cands, []types.Type{left, right})
 	switch res {
 	case resolvedOne:

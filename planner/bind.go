@@ -36,6 +36,16 @@ type binder struct {
 	// winCols maps the window calls of the SELECT being bound (by exprKey)
 	// to their columns (planner/window.go).
 	winCols map[string]*expr.ColRef
+	// sess is the session the statement is planned in (system catalogs).
+	sess *Session
+	// forView is set while planning a materialized view: nothing that
+	// only runs ad hoc (system catalogs, per-row subplans) may be used.
+	forView bool
+	// outer is the enclosing query of a subquery planned as a SubPlan.
+	outer *outerScope
+	// srf maps the set-returning calls of the SELECT list being bound to
+	// their columns (sysbind.go).
+	srf map[string]int
 }
 
 func (b *binder) errAt(pos int, code, format string, args ...any) *pgerr.Error {
@@ -95,6 +105,11 @@ func (b *binder) bindExpr(e sql.Expr, s *scope, agg *postAgg, where string) (exp
 		}
 		i, err := b.resolve(s, x)
 		if err != nil {
+			if c := pgerr.Code(err); c == pgerr.UndefinedColumn || c == pgerr.UndefinedTable {
+				if e, ok := b.resolveOuter(b.outer, x); ok {
+					return e, nil
+				}
+			}
 			return nil, err
 		}
 		return &expr.ColRef{Idx: i, T: s.cols[i].typ, Name: s.cols[i].name}, nil
@@ -145,6 +160,9 @@ func (b *binder) bindExpr(e sql.Expr, s *scope, agg *postAgg, where string) (exp
 		}
 		r, err := b.bindExpr(x.Right, s, agg, where)
 		if err != nil {
+			return nil, err
+		}
+		if l, r, err = b.prepareOperands(x.Schema, x.Op, l, r, x.Pos); err != nil {
 			return nil, err
 		}
 		return b.bindOperator(x.Op, l, r, x.Pos)
@@ -228,11 +246,20 @@ func (b *binder) bindExpr(e sql.Expr, s *scope, agg *postAgg, where string) (exp
 			// PostgreSQL points at the literal that does not parse.
 			pos = x.Arg.Position()
 		}
+		if e, ok, err := b.bindRegCast(arg, t, pos); ok {
+			return e, err
+		}
 		return b.cast(arg, t, pos)
 	case *sql.FuncCall:
 		return b.bindFunc(x, s, agg, where)
 	case *sql.ScalarSubquery:
-		return b.scalarSubquery(x, s)
+		e, err := b.scalarSubquery(x, s)
+		if pgerr.Code(err) == pgerr.FeatureNotSupported && !b.forView {
+			// A correlation the planner cannot turn into a join: evaluate
+			// the subquery per row (ad hoc only).
+			return b.subPlan(x.Query, s, exec.SubScalar, x.Pos)
+		}
+		return e, err
 	case *sql.Exists:
 		return b.bindExpr(existsAsCount(x), s, agg, where)
 	case *sql.InSubquery:
@@ -248,6 +275,9 @@ func (b *binder) bindExpr(e sql.Expr, s *scope, agg *postAgg, where string) (exp
 		if len(x.Args) == 1 && !x.Explicit {
 			return b.bindExpr(x.Args[0], s, agg, where)
 		}
+	}
+	if out, ok, err := b.bindExtra(e, s, agg, where); ok {
+		return out, err
 	}
 	return nil, b.errAt(e.Position(), pgerr.FeatureNotSupported, "%s not supported yet", describeNode(e))
 }
@@ -541,6 +571,12 @@ func (b *binder) bindFunc(x *sql.FuncCall, s *scope, agg *postAgg, where string)
 	if x.Distinct || x.Star || len(x.OrderBy) > 0 || x.Filter != nil || len(x.WithinGroup) > 0 {
 		return nil, b.errAt(x.Pos, pgerr.WrongObjectType, "%s is not an aggregate function", x.Name)
 	}
+	if expr.IsSetFunction(x.Name) {
+		if i, ok := b.srf[exprKey(x)]; ok && s != nil && i < len(s.cols) {
+			return &expr.ColRef{Idx: i, T: s.cols[i].typ, Name: x.Name}, nil
+		}
+		return nil, b.errAt(x.Pos, pgerr.FeatureNotSupported, "set-returning function %s is not supported in this position", x.Name)
+	}
 	args := make([]expr.Expr, len(x.Args))
 	ts := make([]types.Type, len(x.Args))
 	for i, a := range x.Args {
@@ -549,6 +585,9 @@ func (b *binder) bindFunc(x *sql.FuncCall, s *scope, agg *postAgg, where string)
 			return nil, err
 		}
 		args[i], ts[i] = e, e.Type()
+	}
+	if e, ok, err := b.bindSysFunc(x, args); ok {
+		return e, err
 	}
 	fn, err := expr.LookupFunction(x.Name, ts)
 	if err != nil {

@@ -80,11 +80,19 @@ func sortedIDs(m map[uint64]bool) []uint64 {
 // PlanQuery plans an ad hoc query. src is the text positions refer to;
 // params are the parameter types the client declared (OID 0: infer).
 func (p *Planner) PlanQuery(src string, sel *sql.Select, params []types.Type) (*Query, error) {
+	return p.PlanQueryIn(src, sel, params, nil)
+}
+
+// PlanQueryIn is PlanQuery for a session: the system catalogs and
+// functions show its user, database and settings.
+func (p *Planner) PlanQueryIn(src string, sel *sql.Select, params []types.Type, sess *Session) (*Query, error) {
 	b := p.newBinder(src, params)
+	b.sess = sess
 	rel, err := b.planSelect(sel, false)
 	if err != nil {
 		return nil, err
 	}
+	b.outputRegNames(rel)
 	rel.node = pushDown(rel.node)
 	q := b.finish(rel)
 	q.Plan = usePointLookups(q.Plan, p.Catalog)
@@ -140,6 +148,7 @@ func (p *Planner) PlanMaterializedView(src string, sel *sql.Select, names []stri
 		return nil, pgerr.New(pgerr.FeatureNotSupported, "EMIT ON WINDOW CLOSE is not supported yet")
 	}
 	b := p.newBinder(src, nil)
+	b.forView = true
 	rel, err := b.planSelect(sel, true)
 	if err != nil {
 		return nil, err
@@ -180,6 +189,8 @@ func leafScans(n exec.Node) ([]*exec.Scan, error) {
 	case *exec.Project:
 		return leafScans(x.Input)
 	case *exec.TimeWindow:
+		return leafScans(x.Input)
+	case *exec.ProjectSet:
 		return leafScans(x.Input)
 	case *exec.Aggregate:
 		return leafScans(x.Input)

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"github.com/kappa-db/kappa/exec"
 	"github.com/kappa-db/kappa/expr"
 )
 
@@ -61,6 +62,12 @@ func children(e expr.Expr) []expr.Expr {
 		return []expr.Expr{x.Arg, x.Array}
 	case *expr.Cast:
 		return []expr.Expr{x.Arg}
+	case *expr.ArrayCtor:
+		return x.Elems
+	case *expr.Subscript:
+		return []expr.Expr{x.Arr, x.Index}
+	case *exec.SubPlan:
+		return x.Args
 	}
 	return nil
 }
@@ -114,6 +121,12 @@ func remapCols(e expr.Expr, f func(int) int) expr.Expr {
 		return &expr.ScalarArrayOp{Arg: m(x.Arg), Array: m(x.Array), Cmp: x.Cmp, All: x.All}
 	case *expr.Cast:
 		return &expr.Cast{Arg: m(x.Arg), To: x.To, Explicit: x.Explicit}
+	case *expr.ArrayCtor:
+		return &expr.ArrayCtor{Elems: ms(x.Elems), T: x.T}
+	case *expr.Subscript:
+		return &expr.Subscript{Arr: m(x.Arr), Index: m(x.Index)}
+	case *exec.SubPlan:
+		return &exec.SubPlan{Plan: x.Plan, Args: ms(x.Args), Mode: x.Mode, T: x.T}
 	}
 	// Const, Param and anything without columns.
 	return e

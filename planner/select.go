@@ -159,8 +159,8 @@ func (b *binder) planTableName(t *sql.TableName) (*relation, error) {
 			}
 		}
 	}
-	if t.Schema != "" && t.Schema != "public" {
-		return nil, b.errAt(t.Pos, pgerr.UndefinedTable, "relation \"%s.%s\" does not exist", t.Schema, t.Name)
+	if rel, ok, err := b.planSchemaName(t); ok {
+		return rel, err
 	}
 	o, ok := b.p.Catalog.Lookup(t.Name)
 	if !ok {
@@ -198,7 +198,7 @@ func (b *binder) planObject(o *catalog.Object, pos int) (*relation, error) {
 			return nil, err
 		}
 		// A view's query is bound in its own text, with no outer CTEs.
-		inner := &binder{p: b.p, src: o.Query, reads: b.reads, deps: map[uint64]bool{}, depth: b.depth}
+		inner := &binder{p: b.p, src: o.Query, reads: b.reads, deps: map[uint64]bool{}, depth: b.depth, sess: b.sess, forView: b.forView}
 		rel, err := inner.planSelect(sel, false)
 		if err != nil {
 			return nil, pgerr.As(err).WithDetail("in view %q", o.Name).WithPosition(0)
@@ -315,6 +315,12 @@ func (b *binder) planSimple(sel *sql.Select) (*relation, error) {
 
 	targets, err := b.expandTargets(sel.Targets, in)
 	if err != nil {
+		return nil, err
+	}
+	savedSRF := b.srf
+	defer func() { b.srf = savedSRF }()
+	b.srf = nil
+	if node, in, targets, err = b.planTargetSRFs(targets, node, in); err != nil {
 		return nil, err
 	}
 	hasAgg := len(sel.GroupBy) > 0 || sel.Having != nil

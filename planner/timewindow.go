@@ -19,7 +19,7 @@ func (b *binder) planTableFunc(t *sql.TableFunc) (*relation, error) {
 	f := t.Func
 	name := strings.ToLower(f.Name)
 	if name != "tumble" && name != "hop" {
-		return nil, b.errAt(t.Pos, pgerr.FeatureNotSupported, "table function %s in FROM is not supported yet", f.Name)
+		return b.planSetFunc(t) // generate_series, unnest... (sysbind.go)
 	}
 	switch {
 	case t.Lateral:

@@ -70,6 +70,9 @@ const (
 	OidRegclass    uint32 = 2205
 	OidRegtype     uint32 = 2206
 	OidJSONB       uint32 = 3802
+	// OidRegnamespace and OidRegrole name schemas and roles (catalog queries).
+	OidRegnamespace uint32 = 4089
+	OidRegrole      uint32 = 4096
 )
 
 // Type is a SQL type: a Kind, the PostgreSQL OID that names it on the wire and
@@ -133,6 +136,12 @@ func (t Type) String() string {
 		return "regclass"
 	case OidRegtype:
 		return "regtype"
+	case OidRegproc:
+		return "regproc"
+	case OidRegnamespace:
+		return "regnamespace"
+	case OidRegrole:
+		return "regrole"
 	case OidJSON:
 		return "json"
 	}

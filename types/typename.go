@@ -98,6 +98,10 @@ func ParseTypeName(name string, mods []int32) (Type, error) {
 		return noMods(Type{Kind: KindOid, OID: OidRegtype, Mod: -1})
 	case "regproc":
 		return noMods(Type{Kind: KindOid, OID: OidRegproc, Mod: -1})
+	case "regnamespace":
+		return noMods(Type{Kind: KindOid, OID: OidRegnamespace, Mod: -1})
+	case "regrole":
+		return noMods(Type{Kind: KindOid, OID: OidRegrole, Mod: -1})
 	case "unknown":
 		return noMods(Unknown)
 	case "timetz", "time with time zone":
@@ -202,5 +206,7 @@ var scalarByOID = map[uint32]Type{
 	OidUnknown: Unknown, OidBpchar: Bpchar, OidVarchar: Varchar, OidDate: Date, OidTime: Time,
 	OidTimestamp: Timestamp, OidTimestampTZ: TimestampTZ, OidInterval: Interval, OidNumeric: Numeric,
 	OidRegclass: Regclass, OidRegtype: {Kind: KindOid, OID: OidRegtype, Mod: -1}, OidJSONB: JSONB,
-	OidChar: {Kind: KindText, OID: OidChar, Mod: -1},
+	OidChar:         {Kind: KindText, OID: OidChar, Mod: -1},
+	OidRegnamespace: {Kind: KindOid, OID: OidRegnamespace, Mod: -1},
+	OidRegrole:      {Kind: KindOid, OID: OidRegrole, Mod: -1},
 }
