@@ -146,6 +146,7 @@ func registerInformationSchema() {
 			return [][]any{
 				{db, "information_schema", u, nil, nil, nil, nil},
 				{db, "pg_catalog", u, nil, nil, nil, nil},
+				{db, "pg_toast", u, nil, nil, nil, nil},
 				{db, "public", u, nil, nil, nil, nil},
 			}
 		}, 13001)

@@ -435,6 +435,58 @@ func (b *binder) outputRegNames(rel *relation) {
 	if !need {
 		return
 	}
+	rel.node = b.regNamesBelowSort(rel.node)
+	for i := range rel.scope.cols {
+		if i < len(cs) && isRegType(cs[i]) {
+			rel.scope.cols[i].typ = types.Text
+		}
+	}
+}
+
+// regNamesBelowSort converts n's reg* columns to names under its Limit and
+// Sort (which ad hoc execution expects at the top), keeping the OIDs as
+// hidden columns for the sort, as PostgreSQL orders reg* values by OID.
+func (b *binder) regNamesBelowSort(n exec.Node) exec.Node {
+	switch x := n.(type) {
+	case *exec.Limit:
+		c := *x
+		c.Input = b.regNamesBelowSort(x.Input)
+		return &c
+	case *exec.Sort:
+		in := x.Input.Columns()
+		visible := len(in)
+		if x.Keep > 0 {
+			visible = x.Keep
+		}
+		exprs := make([]expr.Expr, len(in))
+		extra := map[int]int{}
+		for i, t := range in {
+			exprs[i] = &expr.ColRef{Idx: i, T: t}
+			if isRegType(t) {
+				exprs[i] = &expr.Call{Fn: b.regOut(t, types.Text), Args: []expr.Expr{exprs[i]}}
+				extra[i] = len(in) + len(extra)
+			}
+		}
+		for i := range in {
+			if j, ok := extra[i]; ok {
+				for len(exprs) <= j {
+					exprs = append(exprs, nil)
+				}
+				exprs[j] = &expr.ColRef{Idx: i, T: in[i]}
+			}
+		}
+		c := *x
+		c.Input = &exec.Project{Input: x.Input, Exprs: exprs}
+		c.Keys = append([]exec.SortKey(nil), x.Keys...)
+		for k, key := range c.Keys {
+			if j, ok := extra[key.Col]; ok {
+				c.Keys[k].Col = j
+			}
+		}
+		c.Keep = visible
+		return &c
+	}
+	cs := n.Columns()
 	exprs := make([]expr.Expr, len(cs))
 	for i, t := range cs {
 		var e expr.Expr = &expr.ColRef{Idx: i, T: t}
@@ -443,12 +495,7 @@ func (b *binder) outputRegNames(rel *relation) {
 		}
 		exprs[i] = e
 	}
-	rel.node = &exec.Project{Input: rel.node, Exprs: exprs}
-	for i := range rel.scope.cols {
-		if i < len(cs) && isRegType(cs[i]) {
-			rel.scope.cols[i].typ = types.Text
-		}
-	}
+	return &exec.Project{Input: n, Exprs: exprs}
 }
 
 // qualifiedParts splits "schema.name" (with optional double quotes).

@@ -409,6 +409,7 @@ func init() {
 				{nspPgCatalog, "pg_catalog", userOID, nil},
 				{nspPublic, "public", dbOwnerOID, nil},
 				{nspInfoSchema, "information_schema", userOID, nil},
+				{uint32(99), "pg_toast", userOID, nil},
 			}
 		}})
 	addSys(&sysRel{oid: 1259, schema: "pg_catalog", name: "pg_class", kind: 'r',

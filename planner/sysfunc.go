@@ -201,14 +201,19 @@ func formatType(oid uint32, mod int32) string {
 }
 
 // indexDef is pg_get_indexdef of a primary key index.
-func indexDef(o *catalog.Object, col int) string {
+func indexDef(o *catalog.Object, col int, pretty bool) string {
 	if col > 0 {
 		if col <= len(o.PrimaryKey) {
 			return sql.FormatName(o.Columns[o.PrimaryKey[col-1]].Name)
 		}
 		return ""
 	}
-	return fmt.Sprintf("CREATE UNIQUE INDEX %s ON public.%s USING btree (%s)", sql.FormatName(pkName(o)), sql.FormatName(o.Name), pkColumnList(o))
+	// The pretty form leaves out the schema the search path finds.
+	schema := "public."
+	if pretty {
+		schema = ""
+	}
+	return fmt.Sprintf("CREATE UNIQUE INDEX %s ON %s%s USING btree (%s)", sql.FormatName(pkName(o)), schema, sql.FormatName(o.Name), pkColumnList(o))
 }
 
 func pkColumnList(o *catalog.Object) string {
@@ -323,7 +328,8 @@ func (b *binder) bindSysFunc(x *sql.FuncCall, args []expr.Expr) (expr.Expr, bool
 			if len(a) > 1 {
 				col = int(a[1].I)
 			}
-			return types.NewText(indexDef(o, col)), nil
+			pretty := len(a) > 2 && a[2].Bool()
+			return types.NewText(indexDef(o, col, pretty)), nil
 		}))
 	case "pg_get_constraintdef":
 		if err := nargs(1, 2); err != nil {
