@@ -25,6 +25,9 @@ type Prepared struct {
 	scan  *Scan
 	steps []step // bottom up
 	limit *Limit
+	// subPlans says some step evaluates a SubPlan, which needs the query's
+	// snapshot in its EvalContext.
+	subPlans bool
 
 	key   []byte
 	upper []byte
@@ -81,6 +84,10 @@ func Prepare(plan Node) *Prepared {
 		case *Scan:
 			p.scan, p.limit = x, limit
 			for i := len(steps) - 1; i >= 0; i-- {
+				p.subPlans = p.subPlans || exprHasSubPlan(steps[i].pred)
+				for _, e := range steps[i].exprs {
+					p.subPlans = p.subPlans || exprHasSubPlan(e)
+				}
 				p.steps = append(p.steps, steps[i])
 				if steps[i].exprs != nil {
 					p.bufs = append(p.bufs, make(types.Row, len(steps[i].exprs)))
@@ -112,6 +119,11 @@ func (p *Prepared) Run(ctx context.Context, r storage.Reader, eval *expr.EvalCon
 		if limit == 0 {
 			return nil
 		}
+	}
+	if _, ok := eval.Query.(*queryEnv); p.subPlans && !ok {
+		ev := *eval
+		ev.Query = &queryEnv{ctx: ctx, r: r, memo: map[*SubPlan]types.Value{}}
+		eval = &ev
 	}
 	s := p.scan
 	key := storage.AppendRelationPrefix(p.key[:0], s.Rel)
