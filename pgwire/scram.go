@@ -152,6 +152,8 @@ type scramExchange struct {
 	serverFirst     string
 	nonce           string
 	gs2Header       string
+	// serverNonce, when set (by tests), replaces the random server nonce.
+	serverNonce string
 }
 
 var errSCRAMProtocol = errors.New("malformed SCRAM message")
@@ -189,11 +191,14 @@ func (x *scramExchange) first(clientFirst string) (string, error) {
 	if clientNonce == "" || strings.ContainsAny(clientNonce, ",") {
 		return "", errSCRAMProtocol
 	}
-	raw := make([]byte, 18)
-	if _, err := rand.Read(raw); err != nil {
-		return "", fmt.Errorf("pgwire: generate nonce: %w", err)
+	if x.serverNonce == "" {
+		raw := make([]byte, 18)
+		if _, err := rand.Read(raw); err != nil {
+			return "", fmt.Errorf("pgwire: generate nonce: %w", err)
+		}
+		x.serverNonce = base64.StdEncoding.EncodeToString(raw)
 	}
-	x.nonce = clientNonce + base64.StdEncoding.EncodeToString(raw)
+	x.nonce = clientNonce + x.serverNonce
 	x.serverFirst = fmt.Sprintf("r=%s,s=%s,i=%d", x.nonce, base64.StdEncoding.EncodeToString(x.secret.salt), x.secret.iter)
 	return x.serverFirst, nil
 }
