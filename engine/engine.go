@@ -64,6 +64,8 @@ type Engine struct {
 		feeds map[uint64]exec.Feed
 		// backfills are the materialized views being backfilled now.
 		backfills map[uint64]*BackfillProgress
+		// logins counts the open sessions of each role (CONNECTION LIMIT).
+		logins map[uint64]int
 	}
 }
 
@@ -77,6 +79,7 @@ func Open(cfg Config) (*Engine, error) {
 	e.mu.logs = map[uint64]*log.Log{}
 	e.mu.tableLocks = map[uint64]*sync.Mutex{}
 	e.mu.broken = map[uint64]error{}
+	e.mu.logins = map[uint64]int{}
 	e.mu.feeds = map[uint64]exec.Feed{}
 	e.mu.backfills = map[uint64]*BackfillProgress{}
 	if e.cfg.ProgressInterval <= 0 {
@@ -283,6 +286,9 @@ func (e *Engine) closeAll() error {
 func (e *Engine) NewSession(ctx context.Context, p pgwire.SessionParams) (pgwire.Session, error) {
 	r, err := e.loginRole(p.User)
 	if err != nil {
+		return nil, err
+	}
+	if err := e.beginLogin(r); err != nil {
 		return nil, err
 	}
 	s := newSession(e, p)

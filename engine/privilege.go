@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"slices"
-
 	"github.com/kappa-db/kappa/catalog"
 	"github.com/kappa-db/kappa/pgerr"
 	"github.com/kappa-db/kappa/sql"
@@ -15,64 +13,6 @@ import (
 // its owner's privileges on what it reads. Creating a relation needs CREATE
 // on schema public, which PostgreSQL 15 grants to nobody by default.
 
-// roleSet is the current role and every role it inherits privileges from.
-type roleSet struct {
-	ids   []uint64
-	super bool
-}
-
-// rolesOf returns role id and the roles whose privileges it has: those it
-// is a member of, transitively through roles that inherit (PostgreSQL 15's
-// rule). Superuser is not inherited.
-func (e *Engine) rolesOf(id uint64) roleSet {
-	r, ok := e.cat.RoleByID(id)
-	if !ok {
-		return roleSet{}
-	}
-	rs := roleSet{ids: []uint64{id}, super: r.Superuser}
-	for i := 0; i < len(rs.ids); i++ {
-		x, ok := e.cat.RoleByID(rs.ids[i])
-		if !ok || !x.Inherit {
-			continue
-		}
-		for _, m := range x.MemberOf {
-			if !slices.Contains(rs.ids, m) {
-				rs.ids = append(rs.ids, m)
-			}
-		}
-	}
-	return rs
-}
-
-// isMember reports whether role id is role group or a member of it,
-// directly or not, whatever INHERIT says (what SET ROLE needs).
-func (e *Engine) isMember(id, group uint64) bool {
-	seen := []uint64{id}
-	for i := 0; i < len(seen); i++ {
-		if seen[i] == group {
-			return true
-		}
-		if x, ok := e.cat.RoleByID(seen[i]); ok {
-			for _, m := range x.MemberOf {
-				if !slices.Contains(seen, m) {
-					seen = append(seen, m)
-				}
-			}
-		}
-	}
-	return false
-}
-
-// owns reports whether rs may act as o's owner.
-func (rs roleSet) owns(o *catalog.Object) bool {
-	return rs.super || slices.Contains(rs.ids, o.OwnerID())
-}
-
-// has reports whether rs holds want on o.
-func (rs roleSet) has(o *catalog.Object, want catalog.Privileges) bool {
-	return rs.owns(o) || o.ACL.Granted(rs.ids)&want == want
-}
-
 // superuser reports whether the current role is a superuser.
 func (s *Session) superuser() bool {
 	r, ok := s.e.cat.RoleByID(s.currentRole)
@@ -80,7 +20,7 @@ func (s *Session) superuser() bool {
 }
 
 // roles is the session's current role set.
-func (s *Session) roles() roleSet { return s.e.rolesOf(s.currentRole) }
+func (s *Session) roles() catalog.RoleSet { return s.e.cat.RolesOf(s.currentRole) }
 
 func permissionDenied(o *catalog.Object) error {
 	return pgerr.New(pgerr.InsufficientPrivilege, "permission denied for %s %s", o.Kind, o.Name)
@@ -92,7 +32,7 @@ func mustBeOwner(o *catalog.Object) error {
 
 // checkRelation checks that the current role holds want on o.
 func (s *Session) checkRelation(o *catalog.Object, want catalog.Privileges) error {
-	if s.roles().has(o, want) {
+	if s.roles().Has(o, want) {
 		return nil
 	}
 	return permissionDenied(o)
@@ -103,12 +43,12 @@ func (s *Session) checkRelation(o *catalog.Object, want catalog.Privileges) erro
 // when the reader is a superuser, as in PostgreSQL).
 func (s *Session) checkSelect(ids []uint64) error {
 	if s.superuser() {
-		return s.e.checkSelectAs(roleSet{super: true}, ids, 0)
+		return s.e.checkSelectAs(catalog.RoleSet{Superuser: true}, ids, 0)
 	}
 	return s.e.checkSelectAs(s.roles(), ids, 0)
 }
 
-func (e *Engine) checkSelectAs(rs roleSet, ids []uint64, depth int) error {
+func (e *Engine) checkSelectAs(rs catalog.RoleSet, ids []uint64, depth int) error {
 	if depth > 100 {
 		return pgerr.New(pgerr.InternalError, "views nested too deeply")
 	}
@@ -117,7 +57,7 @@ func (e *Engine) checkSelectAs(rs roleSet, ids []uint64, depth int) error {
 		if !ok {
 			continue
 		}
-		if !rs.has(o, catalog.PrivSelect) {
+		if !rs.Has(o, catalog.PrivSelect) {
 			return permissionDenied(o)
 		}
 		if o.Kind != catalog.KindView {
@@ -126,7 +66,7 @@ func (e *Engine) checkSelectAs(rs roleSet, ids []uint64, depth int) error {
 		if r, ok := e.cat.RoleByID(o.OwnerID()); ok && r.Superuser {
 			continue
 		}
-		if err := e.checkSelectAs(e.rolesOf(o.OwnerID()), o.DependsOn, depth+1); err != nil {
+		if err := e.checkSelectAs(e.cat.RolesOf(o.OwnerID()), o.DependsOn, depth+1); err != nil {
 			return err
 		}
 	}
@@ -135,8 +75,7 @@ func (e *Engine) checkSelectAs(rs roleSet, ids []uint64, depth int) error {
 
 // checkCreate checks CREATE on schema public: creating a relation.
 func (s *Session) checkCreate() error {
-	rs := s.roles()
-	if rs.super || s.e.cat.DatabaseACL().Schema.Granted(rs.ids)&catalog.PrivCreate != 0 {
+	if s.e.cat.HasSchemaPrivilege(s.currentRole, catalog.PrivCreate) {
 		return nil
 	}
 	return pgerr.New(pgerr.InsufficientPrivilege, "permission denied for schema public")
@@ -200,11 +139,8 @@ func (st *statement) authorize() error {
 		return s.checkCreate()
 	case *sql.Drop:
 		rs := s.roles()
-		if rs.super {
-			return nil
-		}
 		for _, n := range x.Names {
-			if o, ok := s.e.cat.Lookup(n.Name); ok && objectKind(o.Kind) == x.Kind && !rs.owns(o) {
+			if o, ok := s.e.cat.Lookup(n.Name); ok && objectKind(o.Kind) == x.Kind && !rs.Owns(o) {
 				return mustBeOwner(o)
 			}
 		}

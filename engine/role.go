@@ -45,6 +45,26 @@ func (e *Engine) loginRole(user string) (*catalog.Role, error) {
 	return r, nil
 }
 
+// beginLogin counts a new session of r against its CONNECTION LIMIT
+// (superusers have none); endLogin, at the session's end, uncounts it.
+func (e *Engine) beginLogin(r *catalog.Role) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if r.ConnLimit >= 0 && !r.Superuser && e.mu.logins[r.ID] >= r.ConnLimit {
+		return pgerr.New(pgerr.TooManyConnections, "too many connections for role %q", r.Name)
+	}
+	e.mu.logins[r.ID]++
+	return nil
+}
+
+func (e *Engine) endLogin(id uint64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.mu.logins[id]--; e.mu.logins[id] <= 0 {
+		delete(e.mu.logins, id)
+	}
+}
+
 func onOff(b bool) string {
 	if b {
 		return "on"
@@ -74,6 +94,14 @@ func (st *statement) executeRole(w pgwire.ResultWriter) (tag string, ok bool, er
 		tag, err = st.grant(x, w)
 	case *sql.GrantRole:
 		tag, err = st.grantRole(x, w)
+	case *sql.Discard:
+		if x.What == "all" {
+			// DISCARD ALL includes SET SESSION AUTHORIZATION DEFAULT and
+			// RESET ALL; the settings are reset by the statement itself.
+			st.s.sessionRole, st.s.currentRole, st.s.roleSet = st.s.authRole, st.s.authRole, false
+			st.s.reportRole(w)
+		}
+		return "", false, nil
 	case *sql.Set:
 		if x.Kind == sql.SetResetAll {
 			// RESET ALL resets the role too; the settings are reset by set.
@@ -232,7 +260,7 @@ func (st *statement) createRole(x *sql.CreateRole, w pgwire.ResultWriter) (strin
 	tag := "CREATE ROLE"
 	me := s.roles()
 	cur, _ := s.e.cat.RoleByID(s.currentRole)
-	if !me.super && (cur == nil || !cur.CreateRole) {
+	if !me.Superuser && (cur == nil || !cur.CreateRole) {
 		return "", denied("permission denied to create role")
 	}
 	if err := st.checkNewRoleName(x.Name); err != nil {
@@ -249,11 +277,11 @@ func (st *statement) createRole(x *sql.CreateRole, w pgwire.ResultWriter) (strin
 		return "", err
 	}
 	switch {
-	case r.Superuser && !me.super:
+	case r.Superuser && !me.Superuser:
 		return "", denied("must be superuser to create superusers")
-	case r.Replication && !me.super:
+	case r.Replication && !me.Superuser:
 		return "", denied("must be superuser to create replication users")
-	case r.BypassRLS && !me.super:
+	case r.BypassRLS && !me.Superuser:
 		return "", denied("must be superuser to create bypassrls users")
 	}
 	for _, g := range inRoles {
@@ -299,7 +327,7 @@ func (st *statement) alterRole(x *sql.AlterRole, w pgwire.ResultWriter) (string,
 			return "", st.unsupported(o.Pos, "ALTER ROLE ... "+strings.ToUpper(o.Name))
 		}
 	}
-	if !me.super {
+	if !me.Superuser {
 		switch {
 		case target.Superuser || r.Superuser != target.Superuser:
 			return "", denied("must be superuser to alter superuser roles or change superuser attribute")
@@ -331,7 +359,7 @@ func (st *statement) dropRole(x *sql.DropRole, w pgwire.ResultWriter) (string, e
 	s := st.s
 	me := s.roles()
 	cur, _ := s.e.cat.RoleByID(s.currentRole)
-	if !me.super && (cur == nil || !cur.CreateRole) {
+	if !me.Superuser && (cur == nil || !cur.CreateRole) {
 		return "", denied("permission denied to drop role")
 	}
 	s.e.ddlMu.Lock()
@@ -356,7 +384,7 @@ func (st *statement) dropRole(x *sql.DropRole, w pgwire.ResultWriter) (string, e
 			return "", pgerr.New("55006", "session user cannot be dropped")
 		case r.ID == catalog.BootstrapRoleID:
 			return "", pgerr.New(pgerr.DependentObjectsExist, "cannot drop role %s because it is required by the database system", r.Name)
-		case r.Superuser && !me.super:
+		case r.Superuser && !me.Superuser:
 			return "", denied("must be superuser to drop superusers")
 		}
 		if deps := s.e.roleDependents(r.ID); len(deps) > 0 {
@@ -492,7 +520,7 @@ func (st *statement) grant(x *sql.Grant, w pgwire.ResultWriter) (string, error) 
 		}
 		acls := make([]catalog.ACL, len(objs))
 		for i, o := range objs {
-			if !me.owns(o) {
+			if !me.Owns(o) {
 				return "", permissionDenied(o)
 			}
 			acls[i] = apply(o.ACL, o.OwnerID(), privs, catalog.AllOnRelation)
@@ -519,7 +547,7 @@ func (st *statement) grant(x *sql.Grant, w pgwire.ResultWriter) (string, error) 
 			}
 			// Schema public and the database belong to the bootstrap
 			// superuser.
-			if !me.super && !slices.Contains(me.ids, catalog.BootstrapRoleID) {
+			if !me.Superuser && !slices.Contains(me.IDs, catalog.BootstrapRoleID) {
 				return "", denied("permission denied for %s %s", kind, name)
 			}
 		}
@@ -551,9 +579,9 @@ func (st *statement) grantRole(x *sql.GrantRole, w pgwire.ResultWriter) (string,
 			return "", pgerr.New(pgerr.UndefinedObject, "role %q does not exist", name)
 		}
 		switch {
-		case g.Superuser && !me.super:
+		case g.Superuser && !me.Superuser:
 			return "", denied("must be superuser to alter superusers")
-		case !me.super && (cur == nil || !cur.CreateRole):
+		case !me.Superuser && (cur == nil || !cur.CreateRole):
 			return "", denied("must have admin option on role %q", g.Name)
 		}
 		groups = append(groups, g)
@@ -583,7 +611,7 @@ func (st *statement) grantRole(x *sql.GrantRole, w pgwire.ResultWriter) (string,
 					w.Notice("WARNING", pgerr.SuccessfulCompletion, "role \""+cp.Name+"\" has not been granted membership in role \""+g.Name+"\" by role \""+s.roleName(s.currentRole)+"\"")
 				}
 				cp.MemberOf = slices.DeleteFunc(cp.MemberOf, func(id uint64) bool { return id == g.ID })
-			case g.ID == cp.ID || s.e.isMember(g.ID, cp.ID):
+			case g.ID == cp.ID || s.e.cat.IsMember(g.ID, cp.ID):
 				return "", pgerr.New("0LP01", "role %q is a member of role %q", g.Name, cp.Name)
 			case slices.Contains(cp.MemberOf, g.ID):
 				w.Notice("NOTICE", pgerr.SuccessfulCompletion, "role \""+cp.Name+"\" has already been granted membership in role \""+g.Name+"\" by role \""+s.roleName(s.currentRole)+"\"")
@@ -646,7 +674,7 @@ func (st *statement) setRole(x *sql.Set, w pgwire.ResultWriter) (string, error) 
 		return "", pgerr.New(pgerr.UndefinedObject, "role %q does not exist", name)
 	}
 	sess, _ := s.e.cat.RoleByID(s.sessionRole)
-	if (sess == nil || !sess.Superuser) && !s.e.isMember(s.sessionRole, r.ID) {
+	if (sess == nil || !sess.Superuser) && !s.e.cat.IsMember(s.sessionRole, r.ID) {
 		return "", denied("permission denied to set role %q", name)
 	}
 	s.currentRole, s.roleSet = r.ID, true

@@ -149,7 +149,10 @@ func (s *Session) ParameterStatus() map[string]string {
 func (s *Session) TxStatus() byte { return s.tx }
 
 // Close implements pgwire.Session.
-func (s *Session) Close() error { return nil }
+func (s *Session) Close() error {
+	s.e.endLogin(s.authRole)
+	return nil
+}
 
 // Parse implements pgwire.Session.
 func (s *Session) Parse(ctx context.Context, query string) ([]pgwire.Statement, error) {

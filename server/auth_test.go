@@ -265,10 +265,12 @@ DROP TABLE t;
 DROP MATERIALIZED VIEW m;
 GRANT SELECT ON t TO reader;
 CREATE ROLE sneaky;
+COPY t TO STDOUT;
+COPY (SELECT k FROM v) TO STDOUT;
 `
 	out, stderr, err := psqlInput(t, dsn(srv.Addr(), "reader", "", ""), "r", script, "-f", "-")
 	_ = err // psql exits 1 after the errors; the output says what happened
-	for _, want := range []string{"2|b", "2", "reader"} {
+	for _, want := range []string{"2|b", "2", "reader\n2"} {
 		if !strings.Contains(out, want+"\n") {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}
@@ -285,6 +287,7 @@ CREATE ROLE sneaky;
 		"42501: must be owner of materialized view m",
 		"42501: permission denied for table t", // GRANT
 		"42501: permission denied to create role",
+		"42501: permission denied for table t", // COPY t TO
 	}
 	var got []string
 	for _, l := range strings.Split(stderr, "\n") {
@@ -474,5 +477,46 @@ func TestConnectionLimit(t *testing.T) {
 	pe := connectErr(t, dsn(srv.Addr(), "kappa", "", ""))
 	if pe.Code != "53300" || pe.Message != "sorry, too many clients already" {
 		t.Errorf("got %s %q", pe.Code, pe.Message)
+	}
+}
+
+// TestRoleConnectionLimit: CONNECTION LIMIT caps a role's sessions (53300);
+// superusers are not limited; a closed session frees its place.
+func TestRoleConnectionLimit(t *testing.T) {
+	ctx := context.Background()
+	srv, err := server.Start(ctx, server.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop(t, srv)
+	admin, err := pgx.Connect(ctx, dsn(srv.Addr(), "kappa", "", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	mustExec(t, admin, "CREATE ROLE lim LOGIN CONNECTION LIMIT 1", "ALTER ROLE kappa CONNECTION LIMIT 0")
+	first, err := pgx.Connect(ctx, dsn(srv.Addr(), "lim", "", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pe := connectErr(t, dsn(srv.Addr(), "lim", "", ""))
+	if pe.Code != "53300" || pe.Message != `too many connections for role "lim"` {
+		t.Errorf("got %s %q", pe.Code, pe.Message)
+	}
+	first.Close(ctx)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := pgx.Connect(ctx, dsn(srv.Addr(), "lim", "", ""))
+		if err == nil {
+			c.Close(ctx)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the first session closed: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := whoami(t, dsn(srv.Addr(), "kappa", "", "")); got != "kappa" {
+		t.Errorf("superuser: %q", got)
 	}
 }
