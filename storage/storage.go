@@ -8,6 +8,7 @@ import (
 	"log/slog"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/kappa-db/kappa/pgerr"
 )
 
@@ -35,7 +36,14 @@ func (q quietLogger) Fatalf(format string, args ...interface{}) {
 
 // Open opens (creating if needed) the store in dir.
 func Open(dir string, logger *slog.Logger) (*DB, error) {
+	return open(dir, nil, logger)
+}
+
+// open is Open on a pebble filesystem (the disk when fs is nil): tests use
+// pebble's crashable in-memory one.
+func open(dir string, fs vfs.FS, logger *slog.Logger) (*DB, error) {
 	opts := &pebble.Options{
+		FS:                 fs,
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             quietLogger{logger},
 		MemTableSize:       64 << 20,
