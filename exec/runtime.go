@@ -324,6 +324,15 @@ func (rt *Runtime) Committed(id, src uint64) (uint64, bool) {
 	return s.committed, true
 }
 
+// Changed returns a channel that is closed when the next epoch commits
+// (for tools that follow the commits, such as the Nexmark benchmark's
+// freshness measure).
+func (rt *Runtime) Changed() <-chan struct{} {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return rt.mu.changed
+}
+
 // Sources returns the tables whose logs dataflow id reads.
 func (rt *Runtime) Sources(id uint64) []uint64 {
 	rt.mu.Lock()

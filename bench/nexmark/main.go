@@ -1,3 +1,347 @@
 package main
 
-func main() {}
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/pprof"
+	"sort"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/kappa-db/kappa/connector/nexmark"
+	"github.com/kappa-db/kappa/server"
+	"github.com/kappa-db/kappa/types"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := (&Main{Stdout: os.Stdout, Stderr: os.Stderr}).Run(ctx, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "nexmark:", err)
+		os.Exit(1)
+	}
+}
+
+// Main is the program, separate from main so that tests can run it.
+type Main struct {
+	Stdout io.Writer
+	Stderr io.Writer // progress lines; nil discards them
+}
+
+type config struct {
+	events     uint64
+	only       map[string]bool
+	dir        string
+	split      int
+	freshDur   time.Duration
+	cpuprofile string
+}
+
+// result is one query's figures.
+type result struct {
+	name            string
+	events          uint64
+	wall, cpu       time.Duration
+	freshRate       float64 // events/s offered in the freshness run
+	p50, p99        time.Duration
+	freshEvents     int
+	err             error
+	freshnessFailed error
+}
+
+// Run parses args and runs the benchmark.
+func (m *Main) Run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("nexmark", flag.ContinueOnError)
+	fs.SetOutput(m.errOut())
+	var cfg config
+	var only string
+	fs.Uint64Var(&cfg.events, "events", 10_000_000, "events (of all kinds) per query")
+	fs.StringVar(&only, "queries", "", "comma-separated queries to run (default: all), e.g. q0,q5")
+	fs.StringVar(&cfg.dir, "dir", "", "data directory parent (default: a temporary directory)")
+	fs.IntVar(&cfg.split, "split", runtime.GOMAXPROCS(0), "generator partitions (nexmark.split.num)")
+	fs.DurationVar(&cfg.freshDur, "freshness", 5*time.Second, "length of each freshness run at half the measured rate (0 skips it)")
+	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write a CPU profile of the throughput runs to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if cfg.events == 0 {
+		return errors.New("-events must be positive")
+	}
+	if only != "" {
+		cfg.only = map[string]bool{}
+		for _, q := range strings.Split(only, ",") {
+			cfg.only[strings.TrimSpace(q)] = true
+		}
+	}
+	qs, err := queries()
+	if err != nil {
+		return err
+	}
+	if cfg.dir == "" {
+		d, err := os.MkdirTemp("", "kappa-nexmark-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		cfg.dir = d
+	}
+	model := "unknown"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	fmt.Fprintf(m.Stdout, "Nexmark on kappa: %d events per query, %d CPUs (%s), GOMAXPROCS %d, generator partitions %d\n\n",
+		cfg.events, runtime.NumCPU(), model, runtime.GOMAXPROCS(0), cfg.split)
+
+	gen := m.generatorAlone(cfg)
+
+	if cfg.cpuprofile != "" {
+		f, err := os.Create(cfg.cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	var results []result
+	for _, q := range qs {
+		if cfg.only != nil && !cfg.only[q.name] {
+			continue
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r := m.runQuery(ctx, cfg, q)
+		results = append(results, r)
+		if r.err != nil {
+			m.progress("%s: %v", q.name, r.err)
+		}
+	}
+	m.report(cfg, gen, results)
+	return nil
+}
+
+func (m *Main) errOut() io.Writer {
+	if m.Stderr == nil {
+		return io.Discard
+	}
+	return m.Stderr
+}
+
+func (m *Main) progress(format string, args ...any) {
+	fmt.Fprintf(m.errOut(), format+"\n", args...)
+}
+
+// generatorAlone measures the generator by itself: the bid source's rows
+// for cfg.events events (at most 10 M), read as a view reads them.
+func (m *Main) generatorAlone(cfg config) result {
+	n := min(cfg.events, 10_000_000)
+	c := nexmark.DefaultConfig()
+	c.Kind = nexmark.Bid
+	c.Partitions = cfg.split
+	g := nexmark.New(c)
+	rows := make([]types.Row, 0, 4096)
+	cpu0, t0 := selfCPU(), time.Now()
+	for e := uint64(0); e < n; e += 4096 {
+		rows = g.AppendRows(rows[:0], e, min(e+4096, n))
+	}
+	r := result{name: "generator (bid)", events: n, wall: time.Since(t0), cpu: selfCPU() - cpu0}
+	m.progress("generator alone: %.0f events/s", float64(n)/r.wall.Seconds())
+	return r
+}
+
+// runQuery measures one query on a kappa of its own: the throughput of a
+// view over cfg.events unpaced events, then the freshness of a view over
+// a stream paced at half that rate.
+func (m *Main) runQuery(ctx context.Context, cfg config, q query) result {
+	r := result{name: q.name, events: cfg.events}
+	dir, err := os.MkdirTemp(cfg.dir, q.name+"-")
+	if err != nil {
+		r.err = err
+		return r
+	}
+	defer os.RemoveAll(dir)
+	srv, err := server.Start(ctx, server.Config{DataDir: dir, Listen: "127.0.0.1:0"})
+	if err != nil {
+		r.err = err
+		return r
+	}
+	defer srv.Close()
+	conn, err := pgx.Connect(ctx, "postgres://kappa@"+srv.Addr()+"/kappa?sslmode=disable")
+	if err != nil {
+		r.err = err
+		return r
+	}
+	defer conn.Close(ctx)
+
+	opts := fmt.Sprintf(", nexmark.event.num = %d, nexmark.min.event.gap.in.ns = 0, nexmark.split.num = %d", cfg.events, cfg.split)
+	for _, s := range []string{"person", "auction", "bid"} {
+		if _, err := conn.Exec(ctx, sourceDDL(s, opts)); err != nil {
+			r.err = err
+			return r
+		}
+	}
+	// From the first event to the commit of the epoch with the last: the
+	// CREATE returns when the view's backfill has committed every event.
+	runtime.GC()
+	m.progress("%s: %d events ...", q.name, cfg.events)
+	cpu0, t0 := selfCPU(), time.Now()
+	if _, err := conn.Exec(ctx, "CREATE MATERIALIZED VIEW v AS "+q.kappa); err != nil {
+		r.err = err
+		return r
+	}
+	r.wall, r.cpu = time.Since(t0), selfCPU()-cpu0
+	m.progress("%s: %.0f events/s (%.2f cores)", q.name, float64(cfg.events)/r.wall.Seconds(), r.cpu.Seconds()/r.wall.Seconds())
+	if _, err := conn.Exec(ctx, "DROP SOURCE person, auction, bid CASCADE"); err != nil {
+		r.err = err
+		return r
+	}
+	if cfg.freshDur > 0 {
+		r.freshRate = float64(cfg.events) / r.wall.Seconds() / 2
+		r.p50, r.p99, r.freshEvents, r.freshnessFailed = m.freshness(ctx, cfg, srv, conn, q, r.freshRate)
+	}
+	return r
+}
+
+// freshness runs q over a stream paced at rate events/s for cfg.freshDur
+// and measures, for every event, the time from when the source makes it
+// available to the commit of the epoch that shows it in the view.
+func (m *Main) freshness(ctx context.Context, cfg config, srv *server.Server, conn *pgx.Conn, q query, rate float64) (p50, p99 time.Duration, n int, err error) {
+	gap := time.Duration(float64(time.Second) / rate)
+	if gap <= 0 {
+		gap = 1
+	}
+	total := uint64(cfg.freshDur.Seconds() * rate)
+	opts := fmt.Sprintf(", nexmark.event.num = %d, nexmark.min.event.gap.in.ns = %d, nexmark.split.num = %d", total, gap.Nanoseconds(), cfg.split)
+	for _, s := range []string{"person", "auction", "bid"} {
+		if _, err := conn.Exec(ctx, sourceDDL(s, opts)); err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	eng := srv.Engine()
+	// An event of every kind is available from its source's start (the
+	// sources were created a moment apart): the earliest start is the
+	// conservative one.
+	var start time.Time
+	for _, s := range []string{"person", "auction", "bid"} {
+		if _, st, ok := eng.Generator(s); ok && (start.IsZero() || st.Before(start)) {
+			start = st
+		}
+	}
+	if _, err := conn.Exec(ctx, "CREATE MATERIALIZED VIEW f AS "+q.kappa); err != nil {
+		return 0, 0, 0, err
+	}
+	o, _ := eng.Catalog().Lookup("f")
+	rt := eng.Runtime()
+	// The first second warms up (the view starts behind the stream by
+	// the time its CREATE took).
+	warm := uint64(rate)
+	var lat []time.Duration
+	prev := uint64(0)
+	stride := max(uint64(1), total/200000)
+	deadline := time.Now().Add(cfg.freshDur + time.Minute)
+	for prev < total {
+		ch := rt.Changed()
+		off := uint64(1<<63 - 1)
+		for _, src := range o.Sources {
+			c, _ := rt.Committed(o.ID, src)
+			off = min(off, c)
+		}
+		now := time.Now()
+		for e := prev; e < off; e++ {
+			if e >= warm && e%stride == 0 {
+				lat = append(lat, now.Sub(start.Add(time.Duration(e)*gap)))
+			}
+		}
+		prev = max(prev, off)
+		if err := rt.Err(o.ID); err != nil {
+			return 0, 0, 0, err
+		}
+		if prev >= total {
+			break
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return 0, 0, 0, ctx.Err()
+		case <-time.After(time.Until(deadline)):
+			return 0, 0, 0, fmt.Errorf("freshness: view at event %d of %d after %v", prev, total, cfg.freshDur+time.Minute)
+		}
+	}
+	if len(lat) == 0 {
+		return 0, 0, 0, errors.New("freshness: no events measured")
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	return lat[len(lat)/2], lat[len(lat)*99/100], len(lat), nil
+}
+
+// targets are issue 5's per-core targets, events/s.
+var targets = map[string]float64{
+	"q0": 1_000_000, "q1": 1_000_000, "q2": 1_000_000,
+	"q3": 400_000, "q8": 400_000,
+	"q4": 200_000, "q5": 200_000, "q7": 200_000,
+}
+
+func (m *Main) report(cfg config, gen result, rs []result) {
+	w := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "query\tevents\tseconds\tevents/s\tcores used\tevents/s/core\ttarget/core\tfresh p50\tfresh p99\tat events/s\t")
+	line := func(r result) {
+		if r.err != nil {
+			fmt.Fprintf(w, "%s\t%d\terror: %v\t\t\t\t\t\t\t\t\n", r.name, r.events, r.err)
+			return
+		}
+		eps := float64(r.events) / r.wall.Seconds()
+		cores := r.cpu.Seconds() / r.wall.Seconds()
+		perCore := float64(r.events) / r.cpu.Seconds()
+		target := ""
+		if t, ok := targets[r.name]; ok {
+			mark := "met"
+			if perCore < t {
+				mark = "NOT met"
+			}
+			target = fmt.Sprintf("%.0f %s", t, mark)
+		}
+		fresh := "\t\t"
+		switch {
+		case r.freshnessFailed != nil:
+			fresh = "error: " + r.freshnessFailed.Error() + "\t\t"
+		case r.freshRate > 0:
+			fresh = fmt.Sprintf("%.1f ms\t%.1f ms\t%.0f", ms(r.p50), ms(r.p99), r.freshRate)
+		}
+		fmt.Fprintf(w, "%s\t%d\t%.2f\t%.0f\t%.2f\t%.0f\t%s\t%s\t\n", r.name, r.events, r.wall.Seconds(), eps, cores, perCore, target, fresh)
+	}
+	line(gen)
+	for _, r := range rs {
+		line(r)
+	}
+	w.Flush()
+	fmt.Fprintln(m.Stdout, "\nevents/s/core is events per CPU-second of the whole process (engine, generator, pgwire);")
+	fmt.Fprintln(m.Stdout, "freshness is from an event's availability in the paced source to the commit that shows it (p99 target 100 ms).")
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// selfCPU is the CPU time (user + system) this process has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
