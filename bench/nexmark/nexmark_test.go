@@ -23,6 +23,7 @@ import (
 // same events out of kappa with COPY (SELECT ...) TO STDOUT into a real
 // PostgreSQL, runs each query there in plain SQL (windows by date_bin), and
 // compares the two results row for row. Each query also runs ad hoc.
+// KAPPA_NEXMARK_QUERIES=q0,q5 runs only those.
 func TestQueries(t *testing.T) {
 	events := 20000
 	if s := os.Getenv("KAPPA_NEXMARK_EVENTS"); s != "" {
@@ -34,6 +35,15 @@ func TestQueries(t *testing.T) {
 	qs, err := queries()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if only := os.Getenv("KAPPA_NEXMARK_QUERIES"); only != "" {
+		var keep []query
+		for _, q := range qs {
+			if strings.Contains(","+only+",", ","+q.name+",") {
+				keep = append(keep, q)
+			}
+		}
+		qs = keep
 	}
 	pg := pgtest.Start(t)
 	ctx := context.Background()
