@@ -155,7 +155,10 @@ func (g *Gen) composeFrom() (string, []scoped) {
 		right := pickKey(g, mine)
 		on := left + " = " + right
 		if g.r.IntN(3) == 0 {
+			// No subqueries in ON: kappa refuses them there (0A000).
+			g.inOn = true
 			on += " AND " + g.predicate(append(append([]scoped(nil), cols...), mine...), 1)
+			g.inOn = false
 		}
 		fmt.Fprintf(&b, " %s %s %s ON %s", kind, rel.sql, alias, on)
 		cols = append(cols, mine...)
@@ -222,6 +225,11 @@ func (g *Gen) predicate(cols []scoped, depth int) string {
 		}
 	}
 	c := cols[g.r.IntN(len(cols))]
+	if !g.inOn && g.r.IntN(6) == 0 {
+		if p, ok := g.subqueryPredicate(cols); ok {
+			return p
+		}
+	}
 	switch g.r.IntN(8) {
 	case 0:
 		return c.ref + " IS NULL"
@@ -247,6 +255,63 @@ func (g *Gen) predicate(cols []scoped, depth int) string {
 		return c.ref + " = " + g.constant(tBool)
 	}
 	return fmt.Sprintf("%s %s %s", c.ref, []string{"=", "<", ">", "<=", ">=", "<>"}[g.r.IntN(6)], g.constant(c.typ))
+}
+
+// subqueryPredicate draws IN, NOT IN, EXISTS, NOT EXISTS (correlated on
+// a key or not) or a comparison with a scalar subquery, over one of the
+// tables; ok is false when cols has no integer column to use.
+func (g *Gen) subqueryPredicate(cols []scoped) (string, bool) {
+	c, ok := pick(g, cols, tInt)
+	if !ok {
+		return "", false
+	}
+	type sub struct{ table, key, val string }
+	subs := []sub{{"t1", "k", "id"}, {"t2", "k", "v"}, {"t3", "k", "x"}, {"t4", "a", "b"}}
+	s := subs[g.r.IntN(len(subs))]
+	filter := ""
+	if g.r.IntN(2) == 0 {
+		filter = fmt.Sprintf(" AND sq.%s > %d", s.val, g.r.IntN(201)-100)
+	}
+	switch g.r.IntN(6) {
+	case 0:
+		return fmt.Sprintf("%s IN (SELECT sq.%s FROM %s sq WHERE true%s)", c.ref, s.key, s.table, filter), true
+	case 1:
+		return fmt.Sprintf("%s NOT IN (SELECT sq.%s FROM %s sq WHERE true%s)", c.ref, s.key, s.table, filter), true
+	case 2:
+		return fmt.Sprintf("EXISTS (SELECT 1 FROM %s sq WHERE sq.%s = %s%s)", s.table, s.key, c.ref, filter), true
+	case 3:
+		return fmt.Sprintf("NOT EXISTS (SELECT 1 FROM %s sq WHERE sq.%s = %s%s)", s.table, s.key, c.ref, filter), true
+	case 4:
+		return fmt.Sprintf("%s > (SELECT min(sq.%s) FROM %s sq WHERE true%s)", c.ref, s.key, s.table, filter), true
+	default:
+		return fmt.Sprintf("%s <= (SELECT count(*) FROM %s sq WHERE sq.%s = %s%s)", c.ref, s.table, s.key, c.ref, filter), true
+	}
+}
+
+// window draws a window function whose value does not depend on the order
+// of ties, and its type.
+func (g *Gen) window(cols []scoped) string {
+	part := ""
+	if k, ok := pick(g, cols, tInt); ok && g.r.IntN(4) > 0 {
+		part = "PARTITION BY " + k.ref
+	}
+	o := cols[g.r.IntN(len(cols))]
+	order := o.ref + []string{"", " DESC", " NULLS FIRST"}[g.r.IntN(3)]
+	switch g.r.IntN(5) {
+	case 0:
+		return fmt.Sprintf("rank() OVER (%s ORDER BY %s)", part, order)
+	case 1:
+		return fmt.Sprintf("dense_rank() OVER (%s ORDER BY %s)", part, order)
+	case 2:
+		return fmt.Sprintf("count(*) OVER (%s)", part)
+	case 3:
+		if n, ok := pick(g, cols, tInt, tBigint, tNumeric); ok {
+			return fmt.Sprintf("sum(%s) OVER (%s ORDER BY %s)", n.ref, part, order)
+		}
+		return fmt.Sprintf("count(%s) OVER (%s)", o.ref, part)
+	default:
+		return fmt.Sprintf("max(%s) OVER (%s)", o.ref, part)
+	}
 }
 
 // expression draws a scalar expression over cols, and its type.
@@ -285,6 +350,9 @@ func (g *Gen) composeProjection(from, where string, cols []scoped) string {
 	items := make([]string, n)
 	for i := range items {
 		e, _ := g.expression(cols)
+		if g.r.IntN(8) == 0 {
+			e = g.window(cols)
+		}
 		items[i] = fmt.Sprintf("%s AS c%d", e, i)
 	}
 	distinct := ""

@@ -23,10 +23,13 @@
 //
 // KAPPA_ORACLE_VIEWS sets how many views are drawn from the templates
 // (default 200), KAPPA_ORACLE_COMPOSED how many the composer draws after
-// them (default 100: random joins of one to three relations, random WHERE,
-// then a projection, an aggregation or a Top-N, or a set operation of two
-// such), and KAPPA_ORACLE_RESTART_EVERY after how many rounds kappa is shut
-// down and started again on the same data (default 2; 0 never). A failure
+// them (default 100: random joins of one to three relations, a random WHERE
+// with IN/NOT IN/EXISTS/scalar subqueries, then a projection with window
+// functions, an aggregation or a Top-N, or a set operation of two such), and
+// KAPPA_ORACLE_RESTART_EVERY after how many rounds kappa is shut down and
+// started again on the same data (default 2; 0 never). After every round a
+// few more views are drawn and created, so that some are backfilled from
+// logs that hold updates and deletes. A failure
 // prints the seed, the view's SQL and the rows missing or extra in kappa,
 // says whether the same query also differs ad hoc and as a freshly created
 // view (a backfill bug) or only in the long-lived view (a maintenance bug),

@@ -12,6 +12,7 @@ import (
 type Gen struct {
 	r      *rand.Rand
 	nextID map[string]int64 // next fresh primary key, per table with one
+	inOn   bool             // the composer is writing a join's ON
 }
 
 // NewGen returns a generator for seed.

@@ -174,6 +174,7 @@ func TestOracle(t *testing.T) {
 		}
 		wrote := time.Since(roundStart)
 		o.createPending(ctx)
+		o.createLate(ctx)
 		if cfg.restartEvery > 0 && round%cfg.restartEvery == 0 {
 			// The views must come back from their committed state and the
 			// logs exactly as they were.
@@ -361,6 +362,23 @@ func (o *oracle) create(ctx context.Context, i int) {
 	}
 	o.fail(i, fmt.Sprintf("CREATE MATERIALIZED VIEW failed on kappa: %v\nPostgreSQL's query: %s", err, pr.describe()))
 }
+
+// createLate draws a few more views after each round, so that some views
+// are backfilled from logs that hold updates and deletes, not only inserts.
+func (o *oracle) createLate(ctx context.Context) {
+	n0 := len(o.views)
+	late := o.gen.RandomViews(n0, lateViews)
+	late = append(late, o.gen.ComposedViews(n0+len(late), lateViews)...)
+	o.views = append(o.views, late...)
+	o.state = append(o.state, make([]viewState, len(late))...)
+	for i := n0; i < len(o.views); i++ {
+		o.createLogged(ctx, i)
+	}
+}
+
+// lateViews is how many template views, and how many composed ones, each
+// round adds.
+const lateViews = 3
 
 func (o *oracle) createPending(ctx context.Context) {
 	for i, s := range o.state {

@@ -51,6 +51,17 @@ func (g *Gen) Views(n int) []View {
 	return vs
 }
 
+// RandomViews draws n views from templates picked at random, named after
+// the n0 before them.
+func (g *Gen) RandomViews(n0, n int) []View {
+	vs := make([]View, n)
+	for i := range vs {
+		t := templates[g.r.IntN(len(templates))]
+		vs[i] = View{Name: fmt.Sprintf("ov_%03d", n0+i), Template: t.Name, Query: t.Make(g)}
+	}
+	return vs
+}
+
 // TemplateCount is the number of view templates.
 func TemplateCount() int { return len(templates) }
 
@@ -199,6 +210,25 @@ var templates = []template{
 	shape("aggregate/global-having", "SELECT count(*) AS c, sum(n) AS s FROM t1 HAVING count(*) > {XHI} / 5"),
 	shape("aggregate/expression-of-aggregates", "SELECT k, sum(v) / NULLIF(count(*), 0) AS q, coalesce(max(v), 0) + 1 AS mx FROM t2 GROUP BY k"),
 	shape("aggregate/boolean-case", "SELECT b, count(*) AS c, sum(CASE WHEN k > {K} THEN 1 ELSE 0 END) AS hi FROM t1 GROUP BY b"),
+
+	shape("aggregate/string-array-agg", "SELECT k, string_agg(g, ',' ORDER BY g) AS sa, array_agg(n ORDER BY n NULLS FIRST) AS an, string_agg(DISTINCT lower(g), '|' ORDER BY lower(g)) AS sd FROM t1 GROUP BY k"),
+	shape("aggregate/bool", "SELECT k, bool_and(b) AS ba, bool_or(b) AS bo, every(n > {N}) AS ev FROM t1 GROUP BY k"),
+	shape("aggregate/stddev-variance", "SELECT k, stddev_samp(v) AS ss, var_samp(v) AS vs, stddev_pop(v) AS sp, var_pop(v) AS vp, stddev(x) AS sx FROM t2 JOIN (SELECT k AS k3, x FROM t3) s ON t2.k = s.k3 GROUP BY k"),
+	shape("aggregate/stddev-numeric", "SELECT b, stddev(n) AS sd, variance(n) AS va, var_pop(n) AS vp FROM t1 GROUP BY b"),
+	shape("aggregate/percentile-mode", "SELECT k, percentile_cont(0.5) WITHIN GROUP (ORDER BY x) AS med, percentile_disc(0.25) WITHIN GROUP (ORDER BY x) AS q1, mode() WITHIN GROUP (ORDER BY name) AS mo FROM t3 GROUP BY k"),
+	shape("aggregate/grouping-sets", "SELECT k, b, count(*) AS c, sum(n) AS s FROM t1 GROUP BY GROUPING SETS ((k), (b), ())"),
+	shape("aggregate/rollup", "SELECT k, s, count(*) AS c, max(v) AS mx FROM t2 WHERE v > {V} GROUP BY ROLLUP (k, s)"),
+	shape("aggregate/cube", "SELECT b, k % 2 AS m, count(*) AS c, min(ts) AS mi FROM t1 GROUP BY CUBE (b, k % 2)"),
+
+	// Window functions: a ranking's ORDER BY ends in a unique key, or the
+	// function does not depend on the order of ties (rank, RANGE frames).
+	shape("window/row-number", "SELECT id, k, row_number() OVER (PARTITION BY k ORDER BY n DESC NULLS LAST, id) AS rn FROM t1"),
+	shape("window/rank-dense-rank", "SELECT k, v, rank() OVER (PARTITION BY k ORDER BY v) AS r, dense_rank() OVER (PARTITION BY k ORDER BY v DESC) AS dr FROM t2"),
+	shape("window/top-per-group", "SELECT * FROM (SELECT id, k, x, row_number() OVER (PARTITION BY k ORDER BY x DESC NULLS LAST, id) AS rn FROM t3) s WHERE rn <= {C} + 1"),
+	shape("window/rank-filter", "SELECT k, v, s FROM (SELECT k, v, s, rank() OVER (PARTITION BY k ORDER BY v DESC) AS r FROM t2) q WHERE r = 1"),
+	shape("window/lag-lead", "SELECT id, k, lag(n) OVER (PARTITION BY k ORDER BY id) AS prev, lead(g, 1, 'none') OVER (PARTITION BY k ORDER BY id) AS nxt, first_value(ts) OVER (PARTITION BY k ORDER BY id) AS fv FROM t1"),
+	shape("window/frames", "SELECT id, k, sum(x) OVER (PARTITION BY k ORDER BY id) AS rs, count(*) OVER (PARTITION BY k) AS c, avg(x) OVER (PARTITION BY k ORDER BY id ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS ma FROM t3"),
+	shape("window/range-ties", "SELECT k, v, sum(v) OVER (ORDER BY v) AS cum, count(*) OVER (PARTITION BY s) AS cs FROM t2 WHERE k = {K}"),
 
 	// Top-N.
 	shape("topn/key-tiebreak", "SELECT id, n FROM t1 ORDER BY n DESC NULLS LAST, id LIMIT {L}"),
