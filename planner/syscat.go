@@ -378,7 +378,7 @@ var procOIDs = map[string]uint32{
 	"void_out": 2299, "uuid_in": 2952, "uuid_out": 2953, "regnamespacein": 4084, "regnamespaceout": 4085,
 	"regrolein": 4091, "regroleout": 4092, "heap_tableam_handler": 3, "bthandler": 330,
 	"hashhandler": 331, "gisthandler": 332, "ginhandler": 333, "spghandler": 334, "brinhandler": 335,
-	"array_subscript_handler": 6179,
+	"array_subscript_handler": 6179, "domain_in": 2597,
 }
 
 var procNames = func() map[uint32]string {
@@ -830,12 +830,37 @@ func pgTypeRows(env *sysEnv) [][]any {
 			uint32(0), uint32(0), uint32(0), t.align, t.storage, false, uint32(0), -1, 0, t.coll, nil, nil, nil})
 		_, _ = send, recv
 	}
+	// information_schema's domains.
+	for _, d := range infoDomains {
+		bt := typesByOID[d.base]
+		out = append(out, []any{d.oid, d.name, nspInfoSchema, userOID, bt.len, bt.byval, "d", bt.category,
+			false, true, ",", uint32(0), uint32(0), uint32(0), uint32(0), proc("domain_in"), proc(bt.output),
+			uint32(0), uint32(0), uint32(0), uint32(0), uint32(0), bt.align, bt.storage, false, d.base, d.mod, 0,
+			bt.coll, nil, d.def, nil})
+	}
 	for _, o := range env.objs {
 		out = append(out, []any{rowTypeOID(o.ID), o.Name, nspPublic, userOID, -1, false, "c", "C", false, true,
 			",", relOID(o.ID), uint32(0), uint32(0), uint32(0), proc("record_in"), proc("record_out"), uint32(0),
 			uint32(0), uint32(0), uint32(0), uint32(0), "d", "x", false, uint32(0), -1, 0, uint32(0), nil, nil, nil})
 	}
 	return out
+}
+
+// infoDomain is a domain of information_schema.
+type infoDomain struct {
+	oid  uint32
+	name string
+	base uint32
+	mod  int
+	def  any
+}
+
+var infoDomains = []infoDomain{
+	{13010, "cardinal_number", types.OidInt4, -1, nil},
+	{13011, "character_data", types.OidVarchar, -1, nil},
+	{13012, "sql_identifier", types.OidName, -1, nil},
+	{13013, "time_stamp", types.OidTimestampTZ, 2, "CURRENT_TIMESTAMP(2)"},
+	{13014, "yes_or_no", types.OidVarchar, 7, nil},
 }
 
 // columnDefaults returns the DEFAULT expressions of a table's columns, as

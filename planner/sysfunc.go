@@ -197,6 +197,11 @@ func formatType(oid uint32, mod int32) string {
 		}
 		return ti.name
 	}
+	for _, d := range infoDomains {
+		if d.oid == oid {
+			return "information_schema." + d.name
+		}
+	}
 	return "???"
 }
 
@@ -289,10 +294,12 @@ func (b *binder) bindSysFunc(x *sql.FuncCall, args []expr.Expr) (expr.Expr, bool
 			return nil, true, err
 		}
 		return call(fnOf(x.Name, []types.Type{types.Oid}, types.Bool, true, func(a []types.Value) (types.Value, error) {
-			if r, ok := sysByOID[uint32(a[0].I)]; ok {
+			oid := uint32(a[0].I)
+			if r, ok := sysByOID[oid]; ok {
 				return types.NewBool(r.schema == "pg_catalog"), nil
 			}
-			return types.NewBool(true), nil
+			// information_schema's own objects are not on the search path.
+			return types.NewBool(oid < nspInfoSchema || oid >= nspInfoSchema+100), nil
 		}))
 	case "format_type":
 		if err := nargs(2, 2); err != nil {

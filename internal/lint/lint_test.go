@@ -35,6 +35,9 @@ var allowed = map[string][]string{
 	// Test harnesses talk to servers over the wire only.
 	"sqllogictest":    {},
 	"internal/pgtest": {},
+	// Client tests start a kappa server and a PostgreSQL and drive real
+	// clients against both.
+	"internal/clienttest": {"server", "internal/pgtest"},
 	"internal/oracle": {},
 	"internal/lint":   {},
 	"bench/logbench":  {"log", "vfs"},
