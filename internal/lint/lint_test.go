@@ -38,11 +38,11 @@ var allowed = map[string][]string{
 	// Client tests start a kappa server and a PostgreSQL and drive real
 	// clients against both.
 	"internal/clienttest": {"server", "internal/pgtest"},
-	"internal/oracle": {},
-	"internal/lint":   {},
-	"bench/logbench":  {"log", "vfs"},
-	"cmd/kappa":       {"server", "log"},
-	"cmd/kappa-slt":   {"sqllogictest", "internal/pgtest"},
+	"internal/oracle":     {},
+	"internal/lint":       {},
+	"bench/logbench":      {"log", "vfs"},
+	"cmd/kappa":           {"server", "log"},
+	"cmd/kappa-slt":       {"sqllogictest", "internal/pgtest"},
 }
 
 type pkg struct {
