@@ -481,6 +481,11 @@ func (a *aggOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 				s.hit = false
 			}
 			if c.Func.KeepsElements() && s.hit {
+				if !ec.ephemeral {
+					if err := a.writeElements(ec, j, g); err != nil {
+						return err
+					}
+				}
 				if err := a.recompute(ec, j, g); err != nil {
 					return err
 				}

@@ -89,7 +89,11 @@ func appendSortKey(dst []byte, v types.Value, k SortKey) []byte {
 	return types.AppendKey(dst, v, k.Desc)
 }
 
-// addElement adds row's element of aggregate j with weight w.
+// addElement adds row's element of aggregate j with weight w. Changes are
+// gathered per epoch in memory (an ad hoc query keeps all its elements
+// there); a dataflow writes them to the store at flush, one read and one
+// write per element an epoch changed, however many rows changed it (a
+// sketch bin, a frequent value).
 func (a *aggOp) addElement(ec *epochCtx, j int, g *groupState, row types.Row, w int64) error {
 	c := &a.spec.Aggs[j]
 	key, vals, skip := a.elementOf(a.elemBuf[:0], c, row)
@@ -100,37 +104,66 @@ func (a *aggOp) addElement(ec *epochCtx, j int, g *groupState, row types.Row, w 
 	s := &g.accs[j]
 	s.n += w
 	s.hit = true
+	if g.elems == nil {
+		g.elems = make([]map[string]*memElem, len(a.spec.Aggs))
+	}
+	if g.elems[j] == nil {
+		g.elems[j] = map[string]*memElem{}
+	}
+	if e, ok := g.elems[j][string(key)]; ok {
+		e.n += w
+		if !ec.ephemeral {
+			e.vals = vals // the last value written wins, as in the store
+		}
+		return nil
+	}
 	if ec.ephemeral {
-		if g.elems == nil {
-			g.elems = make([]map[string]*memElem, len(a.spec.Aggs))
-		}
-		if g.elems[j] == nil {
-			g.elems[j] = map[string]*memElem{}
-		}
-		if e, ok := g.elems[j][string(key)]; ok {
-			e.n += w
-			return nil
-		}
 		if err := ec.hold(1); err != nil {
 			return err
 		}
-		g.elems[j][string(key)] = &memElem{vals: vals, n: w}
+	}
+	g.elems[j][string(key)] = &memElem{vals: vals, n: w}
+	return nil
+}
+
+// writeElements applies an epoch's element changes of aggregate j to the
+// store.
+func (a *aggOp) writeElements(ec *epochCtx, j int, g *groupState) error {
+	if g.elems == nil || g.elems[j] == nil {
 		return nil
 	}
-	k := append(a.extraPrefix(j, g.keyEnc), key...)
-	old, ok, err := ec.store.Get(k)
-	if err != nil {
-		return err
+	p := a.extraPrefix(j, g.keyEnc)
+	var k, val []byte
+	for key, e := range g.elems[j] {
+		// A change of zero weight still writes: -7.000 +7 share a key
+		// (keys normalize numerics) and leave 7 as the value shown.
+		k = append(append(k[:0], p...), key...)
+		old, ok, err := ec.store.Get(k)
+		if err != nil {
+			return err
+		}
+		var cnt int64
+		if ok {
+			cnt, _ = binary.Varint(old)
+		}
+		cnt += e.n
+		if cnt < 0 {
+			return pgerr.New(pgerr.InternalError, "aggregate element count went negative (%d)", cnt)
+		}
+		switch {
+		case cnt == 0 && !ok:
+			continue
+		case cnt == 0:
+			err = ec.store.Delete(k)
+		default:
+			val = types.AppendRow(binary.AppendVarint(val[:0], cnt), e.vals)
+			err = ec.store.Set(k, val)
+		}
+		if err != nil {
+			return err
+		}
 	}
-	var cnt int64
-	if ok {
-		cnt, _ = binary.Varint(old)
-	}
-	cnt += w
-	if cnt == 0 {
-		return ec.store.Delete(k)
-	}
-	return ec.store.Set(k, types.AppendRow(binary.AppendVarint(nil, cnt), vals))
+	return nil
 }
 
 // elements calls fn with aggregate j's elements in order, with their
@@ -257,15 +290,12 @@ func (a *aggOp) percentiles(ec *epochCtx, j int, g *groupState) error {
 		}
 		p := f.F
 		switch c.Func {
-		case AggPercentileDisc:
-			r := int64(math.Ceil(p * float64(n)))
-			wants[i] = want{max(r, 1) - 1, max(r, 1) - 1}
 		case AggPercentileCont:
 			x := p * float64(n-1)
 			wants[i] = want{int64(math.Floor(x)), int64(math.Ceil(x))}
-		default: // approx_percentile: DDSketch's rank
-			r := int64(math.Floor(p * float64(n-1)))
-			wants[i] = want{r, r}
+		default: // percentile_disc; approx_percentile takes the same rank over its bins
+			r := int64(math.Ceil(p * float64(n)))
+			wants[i] = want{max(r, 1) - 1, max(r, 1) - 1}
 		}
 		idx = append(idx, wants[i].lo, wants[i].hi)
 	}
