@@ -239,6 +239,19 @@ var templates = []template{
 	shape("topn/join", "SELECT t1.id, t2.v FROM t1 JOIN t2 ON t1.k = t2.k ORDER BY t2.v, t1.id LIMIT {L}"),
 	shape("topn/timestamp", "SELECT ts, g FROM t1 WHERE ts IS NOT NULL ORDER BY ts DESC, g LIMIT {L}"),
 
+	// Window functions; orders end in a key so that PostgreSQL's answer is
+	// the only one.
+	shape("window/row-number-topn", "SELECT * FROM (SELECT g, id, n, row_number() OVER (PARTITION BY g ORDER BY n DESC NULLS LAST, id) AS rn FROM t1) s WHERE rn <= {L}"),
+	shape("window/dedup", "SELECT k, id, x FROM (SELECT k, id, x, row_number() OVER (PARTITION BY k ORDER BY x, id DESC) AS rn FROM t3) s WHERE rn = 1"),
+	shape("window/rank-topn", "SELECT * FROM (SELECT k, v, s, rank() OVER (PARTITION BY k ORDER BY v DESC) AS r FROM t2) s2 WHERE r <= {L}"),
+	shape("window/dense-rank-band", "SELECT * FROM (SELECT b, id, k, dense_rank() OVER (PARTITION BY b ORDER BY k NULLS FIRST) AS dr FROM t1) s WHERE dr BETWEEN 2 AND 3"),
+	shape("window/ranking", "SELECT id, k, rank() OVER w AS r, dense_rank() OVER w AS dr, percent_rank() OVER w AS pr, cume_dist() OVER w AS cd, ntile(3) OVER (PARTITION BY k ORDER BY id) AS nt FROM t3 WINDOW w AS (PARTITION BY k ORDER BY x)"),
+	shape("window/lag-lead", "SELECT id, g, lag(n) OVER w AS p, lead(n, 2, 0) OVER w AS nx, first_value(id) OVER w AS f, nth_value(k, 2) OVER w AS second FROM t1 WINDOW w AS (PARTITION BY g ORDER BY ts, id)"),
+	shape("window/running", "SELECT id, k, sum(x) OVER (PARTITION BY k ORDER BY id) AS run, count(*) OVER (PARTITION BY k) AS c, avg(x) OVER (PARTITION BY k ORDER BY id ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS sm FROM t3"),
+	shape("window/range-frame", "SELECT id, x, count(*) OVER (ORDER BY x RANGE BETWEEN 10 PRECEDING AND CURRENT ROW) AS c, max(id) OVER (ORDER BY x DESC RANGE BETWEEN 5 PRECEDING AND 5 FOLLOWING) AS m FROM t3"),
+	shape("window/rows-frame", "SELECT id, min(n) OVER (ORDER BY id ROWS 2 PRECEDING) AS mn, max(n) OVER (PARTITION BY b ORDER BY id ROWS BETWEEN CURRENT ROW AND 2 FOLLOWING) AS mx, last_value(g) OVER (PARTITION BY b ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS lv FROM t1"),
+	shape("window/over-grouped", "SELECT k, count(*) AS c, sum(count(*)) OVER () AS total, rank() OVER (ORDER BY count(*) DESC) AS r FROM t2 GROUP BY k"),
+
 	// Expressions.
 	shape("expression/case-coalesce", "SELECT id, CASE WHEN n > {N} THEN 'hi' WHEN n IS NULL THEN 'null' ELSE 'lo' END AS c1, CASE k WHEN 1 THEN 'one' WHEN {K} THEN 'k' END AS c2, coalesce(g, 'none') AS g2, coalesce(k, -1) * 2 AS k2, nullif(g, {T}) AS nf FROM t1"),
 	shape("expression/string", "SELECT id, upper(name) AS u, lower(name) AS l, length(name) AS len, substr(name, 2, 2) AS sub, name || '-' || k AS cat, replace(name, 'a', 'x') AS rep, trim(name) AS tr, left(name, 1) AS lf, position('b' IN name) AS pos, lpad(name, 5, '.') AS lp, concat(name, x) AS cc FROM t3"),
