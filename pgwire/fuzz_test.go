@@ -21,10 +21,15 @@ func FuzzServerMessages(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	// A pipe has no IP address: only an "all" rule matches it.
+	trustAll, err := ParseHBA("host all all all trust")
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		eng := newTestEngine()
 		eng.maxSleep = 10 * time.Millisecond
-		s := NewServer(eng, Config{MaxMessageSize: 1 << 16, StartupTimeout: time.Second, MaxPortalBuffer: 1 << 20})
+		s := NewServer(eng, Config{MaxMessageSize: 1 << 16, StartupTimeout: time.Second, MaxPortalBuffer: 1 << 20, HBA: trustAll})
 		defer s.Close()
 
 		client, server := net.Pipe()
