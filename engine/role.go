@@ -367,7 +367,7 @@ func (st *statement) dropRole(x *sql.DropRole, w pgwire.ResultWriter) (string, e
 	var drop []*catalog.Role
 	for _, spec := range x.Roles {
 		if spec.Kind != sql.RoleNamed {
-			return "", pgerr.New(pgerr.FeatureNotSupported, "cannot use special role specifier in DROP ROLE")
+			return "", pgerr.New(pgerr.InvalidParameterValue, "cannot use special role specifier in DROP ROLE")
 		}
 		r, ok := s.e.cat.Role(spec.Name)
 		if !ok {
