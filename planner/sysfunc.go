@@ -444,11 +444,17 @@ func (b *binder) bindSysFunc(x *sql.FuncCall, args []expr.Expr) (expr.Expr, bool
 			return nil, true, err
 		}
 		return &expr.Const{V: types.NewBool(false), T: types.Bool}, true, nil
-	case "has_table_privilege", "has_schema_privilege", "has_database_privilege", "has_column_privilege",
-		"has_function_privilege", "has_any_column_privilege", "has_sequence_privilege", "has_type_privilege",
+	case "has_table_privilege", "has_schema_privilege", "has_database_privilege", "has_any_column_privilege":
+		if err := nargs(2, 3); err != nil {
+			return nil, true, err
+		}
+		return call(b.hasPrivilege(x.Name, ts))
+	case "has_column_privilege",
+		"has_function_privilege", "has_sequence_privilege", "has_type_privilege",
 		"has_tablespace_privilege", "has_foreign_data_wrapper_privilege", "has_server_privilege",
 		"has_language_privilege", "pg_has_role":
-		// kappa's one role is a superuser: it has every privilege.
+		// Objects kappa does not have (functions, types, sequences,
+		// columns' own ACLs...): everyone may use them.
 		if err := nargs(2, 4); err != nil {
 			return nil, true, err
 		}
@@ -568,6 +574,80 @@ func (b *binder) bindSysFunc(x *sql.FuncCall, args []expr.Expr) (expr.Expr, bool
 		return call(f)
 	}
 	return nil, false, nil
+}
+
+// hasPrivilege is has_table_privilege, has_schema_privilege,
+// has_database_privilege and has_any_column_privilege: ([user,] object,
+// privileges), user a name or OID (current_user when left out), object a
+// name or OID, privileges a comma-separated list of which one is enough.
+func (b *binder) hasPrivilege(name string, ts []types.Type) *expr.Func {
+	cat := b.p.Catalog
+	args := make([]types.Type, len(ts))
+	for i, t := range ts {
+		args[i] = types.Text
+		if t.Kind == types.KindOid || t.Kind == types.KindInt4 || t.Kind == types.KindInt8 {
+			args[i] = types.Oid
+		}
+	}
+	args[len(args)-1] = types.Text
+	return &expr.Func{Name: name, Args: args, Ret: types.Bool, Strict: true, Volatile: true,
+		Eval: func(ctx *expr.EvalContext, a []types.Value) (types.Value, error) {
+			var role *catalog.Role
+			var ok bool
+			if len(a) == 3 {
+				if args[0].Kind == types.KindOid {
+					role, ok = cat.RoleByID(uint64(a[0].I))
+				} else {
+					role, ok = cat.Role(a[0].S)
+				}
+				a = a[1:]
+			} else if ctx != nil {
+				role, ok = cat.Role(ctx.User)
+			}
+			if !ok {
+				return types.Null, pgerr.New(pgerr.UndefinedObject, "role does not exist")
+			}
+			var want catalog.Privileges
+			for _, p := range strings.Split(a[1].S, ",") {
+				p = strings.TrimSuffix(strings.ToUpper(strings.TrimSpace(p)), " WITH GRANT OPTION")
+				priv, ok := catalog.PrivilegeByName(p)
+				if !ok {
+					return types.Null, pgerr.New(pgerr.InvalidParameterValue, "unrecognized privilege type: %q", p)
+				}
+				want |= priv
+			}
+			anyOf := func(has func(catalog.Privileges) bool) types.Value {
+				for bit := catalog.Privileges(1); bit != 0 && bit <= want; bit <<= 1 {
+					if want&bit != 0 && has(bit) {
+						return types.NewBool(true)
+					}
+				}
+				return types.NewBool(false)
+			}
+			switch name {
+			case "has_schema_privilege":
+				return anyOf(func(p catalog.Privileges) bool { return cat.HasSchemaPrivilege(role.ID, p) }), nil
+			case "has_database_privilege":
+				return anyOf(func(p catalog.Privileges) bool { return cat.HasDatabasePrivilege(role.ID, p) }), nil
+			}
+			oid := uint32(a[0].I)
+			if args[len(args)-2].Kind != types.KindOid {
+				v, err := b.regIn(types.Regclass).Eval(ctx, []types.Value{a[0]})
+				if err != nil {
+					return types.Null, err
+				}
+				oid = uint32(v.I)
+			}
+			if _, ok := sysByOID[oid]; ok {
+				// The system catalogs are readable by everyone.
+				return types.NewBool(role.Superuser || want&catalog.PrivSelect != 0), nil
+			}
+			o, part, ok := objectOfOID(cat, oid)
+			if !ok || part != 0 {
+				return types.Null, nil
+			}
+			return anyOf(func(p catalog.Privileges) bool { return cat.HasPrivilege(role.ID, o, p) }), nil
+		}}
 }
 
 func jsonScalar(v types.Value, t types.Type) string {
