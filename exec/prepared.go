@@ -82,6 +82,10 @@ func Prepare(plan Node) *Prepared {
 			n = x.Input
 			continue
 		case *Scan:
+			if x.Kind == ScanSource {
+				// A source has no stored rows: Query reads its feed.
+				return p
+			}
 			p.scan, p.limit = x, limit
 			for i := len(steps) - 1; i >= 0; i-- {
 				p.subPlans = p.subPlans || exprHasSubPlan(steps[i].pred)
