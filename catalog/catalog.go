@@ -66,6 +66,8 @@ type Object struct {
 	// keyed in storage (see exec.ViewSink).
 	KeyCols []int `json:"key_cols,omitempty"`
 	Unique  bool  `json:"unique,omitempty"`
+	// AppendOnly views key their rows by a row id (exec.ViewSink).
+	AppendOnly bool `json:"append_only,omitempty"`
 	// Sources are the tables whose logs (and the sources whose feeds) a
 	// materialized view reads.
 	Sources []uint64 `json:"sources,omitempty"`

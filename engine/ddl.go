@@ -260,7 +260,7 @@ func (e *Engine) createMaterializedView(ctx context.Context, st *statement, x *s
 		return "", err
 	}
 	o := &catalog.Object{ID: id, Kind: catalog.KindMaterializedView, Name: x.Name.Name, CreateSQL: x.Info().Text,
-		Query: x.QueryText, DependsOn: mv.DependsOn, Sources: mv.Sources, KeyCols: mv.KeyCols, Unique: mv.Unique,
+		Query: x.QueryText, DependsOn: mv.DependsOn, Sources: mv.Sources, KeyCols: mv.KeyCols, Unique: mv.Unique, AppendOnly: mv.AppendOnly,
 		Created: time.Now().UTC(), Owner: st.s.currentRole}
 	for _, c := range mv.Columns {
 		o.Columns = append(o.Columns, catalog.Column{Name: c.Name, Type: c.Type})
@@ -274,7 +274,7 @@ func (e *Engine) createMaterializedView(ctx context.Context, st *statement, x *s
 		}
 	}
 	spec := exec.DataflowSpec{ID: id, Name: o.Name, Plan: mv.Plan,
-		View: &exec.ViewSink{Rel: id, KeyCols: mv.KeyCols, Unique: mv.Unique}}
+		View: &exec.ViewSink{Rel: id, KeyCols: mv.KeyCols, Unique: mv.Unique, AppendOnly: mv.AppendOnly}}
 	if err := e.rt.Add(spec); err != nil {
 		e.discardView(o, old == nil)
 		e.ddlMu.Unlock()

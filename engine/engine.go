@@ -251,7 +251,7 @@ func (e *Engine) viewDataflow(o *catalog.Object) (exec.DataflowSpec, error) {
 	}
 	return exec.DataflowSpec{
 		ID: o.ID, Name: o.Name, Plan: mv.Plan,
-		View: &exec.ViewSink{Rel: o.ID, KeyCols: o.KeyCols, Unique: o.Unique},
+		View: &exec.ViewSink{Rel: o.ID, KeyCols: o.KeyCols, Unique: o.Unique, AppendOnly: o.AppendOnly},
 	}, nil
 }
 

@@ -649,6 +649,9 @@ func (st *statement) explain(x *sql.Explain, rf []int16, w pgwire.ResultWriter) 
 		if !mv.Unique {
 			key = "multiset key"
 		}
+		if mv.AppendOnly {
+			key = "append-only, row id key"
+		}
 		lines = append(lines, "Materialize "+q.Name.Name+" ("+key+" columns "+intsString(mv.KeyCols)+")")
 		for _, l := range planner.Explain(mv.Plan) {
 			lines = append(lines, "  "+l)

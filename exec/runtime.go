@@ -59,6 +59,9 @@ type dataflow struct {
 	// errCounts are the committed counts of data errors (see
 	// epochCtx.rowError), keyed by SQLSTATE NUL message.
 	errCounts map[string]int64
+	// rowID and rowIDCommitted number the rows of an append-only view
+	// (ViewSink.AppendOnly), within the running epoch and as committed.
+	rowID, rowIDCommitted uint64
 }
 
 func (df *dataflow) source(id uint64) *source {
@@ -72,6 +75,9 @@ func (df *dataflow) source(id uint64) *source {
 
 // errorsKey is where a dataflow keeps its data error counts.
 func errorsPrefix(id uint64) []byte { return append(storage.StatePrefix(id<<8|0xff), 'e') }
+
+// rowIDKey is where an append-only view keeps the id of its next row.
+func rowIDKey(id uint64) []byte { return append(storage.StatePrefix(id<<8|0xff), 'n') }
 
 // dataError is the error a dataflow's data put it in, or nil.
 func (df *dataflow) dataError() error {
@@ -249,6 +255,15 @@ func (rt *Runtime) Add(spec DataflowSpec) error {
 		if ok {
 			off, _ := binary.Uvarint(val)
 			src.next, src.committed, df.started = off, off, true
+		}
+	}
+	if spec.View != nil && spec.View.AppendOnly {
+		val, ok, err := rt.opts.DB.Get(rowIDKey(spec.ID))
+		if err != nil {
+			return err
+		}
+		if ok {
+			df.rowIDCommitted, _ = binary.Uvarint(val)
 		}
 	}
 	df.errCounts = map[string]int64{}
@@ -465,6 +480,7 @@ func (rt *Runtime) tryEpoch(dfs []*dataflow, ends map[uint64]uint64) (failed *da
 		for _, s := range df.sources {
 			s.next = s.committed
 		}
+		df.rowID = df.rowIDCommitted
 		if df.g != nil {
 			df.g.reset()
 		}
@@ -489,6 +505,11 @@ func (rt *Runtime) tryEpoch(dfs []*dataflow, ends map[uint64]uint64) (failed *da
 			return nil, false, derr
 		}
 		more = more || m
+		if df.rowID != df.rowIDCommitted {
+			if err := batch.Set(rowIDKey(df.spec.ID), binary.AppendUvarint(nil, df.rowID)); err != nil {
+				return nil, false, err
+			}
+		}
 		for _, s := range df.sources {
 			var off [binary.MaxVarintLen64]byte
 			n := binary.PutUvarint(off[:], s.next)
@@ -505,6 +526,7 @@ func (rt *Runtime) tryEpoch(dfs []*dataflow, ends map[uint64]uint64) (failed *da
 		for _, s := range df.sources {
 			s.committed = s.next
 		}
+		df.rowIDCommitted = df.rowID
 		df.started = true
 		for k, n := range pending[df] {
 			df.errCounts[k] += n
@@ -541,6 +563,9 @@ func (rt *Runtime) storeErrors(b *storage.Batch, df *dataflow, errs map[string]i
 
 func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint64) (more bool, err error) {
 	sinkOut := func(b *Batch) error { return df.spec.View.apply(ec, b) }
+	if df.spec.View != nil && df.spec.View.AppendOnly {
+		sinkOut = func(b *Batch) error { return df.spec.View.appendRows(ec, b, &df.rowID) }
+	}
 	if !df.started && df.g != nil {
 		// A global aggregate has its row before any input.
 		for _, v := range df.g.order {

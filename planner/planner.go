@@ -140,6 +140,9 @@ type MaterializedView struct {
 	// KeyCols and Unique say how the view's rows are keyed in storage.
 	KeyCols []int
 	Unique  bool
+	// AppendOnly says the view's input only ever inserts: its rows are
+	// keyed by a row id instead (exec.ViewSink).
+	AppendOnly bool
 }
 
 // PlanMaterializedView plans the dataflow of a materialized view.
@@ -176,6 +179,9 @@ func (p *Planner) PlanMaterializedView(src string, sel *sql.Select, names []stri
 		}
 	}
 	mv.KeyCols, mv.Unique = viewKey(rel.node)
+	if appendOnly(rel.node) {
+		mv.KeyCols, mv.Unique, mv.AppendOnly = nil, false, true
+	}
 	return mv, nil
 }
 

@@ -134,3 +134,25 @@ func (b *binder) windowSpan(a sql.Expr, fn string, positive bool) (int64, error)
 
 // unixEpochUS is 1970-01-01 in µs since 2000-01-01.
 const unixEpochUS = -946684800 * 1000000
+
+// appendOnly reports whether a view's plan only ever inserts: it reads
+// sources (append-only by definition) through operators that turn
+// insertions into insertions. Tables can be updated and aggregates and
+// outer joins retract, so anything else is not.
+func appendOnly(n exec.Node) bool {
+	switch x := n.(type) {
+	case *exec.Scan:
+		return x.Kind == exec.ScanSource
+	case *exec.Filter:
+		return appendOnly(x.Input)
+	case *exec.Project:
+		return appendOnly(x.Input)
+	case *exec.TimeWindow:
+		return appendOnly(x.Input)
+	case *exec.Union:
+		return appendOnly(x.Left) && appendOnly(x.Right)
+	case *exec.Join:
+		return x.Kind == exec.JoinInner && appendOnly(x.Left) && appendOnly(x.Right)
+	}
+	return false
+}

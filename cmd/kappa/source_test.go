@@ -22,6 +22,8 @@ func TestCrashSource(t *testing.T) {
 		`CREATE SOURCE bid WITH (connector = 'nexmark', nexmark.table.type = 'bid', nexmark.event.num = 30000, nexmark.min.event.gap.in.ns = 50000)`,
 		`CREATE SOURCE auction WITH (connector = 'nexmark', nexmark.table.type = 'auction', nexmark.event.num = 30000, nexmark.min.event.gap.in.ns = 50000)`,
 		`CREATE MATERIALIZED VIEW totals AS SELECT count(*) AS n, sum(price) AS s, count(DISTINCT bidder) AS bidders FROM bid`,
+		// Append-only: rows keyed by a row id that must survive crashes.
+		`CREATE MATERIALIZED VIEW big AS SELECT b.auction, b.price, a.seller FROM bid b JOIN auction a ON a.id = b.auction WHERE b.price > 1000000`,
 		`CREATE MATERIALIZED VIEW per_category AS SELECT a.category, count(*) AS n, max(b.price) AS top FROM bid b JOIN auction a ON a.id = b.auction GROUP BY a.category`,
 	} {
 		if _, err := c.Exec(ctx, s); err != nil {
@@ -62,6 +64,15 @@ func TestCrashSource(t *testing.T) {
 		t.Fatalf("view totals (%d, %d, %d), ad hoc (%d, %d, %d)", n, s, bidders, wn, ws, wb)
 	}
 	var diff int64
+	for _, check := range []string{
+		`SELECT count(*) FROM ((SELECT * FROM big EXCEPT ALL SELECT b.auction, b.price, a.seller FROM bid b JOIN auction a ON a.id = b.auction WHERE b.price > 1000000)
+		 UNION ALL (SELECT b.auction, b.price, a.seller FROM bid b JOIN auction a ON a.id = b.auction WHERE b.price > 1000000 EXCEPT ALL SELECT * FROM big)) d`,
+		`SELECT count(*) - (SELECT count(*) FROM bid b JOIN auction a ON a.id = b.auction WHERE b.price > 1000000) FROM big`,
+	} {
+		if err := c.QueryRow(ctx, check).Scan(&diff); err != nil || diff != 0 {
+			t.Fatalf("big differs from its query (%d, %v): %s", diff, err, check)
+		}
+	}
 	err := c.QueryRow(ctx, `SELECT count(*) FROM (
 		(SELECT * FROM per_category EXCEPT ALL SELECT a.category, count(*), max(b.price) FROM bid b JOIN auction a ON a.id = b.auction GROUP BY a.category)
 		UNION ALL
