@@ -130,6 +130,10 @@ func (b *binder) bindAggregate(f *sql.FuncCall, in *scope) (exec.AggCall, []expr
 		args[i] = e
 	}
 	t := args[0].Type()
+	if t.Kind == types.KindNull && f.Name == "array_agg" {
+		return fail(b.errAt(f.Pos, pgerr.AmbiguousFunction, "function array_agg(unknown) is not unique").
+			WithHint("Could not choose a best candidate function. You might need to add explicit type casts."))
+	}
 	if t.Kind == types.KindNull && f.Name != "count" && f.Name != "approx_count_distinct" {
 		target := types.Text
 		if f.Name == "bool_and" || f.Name == "bool_or" || f.Name == "every" {
