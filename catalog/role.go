@@ -420,14 +420,50 @@ func (c *Catalog) SetDatabaseACL(acl DatabaseACL) error {
 // SetACLs replaces the ACLs of objects (a GRANT or REVOKE on several
 // objects) in one synced batch. acls[i] becomes objs[i]'s ACL.
 func (c *Catalog) SetACLs(objs []*Object, acls []ACL) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	updated := make([]*Object, len(objs))
 	for i, o := range objs {
 		cp := *o
 		cp.ACL = acls[i]
 		updated[i] = &cp
 	}
+	return c.UpdateObjects(updated)
+}
+
+// SetOwner gives objects to role owner (ALTER ... OWNER TO, REASSIGN
+// OWNED) in one synced batch. In their ACLs the old owner's entries become
+// the new owner's, as PostgreSQL's aclnewowner does.
+func (c *Catalog) SetOwner(objs []*Object, owner uint64) error {
+	updated := make([]*Object, len(objs))
+	for i, o := range objs {
+		cp := *o
+		old := o.OwnerID()
+		cp.Owner = owner
+		if o.ACL != nil {
+			cp.ACL = make(ACL, 0, len(o.ACL))
+			for _, a := range o.ACL {
+				if a.Grantee == old {
+					a.Grantee = owner
+				}
+				if a.Grantor == old {
+					a.Grantor = owner
+				}
+				if i := slices.IndexFunc(cp.ACL, func(b ACLItem) bool { return b.Grantee == a.Grantee && b.Grantor == a.Grantor }); i >= 0 {
+					cp.ACL[i].Privs |= a.Privs
+					continue
+				}
+				cp.ACL = append(cp.ACL, a)
+			}
+		}
+		updated[i] = &cp
+	}
+	return c.UpdateObjects(updated)
+}
+
+// UpdateObjects stores changed copies of existing objects (same ids and
+// names) in one synced batch.
+func (c *Catalog) UpdateObjects(updated []*Object) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	err := c.commit(func(b *storage.Batch) error {
 		for _, o := range updated {
 			rec, err := json.Marshal(o)

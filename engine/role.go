@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"time"
@@ -82,8 +83,14 @@ func (s *Session) roleName(id uint64) string {
 
 // executeRole runs the role and privilege statements; ok is false for any
 // other statement.
-func (st *statement) executeRole(w pgwire.ResultWriter) (tag string, ok bool, err error) {
+func (st *statement) executeRole(ctx context.Context, w pgwire.ResultWriter) (tag string, ok bool, err error) {
 	switch x := st.ast.(type) {
+	case *sql.AlterOwner:
+		tag, err = st.alterOwner(x)
+	case *sql.ReassignOwned:
+		tag, err = st.reassignOwned(x)
+	case *sql.DropOwned:
+		tag, err = st.dropOwned(ctx, x, w)
 	case *sql.CreateRole:
 		tag, err = st.createRole(x, w)
 	case *sql.AlterRole:

@@ -197,7 +197,12 @@ func (s *Session) showAll() [][]string {
 
 // plannerSession is what the system catalogs show of the session.
 func (s *Session) plannerSession(query string) *planner.Session {
-	ps := &planner.Session{User: s.user, Database: s.database, ApplicationName: s.settings["application_name"], Query: query}
+	// User is the current role (SET ROLE changes it), as current_user.
+	user := s.userName
+	if user == "" {
+		user = s.user
+	}
+	ps := &planner.Session{User: user, Database: s.database, ApplicationName: s.settings["application_name"], Query: query}
 	for _, r := range s.showAll() {
 		ps.Settings = append(ps.Settings, [2]string{r[0], r[1]})
 	}

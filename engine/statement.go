@@ -242,7 +242,7 @@ func (st *statement) execute(ctx context.Context, params [][]byte, pf, rf []int1
 	if err := st.authorize(); err != nil {
 		return "", err
 	}
-	if tag, ok, err := st.executeRole(w); ok {
+	if tag, ok, err := st.executeRole(ctx, w); ok {
 		return tag, err
 	}
 	switch x := st.ast.(type) {

@@ -114,6 +114,38 @@ type GrantRole struct {
 	AdminOption bool
 }
 
+// AlterOwner is ALTER TABLE | VIEW | MATERIALIZED VIEW name OWNER TO role.
+type AlterOwner struct {
+	StatementInfo
+	Pos   int
+	Kind  ObjectKind
+	Name  ObjectName
+	Owner RoleSpec
+}
+
+// ReassignOwned is REASSIGN OWNED BY roles TO role.
+type ReassignOwned struct {
+	StatementInfo
+	Pos   int
+	Roles []RoleSpec
+	To    RoleSpec
+}
+
+// DropOwned is DROP OWNED BY roles [CASCADE | RESTRICT].
+type DropOwned struct {
+	StatementInfo
+	Pos     int
+	Roles   []RoleSpec
+	Cascade bool
+}
+
+func (n *AlterOwner) Position() int    { return n.Pos }
+func (n *ReassignOwned) Position() int { return n.Pos }
+func (n *DropOwned) Position() int     { return n.Pos }
+func (*AlterOwner) statementNode()     {}
+func (*ReassignOwned) statementNode()  {}
+func (*DropOwned) statementNode()      {}
+
 func (n *CreateRole) Position() int { return n.Pos }
 func (n *AlterRole) Position() int  { return n.Pos }
 func (n *DropRole) Position() int   { return n.Pos }
@@ -139,6 +171,23 @@ func (c *converter) roleStatement(n *pg.Node) (s Statement, ok bool, err error) 
 		s, err = c.grantStmt(v.GrantStmt)
 	case *pg.Node_GrantRoleStmt:
 		s, err = c.grantRoleStmt(v.GrantRoleStmt)
+	case *pg.Node_AlterTableStmt:
+		// Only ALTER ... OWNER TO; every other ALTER TABLE goes on.
+		a := v.AlterTableStmt
+		if len(a.Cmds) != 1 || a.Cmds[0].GetAlterTableCmd().GetSubtype() != pg.AlterTableType_AT_ChangeOwner || a.Relation == nil {
+			return nil, false, nil
+		}
+		s, err = c.alterOwner(a)
+	case *pg.Node_ReassignOwnedStmt:
+		r := &ReassignOwned{Pos: -1}
+		if r.Roles, err = c.roleSpecs(v.ReassignOwnedStmt.Roles); err == nil {
+			r.To, err = c.roleSpec(v.ReassignOwnedStmt.Newrole)
+		}
+		s = r
+	case *pg.Node_DropOwnedStmt:
+		d := &DropOwned{Pos: -1, Cascade: v.DropOwnedStmt.Behavior == pg.DropBehavior_DROP_CASCADE}
+		d.Roles, err = c.roleSpecs(v.DropOwnedStmt.Roles)
+		s = d
 	default:
 		return nil, false, nil
 	}
@@ -340,4 +389,38 @@ func (c *converter) grantRoleStmt(s *pg.GrantRoleStmt) (Statement, error) {
 		return nil, c.unsupported(loc(s.Grantor.Location), "GRANTED BY is not supported")
 	}
 	return g, nil
+}
+
+func (c *converter) roleSpecs(nodes []*pg.Node) ([]RoleSpec, error) {
+	var out []RoleSpec
+	for _, n := range nodes {
+		r, err := c.roleSpec(n.GetRoleSpec())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (c *converter) alterOwner(a *pg.AlterTableStmt) (Statement, error) {
+	ao := &AlterOwner{Pos: -1}
+	switch a.Objtype {
+	case pg.ObjectType_OBJECT_TABLE:
+		ao.Kind = ObjTable
+	case pg.ObjectType_OBJECT_VIEW:
+		ao.Kind = ObjView
+	case pg.ObjectType_OBJECT_MATVIEW:
+		ao.Kind = ObjMaterializedView
+	default:
+		return nil, c.unsupported(-1, "ALTER %s ... OWNER TO is not supported", strings.ReplaceAll(strings.TrimPrefix(a.Objtype.String(), "OBJECT_"), "_", " "))
+	}
+	r := a.Relation
+	ao.Name = ObjectName{Pos: loc(r.Location), Catalog: r.Catalogname, Schema: r.Schemaname, Name: r.Relname}
+	owner, err := c.roleSpec(a.Cmds[0].GetAlterTableCmd().GetNewowner())
+	if err != nil {
+		return nil, err
+	}
+	ao.Owner = owner
+	return ao, nil
 }
