@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -51,6 +52,37 @@ func (s *Session) database() string {
 		return "kappa"
 	}
 	return s.Database
+}
+
+// searchPath is the session's search_path as current_schemas shows it: the
+// schemas that exist, with pg_catalog first when implicit is set and the path
+// does not name it.
+func (s *Session) searchPath(implicit bool) []string {
+	setting := `"$user", public`
+	if s != nil {
+		for _, kv := range s.Settings {
+			if strings.EqualFold(kv[0], "search_path") {
+				setting = kv[1]
+			}
+		}
+	}
+	var out []string
+	for _, item := range strings.Split(setting, ",") {
+		item = strings.TrimSpace(item)
+		if strings.HasPrefix(item, `"`) && strings.HasSuffix(item, `"`) && len(item) >= 2 {
+			item = strings.ReplaceAll(item[1:len(item)-1], `""`, `"`)
+		} else {
+			item = strings.ToLower(item)
+		}
+		switch item {
+		case "pg_catalog", "public", "information_schema", "pg_toast":
+			out = append(out, item)
+		}
+	}
+	if implicit && !slices.Contains(out, "pg_catalog") {
+		out = append([]string{"pg_catalog"}, out...)
+	}
+	return out
 }
 
 // Namespace OIDs (PostgreSQL's for pg_catalog and public).

@@ -354,7 +354,7 @@ func (b *binder) bindSysFunc(x *sql.FuncCall, args []expr.Expr) (expr.Expr, bool
 			return nil, true, err
 		}
 		argT := types.Oid
-		if len(ts) > 0 && (ts[0].Kind == types.KindText) {
+		if len(ts) > 0 && (ts[0].Kind == types.KindText || ts[0].Kind == types.KindNull) {
 			argT = types.Text
 		}
 		second := types.Bool
@@ -365,7 +365,10 @@ func (b *binder) bindSysFunc(x *sql.FuncCall, args []expr.Expr) (expr.Expr, bool
 			var o *catalog.Object
 			if argT.Kind == types.KindText {
 				_, name := qualifiedParts(a[0].S)
-				o, _ = cat.Lookup(name)
+				var ok bool
+				if o, ok = cat.Lookup(name); !ok {
+					return types.Null, pgerr.New(pgerr.UndefinedTable, "relation %q does not exist", a[0].S)
+				}
 			} else if obj, part, ok := objectOfOID(cat, uint32(a[0].I)); ok && part == 0 {
 				o = obj
 			}
@@ -409,16 +412,22 @@ func (b *binder) bindSysFunc(x *sql.FuncCall, args []expr.Expr) (expr.Expr, bool
 		if err := nargs(0, 0); err != nil {
 			return nil, true, err
 		}
-		return &expr.Const{V: nameVal("public"), T: types.Name}, true, nil
+		if path := b.sess.searchPath(false); len(path) > 0 {
+			return &expr.Const{V: nameVal(path[0]), T: types.Name}, true, nil
+		}
+		return &expr.Const{V: types.Null, T: types.Name}, true, nil
 	case "current_schemas":
 		if err := nargs(1, 1); err != nil {
 			return nil, true, err
 		}
+		sess := b.sess
 		return call(fnOf(x.Name, []types.Type{types.Bool}, types.ArrayOf(types.Name), true, func(a []types.Value) (types.Value, error) {
-			if a[0].Bool() {
-				return types.NewArray([]types.Value{nameVal("pg_catalog"), nameVal("public")}), nil
+			path := sess.searchPath(a[0].Bool())
+			out := make([]types.Value, len(path))
+			for i, s := range path {
+				out[i] = nameVal(s)
 			}
-			return types.NewArray([]types.Value{nameVal("public")}), nil
+			return types.NewArray(out), nil
 		}))
 	case "current_database", "current_catalog":
 		if err := nargs(0, 0); err != nil {
@@ -594,18 +603,22 @@ func (b *binder) hasPrivilege(name string, ts []types.Type) *expr.Func {
 		Eval: func(ctx *expr.EvalContext, a []types.Value) (types.Value, error) {
 			var role *catalog.Role
 			var ok bool
+			who := ""
 			if len(a) == 3 {
 				if args[0].Kind == types.KindOid {
 					role, ok = cat.RoleByID(uint64(a[0].I))
+					who = strconv.FormatInt(a[0].I, 10)
 				} else {
 					role, ok = cat.Role(a[0].S)
+					who = a[0].S
 				}
 				a = a[1:]
 			} else if ctx != nil {
 				role, ok = cat.Role(ctx.User)
+				who = ctx.User
 			}
 			if !ok {
-				return types.Null, pgerr.New(pgerr.UndefinedObject, "role does not exist")
+				return types.Null, pgerr.New(pgerr.UndefinedObject, "role %q does not exist", who)
 			}
 			var want catalog.Privileges
 			for _, p := range strings.Split(a[1].S, ",") {
