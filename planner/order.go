@@ -20,6 +20,9 @@ type selectInfo struct {
 	projected exec.Node
 	distinct  bool
 	win       map[string]*expr.ColRef // window calls' columns
+	// distinctOn is set for SELECT DISTINCT ON, whose ORDER BY is bound
+	// already (planDistinctOn).
+	distinctOn *distinctOnPlan
 }
 
 func (b *binder) planOrderLimit(sel *sql.Select, rel *relation, forView bool) (*relation, error) {
@@ -32,6 +35,9 @@ func (b *binder) planOrderLimit(sel *sql.Select, rel *relation, forView bool) (*
 	defer func() { b.pending = savedPending }()
 	if sel.Values != nil {
 		info = nil
+	}
+	if info != nil && info.distinctOn != nil {
+		return b.planDistinctOnOrderLimit(sel, rel, info.distinctOn, forView)
 	}
 	if len(sel.OrderBy) == 0 && sel.Limit == nil && sel.Offset == nil {
 		return rel, nil

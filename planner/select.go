@@ -309,10 +309,6 @@ func (b *binder) planSimple(sel *sql.Select) (*relation, error) {
 		}
 		node = &exec.Filter{Input: b.attachPending(node), Pred: pred}
 	}
-	if len(sel.DistinctOn) > 0 {
-		return nil, b.errAt(sel.DistinctOn[0].Position(), pgerr.FeatureNotSupported, "DISTINCT ON is not supported yet")
-	}
-
 	targets, err := b.expandTargets(sel.Targets, in)
 	if err != nil {
 		return nil, err
@@ -386,6 +382,14 @@ func (b *binder) planSimple(sel *sql.Select) (*relation, error) {
 	for i, o := range outs {
 		exprs[i] = o.e
 		sc.cols = append(sc.cols, column{name: o.name, typ: o.e.Type()})
+	}
+	if len(sel.DistinctOn) > 0 {
+		top, d, err := b.planDistinctOn(sel, outs, exprs, node, cur, agg, winCols)
+		if err != nil {
+			return nil, err
+		}
+		b.lastSelect = &selectInfo{outs: outs, in: cur, agg: agg, projected: top, distinct: true, win: winCols, distinctOn: d}
+		return &relation{node: top, scope: sc}, nil
 	}
 	rel = &relation{node: &exec.Project{Input: b.attachPending(node), Exprs: exprs}, scope: sc}
 	if sel.Distinct {
