@@ -41,6 +41,8 @@ type aggOp struct {
 	groups   map[string]*groupState
 	order    []*groupState
 	avgDiv   *expr.Func // numeric / numeric, for avg over exact types
+	// ivSub, ivMul and ivAdd interpolate percentile_cont over intervals.
+	ivSub, ivMul, ivAdd *expr.Func
 	scratch  []byte
 	elemBuf  []byte
 	inKinds  []types.Kind // per aggregate: the kind of its argument
@@ -83,6 +85,18 @@ func newAggOp(spec *Aggregate, opID uint64) (*aggOp, error) {
 		}
 		if c.Func == AggMin || c.Func == AggMax {
 			a.hasExtra = true
+		}
+		if c.Func == AggPercentileCont && a.ivSub == nil && (c.Type.Kind == types.KindInterval || c.Type.Elem == types.KindInterval) {
+			var err error
+			if a.ivSub, err = expr.LookupOperator("-", types.Interval, types.Interval); err != nil {
+				return nil, err
+			}
+			if a.ivMul, err = expr.LookupOperator("*", types.Interval, types.Float8); err != nil {
+				return nil, err
+			}
+			if a.ivAdd, err = expr.LookupOperator("+", types.Interval, types.Interval); err != nil {
+				return nil, err
+			}
 		}
 		if c.Func == AggAvg && c.Type.Kind == types.KindNumeric && a.avgDiv == nil {
 			f, err := expr.LookupOperator("/", types.Numeric, types.Numeric)

@@ -322,7 +322,22 @@ func (a *aggOp) percentiles(ec *epochCtx, j int, g *groupState) error {
 		lo, hi := at[wants[i].lo], at[wants[i].hi]
 		if c.Func == AggPercentileCont && wants[i].hi > wants[i].lo {
 			pct := f.F*float64(n-1) - float64(wants[i].lo)
-			res[i] = types.NewFloat8(lo.F + pct*(hi.F-lo.F))
+			if lo.K != types.KindInterval {
+				res[i] = types.NewFloat8(lo.F + pct*(hi.F-lo.F))
+				continue
+			}
+			// PostgreSQL's interval_lerp: lo + (hi - lo) * pct.
+			d, err := a.ivSub.Eval(ec.eval, []types.Value{hi, lo})
+			if err == nil {
+				d, err = a.ivMul.Eval(ec.eval, []types.Value{d, types.NewFloat8(pct)})
+			}
+			if err == nil {
+				d, err = a.ivAdd.Eval(ec.eval, []types.Value{d, lo})
+			}
+			if err != nil {
+				return err
+			}
+			res[i] = d
 			continue
 		}
 		res[i] = lo

@@ -338,7 +338,8 @@ func (b *binder) bindOrderedSet(f *sql.FuncCall, in *scope, call exec.AggCall, e
 		}
 		call.Type = types.Float8
 		if xt.Kind == types.KindInterval && f.Name == "percentile_cont" {
-			return fail(b.errAt(f.Pos, pgerr.FeatureNotSupported, "percentile_cont over interval is not supported yet"))
+			call.Type = types.Interval
+			break
 		}
 		c, err := expr.Coerce(x, types.Float8)
 		if err != nil {
