@@ -310,6 +310,9 @@ func (g *Gen) window(cols []scoped) string {
 		}
 		return fmt.Sprintf("count(%s) OVER (%s)", o.ref, part)
 	default:
+		if o.typ == tBool {
+			return fmt.Sprintf("count(%s) OVER (%s)", o.ref, part)
+		}
 		return fmt.Sprintf("max(%s) OVER (%s)", o.ref, part)
 	}
 }
