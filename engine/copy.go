@@ -108,6 +108,7 @@ func (st *statement) runCopy(ctx context.Context, x *sql.Copy, w pgwire.ResultWr
 	// Every line is parsed and checked before anything is appended, so a
 	// bad line rejects the whole COPY.
 	var ins inserter
+	fast := newCopyFast(t, target, defaults != nil)
 	n := 0
 	for {
 		fields, err := dec.Next()
@@ -118,6 +119,9 @@ func (st *statement) runCopy(ctx context.Context, x *sql.Copy, w pgwire.ResultWr
 		if err != nil {
 			drain(r)
 			return "", copyContext(err, t.Name, n)
+		}
+		if fast != nil && ins.addFast(fast, fields) {
+			continue
 		}
 		if len(fields) != len(target) {
 			drain(r)

@@ -101,13 +101,6 @@ func (s *Session) syncTable(ctx context.Context, t *catalog.Object) error {
 // appendChanges appends encoded change records to a table's log and notes
 // the offset for read-your-writes. The caller holds the table lock.
 func (s *Session) appendChanges(t *catalog.Object, recs [][]byte) error {
-	if len(recs) == 0 {
-		return nil
-	}
-	lg, err := s.e.tableLog(t.ID)
-	if err != nil {
-		return err
-	}
 	// A statement is one log append however large: batches of at most
 	// maxAppendBytes, appended as one group, which readers see whole and a
 	// crash keeps or loses whole.
@@ -121,11 +114,28 @@ func (s *Session) appendChanges(t *catalog.Object, recs [][]byte) error {
 		batches = append(batches, recs[start:end])
 		start = end
 	}
+	return s.appendBatches(t, batches)
+}
+
+// appendBatches appends batches of change records as one log group and
+// notes the offset for read-your-writes. The caller holds the table lock.
+func (s *Session) appendBatches(t *catalog.Object, batches [][][]byte) error {
+	n := 0
+	for _, b := range batches {
+		n += len(b)
+	}
+	if n == 0 {
+		return nil
+	}
+	lg, err := s.e.tableLog(t.ID)
+	if err != nil {
+		return err
+	}
 	first, err := lg.AppendGroup(batches)
 	if err != nil {
 		return err
 	}
-	s.writes[t.ID] = first + uint64(len(recs))
+	s.writes[t.ID] = first + uint64(n)
 	s.e.rt.Kick()
 	return nil
 }
@@ -145,11 +155,31 @@ func (s *Session) insertRows(ctx context.Context, t *catalog.Object, rows []type
 // primary key, their keys) so that a large COPY holds compact bytes, not
 // rows.
 type inserter struct {
-	recs [][]byte
-	keys [][]byte // storage keys, for tables with a primary key
-	rows []types.Row
-	size int
-	buf  []byte
+	// batches hold the records, insertBatchRecords (or maxAppendBytes) to
+	// a batch: a million-row COPY neither regrows one huge slice of
+	// records nor makes one huge log batch.
+	batches [][][]byte
+	n       int      // records
+	keys    [][]byte // storage keys, for tables with a primary key
+	rows    []types.Row
+	size    int // bytes in the last batch
+	buf     []byte
+}
+
+// insertBatchRecords is how many records an inserter puts in one log batch.
+const insertBatchRecords = 16 << 10
+
+// addRecord adds one encoded record.
+func (ins *inserter) addRecord(rec []byte) {
+	last := len(ins.batches) - 1
+	if last < 0 || len(ins.batches[last]) >= insertBatchRecords || ins.size+len(rec) >= maxAppendBytes {
+		ins.batches = append(ins.batches, make([][]byte, 0, insertBatchRecords))
+		ins.size = 0
+		last++
+	}
+	ins.batches[last] = append(ins.batches[last], rec)
+	ins.size += len(rec)
+	ins.n++
 }
 
 func (ins *inserter) add(t *catalog.Object, r types.Row) error {
@@ -163,9 +193,7 @@ func (ins *inserter) add(t *catalog.Object, r types.Row) error {
 		start = 0
 	}
 	ins.buf = exec.AppendChange(ins.buf, 1, 0, r)
-	rec := ins.buf[start:len(ins.buf):len(ins.buf)]
-	ins.recs = append(ins.recs, rec)
-	ins.size += len(rec)
+	ins.addRecord(ins.buf[start:len(ins.buf):len(ins.buf)])
 	if len(t.PrimaryKey) > 0 {
 		sink := exec.TableSink{Rel: t.ID, PK: t.PrimaryKey}
 		ins.keys = append(ins.keys, sink.RowKey(storage.RelationPrefix(t.ID), 0, r))
@@ -197,7 +225,7 @@ func (s *Session) appendInserts(ctx context.Context, t *catalog.Object, ins *ins
 			}
 		}
 	}
-	return s.appendChanges(t, ins.recs)
+	return s.appendBatches(t, ins.batches)
 }
 
 // maxAppendBytes bounds one log batch (the log caps a batch at 64 MiB).

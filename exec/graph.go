@@ -55,7 +55,13 @@ func buildGraph(plan Node, id uint64) (*graph, error) {
 				return err
 			}
 		case *Project:
-			v.op = &projectOp{exprs: x.Exprs}
+			op := &projectOp{exprs: x.Exprs}
+			if parent != nil {
+				// An aggregate copies the values it keeps: the
+				// projection's output rows can reuse one array.
+				_, op.reuse = parent.op.(*aggOp)
+			}
+			v.op = op
 			if err := build(x.Input, v, 0); err != nil {
 				return err
 			}

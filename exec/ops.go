@@ -104,6 +104,10 @@ type projectOp struct {
 	// cols, when every expression is a column reference, are their
 	// columns; empty (not nil) once known not to be.
 	cols []int
+	// reuse says the parent keeps no output row past its apply (an
+	// aggregate), so vals backs every batch's rows.
+	reuse bool
+	vals  []types.Value
 }
 
 // colRefIndexes returns the columns of exprs when each is a column
@@ -122,8 +126,17 @@ func colRefIndexes(exprs []expr.Expr) []int {
 
 func (p *projectOp) apply(ec *epochCtx, _ int, in *Batch) (*Batch, error) {
 	p.out.Reset()
-	// One backing array for the whole batch's output rows.
-	vals := make([]types.Value, len(in.Rows)*len(p.exprs))
+	// One backing array for the whole batch's output rows, kept from batch
+	// to batch when the parent does not keep rows.
+	var vals []types.Value
+	if need := len(in.Rows) * len(p.exprs); p.reuse && cap(p.vals) >= need {
+		vals = p.vals[:need]
+	} else {
+		vals = make([]types.Value, need)
+		if p.reuse {
+			p.vals = vals
+		}
+	}
 	if p.cols == nil {
 		p.cols = colRefIndexes(p.exprs)
 	}
