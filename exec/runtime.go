@@ -486,12 +486,16 @@ func (rt *Runtime) tryEpoch(dfs []*dataflow, ends map[uint64]uint64) (failed *da
 		}
 	}
 	pending := make(map[*dataflow]map[string]int64)
-	for _, df := range dfs {
+	var pendingMu sync.Mutex // step runs on two goroutines
+	// step runs one dataflow into b and stores its offsets there.
+	step := func(ec *epochCtx, b *storage.Batch, df *dataflow) (failed *dataflow, more bool, err error) {
 		ec.errs = nil
 		m, derr := rt.stepDataflow(ec, df, ends)
 		if derr == nil && len(ec.errs) > 0 {
+			pendingMu.Lock()
 			pending[df] = ec.errs
-			derr = rt.storeErrors(batch, df, ec.errs)
+			pendingMu.Unlock()
+			derr = rt.storeErrors(b, df, ec.errs)
 		}
 		if derr != nil {
 			// Only a failing disk stops the runtime. Anything else, even
@@ -504,19 +508,84 @@ func (rt *Runtime) tryEpoch(dfs []*dataflow, ends map[uint64]uint64) (failed *da
 			}
 			return nil, false, derr
 		}
-		more = more || m
 		if df.rowID != df.rowIDCommitted {
-			if err := batch.Set(rowIDKey(df.spec.ID), binary.AppendUvarint(nil, df.rowID)); err != nil {
+			if err := b.Set(rowIDKey(df.spec.ID), binary.AppendUvarint(nil, df.rowID)); err != nil {
 				return nil, false, err
 			}
 		}
 		for _, s := range df.sources {
 			var off [binary.MaxVarintLen64]byte
 			n := binary.PutUvarint(off[:], s.next)
-			if err := batch.Set(storage.OffsetKey(df.spec.ID, s.id), off[:n]); err != nil {
+			if err := b.Set(storage.OffsetKey(df.spec.ID, s.id), off[:n]); err != nil {
 				return nil, false, err
 			}
 		}
+		return nil, m, nil
+	}
+	// Tables' own dataflows only copy their logs into their rows: they run
+	// on another goroutine, into their own batch, while the views run here
+	// (an epoch after a large COPY keeps both CPUs busy). The two batches
+	// commit as one.
+	var tables, views []*dataflow
+	for _, df := range dfs {
+		if df.spec.Table != nil {
+			tables = append(tables, df)
+		} else {
+			views = append(views, df)
+		}
+	}
+	type result struct {
+		failed *dataflow
+		more   bool
+		err    error
+	}
+	var tablesDone chan result
+	var tb *storage.Batch
+	if len(tables) > 0 && len(views) > 0 {
+		tb = rt.opts.DB.NewBatch()
+		defer tb.Close()
+		tablesDone = make(chan result, 1)
+		tec := &epochCtx{eval: ec.eval, store: tb}
+		go func() {
+			var r result
+			for _, df := range tables {
+				f, m, err := step(tec, tb, df)
+				if f != nil || err != nil {
+					r = result{failed: f, err: err}
+					break
+				}
+				r.more = r.more || m
+			}
+			tablesDone <- r
+		}()
+		dfs = views
+	}
+	var stepErr result
+	for _, df := range dfs {
+		f, m, err := step(ec, batch, df)
+		if f != nil || err != nil {
+			stepErr = result{failed: f, err: err}
+			break
+		}
+		more = more || m
+	}
+	if tablesDone != nil {
+		r := <-tablesDone
+		if stepErr.failed == nil && stepErr.err == nil {
+			stepErr = r
+		}
+		more = more || r.more
+		if stepErr.failed == nil && stepErr.err == nil {
+			// The tables' batch is the large one: the views' goes into it.
+			if err := tb.Apply(batch); err != nil {
+				return nil, false, err
+			}
+			batch = tb
+		}
+		dfs = append(views, tables...)
+	}
+	if stepErr.failed != nil || stepErr.err != nil {
+		return stepErr.failed, false, stepErr.err
 	}
 	if err := batch.Commit(false); err != nil {
 		return nil, false, err

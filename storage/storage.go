@@ -210,6 +210,14 @@ func (b *Batch) DeleteRange(lower, upper []byte) error {
 	return nil
 }
 
+// Apply adds o's writes to b, as if made after b's own.
+func (b *Batch) Apply(o *Batch) error {
+	if err := b.b.Apply(o.b, nil); err != nil {
+		return pgerr.Wrap(err, pgerr.IOError, "storage apply batch")
+	}
+	return nil
+}
+
 // Len is the batch's size in bytes.
 func (b *Batch) Len() int { return b.b.Len() }
 
