@@ -127,3 +127,28 @@ func TestPointQueryAllocations(t *testing.T) {
 		t.Errorf("a prepared point query allocates %.1f times; want at most 4", allocs)
 	}
 }
+
+// BenchmarkCopyIngest is serverbench's ingest without the wire: one COPY of
+// 100,000 rows into a table that feeds a GROUP BY view, then a read of the
+// view, which waits (read-your-writes) until the view's epoch holding the
+// COPY has committed.
+func BenchmarkCopyIngest(b *testing.B) {
+	const rows = 100_000
+	_, s := benchSession(b)
+	text := copyText(rows)
+	w := &rowCounter{}
+	run(b, s, w, "CREATE TABLE ingest (id bigint, k int, v bigint, s text)")
+	run(b, s, w, "CREATE MATERIALIZED VIEW ingest_by_k AS SELECT k, count(*) AS n, sum(v) AS total FROM ingest GROUP BY k")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		w.copyIn = strings.NewReader(text)
+		run(b, s, w, "COPY ingest FROM STDIN")
+		w.rows = 0
+		run(b, s, w, "SELECT sum(n) FROM ingest_by_k")
+		if w.rows != 1 {
+			b.Fatalf("got %d rows", w.rows)
+		}
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}

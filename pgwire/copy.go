@@ -299,7 +299,13 @@ func (d *CopyDecoder) unescapeText(raw []byte) error {
 	for i := 0; i < len(raw); i++ {
 		b := raw[i]
 		if b != '\\' {
-			d.buf = append(d.buf, b)
+			// Copy up to the next backslash at once.
+			j := bytes.IndexByte(raw[i:], '\\')
+			if j < 0 {
+				j = len(raw) - i
+			}
+			d.buf = append(d.buf, raw[i:i+j]...)
+			i += j - 1
 			continue
 		}
 		i++
