@@ -36,6 +36,8 @@
 // and writes every statement of the run, replayable with psql, plus the
 // final table contents, to a file whose path it prints.
 //
+// KAPPA_ORACLE_LIST=1 logs every view's SQL as it is created.
+//
 // # Caveats
 //
 //   - A difference that is a known, reported bug not fixed yet is counted

@@ -316,6 +316,9 @@ func sqlstate(err error) string {
 // createLogged is create, logging a CREATE that takes long (a composed
 // view too large to be a good test).
 func (o *oracle) createLogged(ctx context.Context, i int) {
+	if os.Getenv("KAPPA_ORACLE_LIST") == "1" {
+		o.t.Logf("oracle: %s (%s): %s", o.views[i].Name, o.views[i].Template, o.views[i].Query)
+	}
 	start := time.Now()
 	o.create(ctx, i)
 	if d := time.Since(start); d > 2*time.Second {
