@@ -88,6 +88,20 @@ func (c *conn) authenticate(p *SessionParams) bool {
 		}
 		return false
 	case !ok:
+		// The client learns nothing more; the log says why, as
+		// PostgreSQL's DETAIL in its server log does.
+		reason := "wrong password"
+		switch {
+		case !found:
+			reason = "role does not exist"
+		case cred.SCRAM == "" && cred.MD5 == "":
+			reason = "role has no password"
+		case !usable:
+			reason = "password expired"
+		case rule.Method == AuthSCRAM && cred.SCRAM == "":
+			reason = "role has only an md5 password, and the rule requires scram-sha-256"
+		}
+		c.log.Info("pgwire: password authentication failed", "user", p.User, "method", rule.Method, "hba_line", rule.Line, "reason", reason)
 		c.sendFatal(pgerr.New(pgerr.InvalidPassword, "password authentication failed for user %q", p.User))
 		return false
 	}

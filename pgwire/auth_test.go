@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"net"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -272,4 +274,37 @@ func FuzzSCRAM(f *testing.F) {
 			t.Fatalf("mock secret accepted %q", final)
 		}
 	})
+}
+
+// TestAuthTiming measures how long failed logins take for a wrong password
+// and for an unknown role; they must not differ by more than the noise.
+// Timings are noisy on a shared machine, so it only runs with
+// KAPPA_AUTH_TIMING=1 and reports medians.
+func TestAuthTiming(t *testing.T) {
+	if os.Getenv("KAPPA_AUTH_TIMING") != "1" {
+		t.Skip("set KAPPA_AUTH_TIMING=1 to measure")
+	}
+	ts := startAuthServer(t, "host all all 127.0.0.1/32 scram-sha-256\n", map[string]Credentials{"alice": {SCRAM: mustVerifier(t, "right")}})
+	host, port, _ := net.SplitHostPort(ts.addr)
+	median := func(user string) time.Duration {
+		var ds []time.Duration
+		for range 200 {
+			start := time.Now()
+			c, err := pgx.Connect(context.Background(), "host="+host+" port="+port+" sslmode=disable user="+user+" password=wrong")
+			if err == nil {
+				c.Close(context.Background())
+				t.Fatal("logged in")
+			}
+			ds = append(ds, time.Since(start))
+		}
+		slices.Sort(ds)
+		return ds[len(ds)/2]
+	}
+	// Interleave to spread the machine's noise over both.
+	var wrong, unknown []time.Duration
+	for range 3 {
+		wrong = append(wrong, median("alice"))
+		unknown = append(unknown, median("nobody"))
+	}
+	t.Logf("median failed login: wrong password %v, unknown role %v", wrong, unknown)
 }
