@@ -87,6 +87,8 @@ func (st *statement) executeRole(ctx context.Context, w pgwire.ResultWriter) (ta
 	switch x := st.ast.(type) {
 	case *sql.AlterOwner:
 		tag, err = st.alterOwner(x)
+	case *sql.RenameRole:
+		tag, err = st.renameRole(x, w)
 	case *sql.ReassignOwned:
 		tag, err = st.reassignOwned(x)
 	case *sql.DropOwned:
@@ -707,4 +709,44 @@ func (s *Session) reportRole(w pgwire.ResultWriter) {
 	if s.roleSet {
 		s.settings["role"] = s.roleName(s.currentRole)
 	}
+}
+
+func (st *statement) renameRole(x *sql.RenameRole, w pgwire.ResultWriter) (string, error) {
+	s := st.s
+	s.e.ddlMu.Lock()
+	defer s.e.ddlMu.Unlock()
+	r, ok := s.e.cat.Role(x.Name)
+	if !ok {
+		return "", pgerr.New(pgerr.UndefinedObject, "role %q does not exist", x.Name)
+	}
+	switch {
+	case r.ID == s.sessionRole:
+		return "", pgerr.New(pgerr.FeatureNotSupported, "session user cannot be renamed")
+	case r.ID == s.currentRole:
+		return "", pgerr.New(pgerr.FeatureNotSupported, "current user cannot be renamed")
+	case r.ID == catalog.BootstrapRoleID:
+		return "", pgerr.New(pgerr.FeatureNotSupported, "role %q cannot be renamed: it is the bootstrap superuser", r.Name)
+	}
+	if err := st.checkNewRoleName(x.To); err != nil {
+		return "", err
+	}
+	if _, ok := s.e.cat.Role(x.To); ok {
+		return "", pgerr.New(pgerr.DuplicateObject, "role %q already exists", x.To)
+	}
+	cur, _ := s.e.cat.RoleByID(s.currentRole)
+	super := s.superuser()
+	switch {
+	case r.Superuser && !super:
+		return "", denied("must be superuser to rename superusers")
+	case !super && (cur == nil || !cur.CreateRole):
+		return "", denied("permission denied to rename role")
+	}
+	cp := *r
+	cp.Name = x.To
+	if cp.MD5 != "" {
+		// The md5 hash is salted with the name: it no longer matches.
+		cp.MD5 = ""
+		w.Notice("NOTICE", pgerr.SuccessfulCompletion, "MD5 password cleared because of role rename")
+	}
+	return "ALTER ROLE", s.e.cat.UpdateRoles(&cp)
 }

@@ -200,6 +200,14 @@ host all all   127.0.0.1/32 scram-sha-256
 		t.Errorf("old password after ALTER ROLE: %v", pe)
 	}
 
+	// A renamed role logs in with its new name and the same password
+	// (SCRAM verifiers do not depend on the name).
+	mustExec(t, admin, "ALTER ROLE bob RENAME TO robert")
+	if got := whoami(t, dsn(srv.Addr(), "robert", "n3w", "")); got != "robert" {
+		t.Errorf("robert logged in as %q", got)
+	}
+	mustExec(t, admin, "ALTER ROLE robert RENAME TO bob")
+
 	// Only verifiers are stored.
 	for _, r := range srv.Engine().Catalog().Roles() {
 		if strings.Contains(r.SCRAM+r.MD5, "horse") || strings.Contains(r.SCRAM+r.MD5, "legacy") {

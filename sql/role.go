@@ -139,6 +139,16 @@ type DropOwned struct {
 	Cascade bool
 }
 
+// RenameRole is ALTER ROLE | USER name RENAME TO new.
+type RenameRole struct {
+	StatementInfo
+	Pos      int
+	Name, To string
+}
+
+func (n *RenameRole) Position() int { return n.Pos }
+func (*RenameRole) statementNode()  {}
+
 func (n *AlterOwner) Position() int    { return n.Pos }
 func (n *ReassignOwned) Position() int { return n.Pos }
 func (n *DropOwned) Position() int     { return n.Pos }
@@ -178,6 +188,11 @@ func (c *converter) roleStatement(n *pg.Node) (s Statement, ok bool, err error) 
 			return nil, false, nil
 		}
 		s, err = c.alterOwner(a)
+	case *pg.Node_RenameStmt:
+		if v.RenameStmt.RenameType != pg.ObjectType_OBJECT_ROLE {
+			return nil, false, nil
+		}
+		s = &RenameRole{Pos: -1, Name: v.RenameStmt.Subname, To: v.RenameStmt.Newname}
 	case *pg.Node_ReassignOwnedStmt:
 		r := &ReassignOwned{Pos: -1}
 		if r.Roles, err = c.roleSpecs(v.ReassignOwnedStmt.Roles); err == nil {
