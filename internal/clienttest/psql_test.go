@@ -223,3 +223,26 @@ func TestPsqlShow(t *testing.T) {
 	kappa, _ := startBoth(t, psql, schema)
 	t.Log(kappa.run(t, psql, `\d`, `\d+ bids`, `\d pair_pkey`, `\d+ big_bids`, `\d stats`, `\l`, `\du`, `\x`, `SELECT * FROM bids ORDER BY id`))
 }
+
+// TestPsqlDescribeTime times psql's \d+ of a table, \d and \dt (one psql
+// process each run, so its startup is included) on kappa and on
+// PostgreSQL, N runs each, interleaved:
+// KAPPA_PSQL_BENCH=N go test ./internal/clienttest -run TestPsqlDescribeTime -v
+func TestPsqlDescribeTime(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("KAPPA_PSQL_BENCH"))
+	if n <= 0 {
+		t.Skip("set KAPPA_PSQL_BENCH=N")
+	}
+	psql := psqlPath(t)
+	kappa, pg := startBoth(t, psql, schema)
+	var total [2]time.Duration
+	for i := 0; i < n; i++ {
+		for j, tg := range []target{kappa, pg} {
+			start := time.Now()
+			tg.run(t, psql, `\d+ bids`, `\d`, `\dt`)
+			total[j] += time.Since(start)
+		}
+	}
+	t.Logf("psql -c '\\d+ bids' -c '\\d' -c '\\dt' (one psql process), mean of %d runs: kappa %v, PostgreSQL %v",
+		n, total[0]/time.Duration(n), total[1]/time.Duration(n))
+}
