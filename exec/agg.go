@@ -45,6 +45,8 @@ type aggOp struct {
 	ivSub, ivMul, ivAdd *expr.Func
 	scratch  []byte
 	elemBuf  []byte
+	wkey     []byte // writeElements' key and value buffers
+	wval     []byte
 	inKinds  []types.Kind // per aggregate: the kind of its argument
 	hasExtra bool         // some aggregate is min or max
 }
@@ -252,7 +254,11 @@ func (a *aggOp) decodeState(val []byte, g *groupState) error {
 	for j := range a.spec.Aggs {
 		want += a.aggSlots(j)
 	}
-	if len(row) != want {
+	// State written before numeric sums kept their scales has two values
+	// per aggregate; it reads as sums whose scales are unknown (shown as
+	// accumulated).
+	old := len(row) == 1+2*len(a.spec.Aggs) && len(row) != want
+	if len(row) != want && !old {
 		return pgerr.New(pgerr.DataCorrupted, "aggregate state has %d values, want %d", len(row), want)
 	}
 	g.count = row[0].I
@@ -260,6 +266,10 @@ func (a *aggOp) decodeState(val []byte, g *groupState) error {
 	for j := range g.accs {
 		s := &g.accs[j]
 		s.n, s.v = row[p].I, row[p+1]
+		if old {
+			p += 2
+			continue
+		}
 		switch a.aggSlots(j) {
 		case 3:
 			s.scales = decodeScales(row[p+2])

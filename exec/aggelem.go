@@ -46,9 +46,10 @@ func (a *aggOp) elementOf(dst []byte, c *AggCall, row types.Row) (key []byte, va
 		if c.Func == AggStringAgg && x.IsNull() {
 			return nil, nil, true
 		}
-		vals = types.Row{x}
 		if c.Func == AggStringAgg {
-			vals = append(vals, row[c.Args[0]])
+			vals = types.Row{x, row[c.Args[0]]}
+		} else {
+			vals = types.Row{x}
 		}
 		for _, k := range c.OrderBy {
 			dst = appendSortKey(dst, row[k.Col], k)
@@ -133,7 +134,8 @@ func (a *aggOp) writeElements(ec *epochCtx, j int, g *groupState) error {
 		return nil
 	}
 	p := a.extraPrefix(j, g.keyEnc)
-	var k, val []byte
+	k, val := a.wkey, a.wval
+	defer func() { a.wkey, a.wval = k, val }()
 	for key, e := range g.elems[j] {
 		// A change of zero weight still writes: -7.000 +7 share a key
 		// (keys normalize numerics) and leave 7 as the value shown.
