@@ -1,7 +1,8 @@
--- q18: each bidder's last bid on each auction (deduplication). Flink and
--- RisingWave use ROW_NUMBER; here the latest time per (bidder, auction)
--- joined back (event times are unique, so there is one such bid).
-SELECT b.auction, b.bidder, b.price, b.channel, b.url, b.date_time, b.extra
-FROM bid b
-JOIN (SELECT bidder, auction, max(date_time) AS date_time FROM bid GROUP BY bidder, auction) l
-  ON b.bidder = l.bidder AND b.auction = l.auction AND b.date_time = l.date_time
+-- q18: each bidder's last bid on each auction (deduplication by a
+-- per-key Top-1).
+SELECT auction, bidder, price, channel, url, date_time, extra
+FROM (
+    SELECT *, row_number() OVER (PARTITION BY bidder, auction ORDER BY date_time DESC) AS rank_number
+    FROM bid
+) t
+WHERE rank_number = 1

@@ -1,18 +1,12 @@
 -- q9: the winning bid of each auction: its highest bid before it expires,
--- the earliest of equal ones. (Flink and RisingWave use ROW_NUMBER; kappa
--- has no window functions or DISTINCT ON yet, so: the top price per
--- auction, the first bid at that price, and a join back.)
-WITH valid AS (
+-- the earliest of equal ones (a per-auction Top-1).
+SELECT id, item_name, description, initial_bid, reserve, date_time, expires, seller, category,
+    auction, bidder, price, bid_date_time
+FROM (
     SELECT a.id, a.item_name, a.description, a.initial_bid, a.reserve, a.date_time, a.expires, a.seller, a.category,
-        b.auction, b.bidder, b.price, b.date_time AS bid_date_time
+        b.auction, b.bidder, b.price, b.date_time AS bid_date_time,
+        row_number() OVER (PARTITION BY a.id ORDER BY b.price DESC, b.date_time) AS rn
     FROM auction a JOIN bid b ON a.id = b.auction
     WHERE b.date_time BETWEEN a.date_time AND a.expires
-), top AS (
-    SELECT id, max(price) AS price FROM valid GROUP BY id
-), first AS (
-    SELECT v.id, v.price, min(v.bid_date_time) AS bid_date_time
-    FROM valid v JOIN top t ON v.id = t.id AND v.price = t.price
-    GROUP BY v.id, v.price
-)
-SELECT v.*
-FROM valid v JOIN first f ON v.id = f.id AND v.price = f.price AND v.bid_date_time = f.bid_date_time
+) t
+WHERE rn = 1
