@@ -217,6 +217,9 @@ func (st *statement) copyOut(ctx context.Context, x *sql.Copy, opts pgwire.CopyO
 	if err != nil {
 		return "", err
 	}
+	if err := s.checkRestricted(q.Restricted); err != nil {
+		return "", err
+	}
 	if err := s.checkSelect(q.DependsOn); err != nil {
 		return "", err
 	}

@@ -73,6 +73,15 @@ func (e *Engine) checkSelectAs(rs catalog.RoleSet, ids []uint64, depth int) erro
 	return nil
 }
 
+// checkRestricted refuses a query that reads pg_authid (password
+// verifiers) to anyone but a superuser, as PostgreSQL does.
+func (s *Session) checkRestricted(restricted bool) error {
+	if restricted && !s.superuser() {
+		return pgerr.New(pgerr.InsufficientPrivilege, "permission denied for table pg_authid")
+	}
+	return nil
+}
+
 // checkCreate checks CREATE on schema public: creating a relation.
 func (s *Session) checkCreate() error {
 	if s.e.cat.HasSchemaPrivilege(s.currentRole, catalog.PrivCreate) {
@@ -99,11 +108,19 @@ func (st *statement) authorize() error {
 		if err != nil {
 			return err
 		}
+		if err := s.checkRestricted(b.query.Restricted); err != nil {
+			return err
+		}
 		return s.checkSelect(b.query.DependsOn)
 	case *sql.Insert, *sql.Update, *sql.Delete:
 		b, err := st.bind()
 		if err != nil {
 			return err
+		}
+		if b.insert != nil {
+			if err := s.checkRestricted(b.insert.Restricted); err != nil {
+				return err
+			}
 		}
 		if s.superuser() {
 			switch {
@@ -148,6 +165,9 @@ func (st *statement) authorize() error {
 		if q, ok := x.Statement.(*sql.Select); ok {
 			plan, err := s.e.planner.PlanQuery(st.src, q, nil)
 			if err != nil {
+				return err
+			}
+			if err := s.checkRestricted(plan.Restricted); err != nil {
 				return err
 			}
 			return s.checkSelect(plan.DependsOn)

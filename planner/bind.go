@@ -38,6 +38,10 @@ type binder struct {
 	winCols map[string]*expr.ColRef
 	// sess is the session the statement is planned in (system catalogs).
 	sess *Session
+	// restricted, shared with the binders of the views a statement reads,
+	// is set when it reads a relation only superusers may read (pg_authid,
+	// with its password verifiers): Query.Restricted.
+	restricted *bool
 	// forView is set while planning a materialized view: nothing that
 	// only runs ad hoc (system catalogs, per-row subplans) may be used.
 	forView bool

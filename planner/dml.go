@@ -18,6 +18,8 @@ type Insert struct {
 	Reads  []uint64
 	// DependsOn are the relations the query (INSERT ... SELECT) names.
 	DependsOn []uint64
+	// Restricted: as Query.Restricted.
+	Restricted bool
 }
 
 func (b *binder) targetTable(t *sql.TableName, verb string) (*catalog.Object, error) {
@@ -194,7 +196,7 @@ func (p *Planner) PlanInsert(src string, ins *sql.Insert, params []types.Type) (
 		plan = &exec.Project{Input: rel.node, Exprs: row}
 	}
 	q := b.finish(&relation{node: plan, scope: &scope{cols: make([]column, len(t.Columns))}})
-	return &Insert{Table: t, Plan: plan, Params: q.Params, Reads: q.Reads, DependsOn: q.DependsOn}, nil
+	return &Insert{Table: t, Plan: plan, Params: q.Params, Reads: q.Reads, DependsOn: q.DependsOn, Restricted: q.Restricted}, nil
 }
 
 // assign coerces a value for storing in column c (assignment cast).

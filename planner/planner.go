@@ -35,10 +35,14 @@ type Query struct {
 	Reads []uint64
 	// DependsOn are the catalog objects the query names directly.
 	DependsOn []uint64
+	// Restricted says the query reads a relation only superusers may read
+	// (pg_authid), directly or through views; the engine refuses it to
+	// others at every execution, since the rows are in the plan.
+	Restricted bool
 }
 
 func (p *Planner) newBinder(src string, params []types.Type) *binder {
-	b := &binder{p: p, src: src, reads: map[uint64]bool{}, deps: map[uint64]bool{}}
+	b := &binder{p: p, src: src, reads: map[uint64]bool{}, deps: map[uint64]bool{}, restricted: new(bool)}
 	b.params = append(b.params, params...)
 	for i, t := range b.params {
 		if t.OID == 0 {
@@ -65,6 +69,7 @@ func (b *binder) finish(rel *relation) *Query {
 	}
 	q.Reads = sortedIDs(b.reads)
 	q.DependsOn = sortedIDs(b.deps)
+	q.Restricted = b.restricted != nil && *b.restricted
 	return q
 }
 

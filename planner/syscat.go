@@ -257,6 +257,9 @@ func (b *binder) planSystem(r *sysRel, pos int) (*relation, error) {
 	if b.forView {
 		return nil, b.errAt(pos, pgerr.FeatureNotSupported, "a materialized view over system catalog %s.%s is not supported", r.schema, r.name)
 	}
+	if r.name == "pg_authid" && b.restricted != nil {
+		*b.restricted = true
+	}
 	env := &sysEnv{objs: b.p.Catalog.All(), cat: b.p.Catalog, sess: b.sess}
 	ts := make([]types.Type, len(r.cols))
 	sc := &scope{}

@@ -528,3 +528,32 @@ func TestRoleConnectionLimit(t *testing.T) {
 		t.Errorf("superuser: %q", got)
 	}
 }
+
+// TestPasswordVerifiersHidden: pg_authid (password verifiers) is refused to
+// non-superusers even through a statement a superuser prepared in the same
+// session before SET ROLE (the plan holds the rows).
+func TestPasswordVerifiersHidden(t *testing.T) {
+	ctx := context.Background()
+	srv, err := server.Start(ctx, server.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop(t, srv)
+	conn, err := pgx.Connect(ctx, dsn(srv.Addr(), "kappa", "", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	mustExec(t, conn, "CREATE ROLE plain LOGIN PASSWORD 'p'")
+	const q = "SELECT rolpassword FROM pg_authid WHERE rolname = 'plain'"
+	var v string
+	if err := conn.QueryRow(ctx, q).Scan(&v); err != nil || !strings.HasPrefix(v, "SCRAM-SHA-256$") {
+		t.Fatalf("superuser reads %q, %v", v, err)
+	}
+	mustExec(t, conn, "SET ROLE plain")
+	err = conn.QueryRow(ctx, q).Scan(&v)
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "42501" || pe.Message != "permission denied for table pg_authid" {
+		t.Errorf("after SET ROLE: %v %q", err, v)
+	}
+}
