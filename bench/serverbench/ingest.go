@@ -39,19 +39,23 @@ func runIngest(ctx context.Context, e *env, res *results) error {
 	n := e.cfg.rows
 	data, sumV := ingestData(n)
 	e.progress("ingest: %d rows, %.1f MB of COPY text, %d run(s)", n, float64(len(data))/1e6, e.cfg.ingestRuns)
-	var kCopy, kVisible, pgCopy []time.Duration
+	var kCopy, kVisible, pgCopy, kCPU, pgCPU []time.Duration
 	for run := range e.cfg.ingestRuns {
+		cpu0 := selfCPU()
 		c, v, err := ingestKappa(ctx, e, run, data, sumV)
 		if err != nil {
 			return fmt.Errorf("kappa: %w", err)
 		}
+		kCPU = append(kCPU, selfCPU()-cpu0)
 		kCopy, kVisible = append(kCopy, c), append(kVisible, v)
 		e.progress("ingest: kappa acknowledged the COPY after %s, its view reflected all rows after %s",
 			c.Round(time.Millisecond), v.Round(time.Millisecond))
+		cpu0 = selfCPU() + treeCPU(e.pgPid)
 		p, err := ingestPG(ctx, e, run, data)
 		if err != nil {
 			return fmt.Errorf("PostgreSQL: %w", err)
 		}
+		pgCPU = append(pgCPU, selfCPU()+treeCPU(e.pgPid)-cpu0)
 		pgCopy = append(pgCopy, p)
 		e.progress("ingest: PostgreSQL's COPY returned after %s", p.Round(time.Millisecond))
 	}
@@ -60,6 +64,10 @@ func runIngest(ctx context.Context, e *env, res *results) error {
 	res.addRatio("ingest", fmt.Sprintf("COPY %d rows until the GROUP BY view shows them (PG: until COPY returns)", n), "rows/s",
 		rate(med(kVisible)), rate(med(pgCopy)), 1.0)
 	res.addInfo("ingest", "COPY until acknowledged", "rows/s", rate(med(kCopy)), rate(med(pgCopy)))
+	// CPU time is moved much less by other work on the machine than
+	// elapsed time: it says how much work each side does for the rows.
+	res.addInfo("ingest", "CPU per million rows, server and client (kappa: until the view shows them)", "ms",
+		ms(med(kCPU))*1e6/float64(n), ms(med(pgCPU))*1e6/float64(n))
 	secs := func(ds []time.Duration) string {
 		var b []byte
 		for i, d := range ds {
