@@ -36,19 +36,19 @@ var exactCtx = apd.Context{Precision: 2000, MaxExponent: apd.MaxExponent, MinExp
 // With grouping sets, a row feeds one group per set; the group key starts
 // with the set's index.
 type aggOp struct {
-	spec     *Aggregate
-	prefix   []byte
-	groups   map[string]*groupState
-	order    []*groupState
-	avgDiv   *expr.Func // numeric / numeric, for avg over exact types
+	spec   *Aggregate
+	prefix []byte
+	groups map[string]*groupState
+	order  []*groupState
+	avgDiv *expr.Func // numeric / numeric, for avg over exact types
 	// ivSub, ivMul and ivAdd interpolate percentile_cont over intervals.
 	ivSub, ivMul, ivAdd *expr.Func
-	scratch  []byte
-	elemBuf  []byte
-	wkey     []byte // writeElements' key and value buffers
-	wval     []byte
-	inKinds  []types.Kind // per aggregate: the kind of its argument
-	hasExtra bool         // some aggregate is min or max
+	scratch             []byte
+	elemBuf             []byte
+	wkey                []byte // writeElements' key and value buffers
+	wval                []byte
+	inKinds             []types.Kind // per aggregate: the kind of its argument
+	hasExtra            bool         // some aggregate is min or max
 }
 
 type accState struct {
