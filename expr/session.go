@@ -4,7 +4,8 @@ import "github.com/kappa-db/kappa/types"
 
 // The session's identity. Volatile, so that a cached plan never freezes the
 // role a statement first ran as (SET ROLE changes it without re-planning).
-// A materialized view's dataflow has no session: there they are NULL.
+// A materialized view's dataflow has no session: the planner refuses them
+// there (and they would be NULL).
 func init() {
 	user := func(get func(*EvalContext) string) func(*EvalContext) (types.Value, error) {
 		return func(ctx *EvalContext) (types.Value, error) {

@@ -255,6 +255,10 @@ func (b *binder) bindExpr(e sql.Expr, s *scope, agg *postAgg, where string) (exp
 		}
 		return b.cast(arg, t, pos)
 	case *sql.FuncCall:
+		if b.forView && (x.Name == "current_user" || x.Name == "session_user") && len(x.Args) == 0 {
+			// A dataflow has no session to take the role from.
+			return nil, b.errAt(x.Pos, pgerr.FeatureNotSupported, "%s is not supported in a materialized view", x.Name)
+		}
 		return b.bindFunc(x, s, agg, where)
 	case *sql.ScalarSubquery:
 		e, err := b.scalarSubquery(x, s)
