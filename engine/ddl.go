@@ -385,7 +385,7 @@ func (e *Engine) backfill(ctx context.Context, w pgwire.ResultWriter, o *catalog
 			base += c
 		}
 	}
-	p := &BackfillProgress{View: o.Name, ViewID: o.ID, Total: total, Started: start}
+	p := &BackfillProgress{View: o.Name, ViewID: o.ID, Total: total, Started: start, base: base}
 	e.mu.Lock()
 	e.mu.backfills[o.ID] = p
 	e.mu.Unlock()
@@ -443,6 +443,7 @@ type BackfillProgress struct {
 	ViewID  uint64
 	Total   uint64 // records its inputs held when it started
 	Started time.Time
+	base    uint64 // consumed before it started (a view restarted mid-backfill)
 	done    atomic.Uint64
 }
 
@@ -460,6 +461,16 @@ func (p *BackfillProgress) ETA(base uint64) (time.Duration, bool) {
 	}
 	rate := float64(done-base) / time.Since(p.Started).Seconds()
 	return time.Duration(float64(p.Total-done) / rate * float64(time.Second)), true
+}
+
+// backfillInfo is Backfills for kappa_catalog.kappa_backfill_progress.
+func (e *Engine) backfillInfo() []planner.BackfillInfo {
+	var out []planner.BackfillInfo
+	for _, p := range e.Backfills() {
+		eta, ok := p.ETA(p.base)
+		out = append(out, planner.BackfillInfo{View: p.View, Done: p.Done(), Total: p.Total, Started: p.Started, ETA: eta, HasETA: ok})
+	}
+	return out
 }
 
 // Backfills returns the backfills running now.

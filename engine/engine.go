@@ -106,7 +106,7 @@ func Open(cfg Config) (*Engine, error) {
 	if e.cat, err = catalog.Open(e.db); err != nil {
 		return nil, err
 	}
-	e.planner = &planner.Planner{Catalog: e.cat, Feed: e.sourceFeed}
+	e.planner = &planner.Planner{Catalog: e.cat, Feed: e.sourceFeed, Backfills: e.backfillInfo}
 	e.rt = exec.NewRuntime(exec.Options{
 		DB:              e.db,
 		Logs:            e.tableLog,

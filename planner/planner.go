@@ -17,6 +17,9 @@ type Planner struct {
 	// Feed returns the input of a source (the engine builds it from the
 	// source's connector and options).
 	Feed func(o *catalog.Object) (exec.Feed, error)
+	// Backfills lists the materialized views being backfilled now, for
+	// kappa_catalog.kappa_backfill_progress (none when nil).
+	Backfills func() []BackfillInfo
 }
 
 // Column is one result column.

@@ -324,7 +324,7 @@ func (b *binder) planSchemaName(t *sql.TableName) (*relation, bool, error) {
 		return nil, true, b.errAt(t.Pos, pgerr.FeatureNotSupported, "cross-database references are not implemented: %s.%s.%s", t.Catalog, t.Schema, t.Name)
 	}
 	switch t.Schema {
-	case "", "pg_catalog", "information_schema":
+	case "", "pg_catalog", "information_schema", "kappa_catalog":
 		if r, ok := lookupSystem(t.Schema, t.Name); ok {
 			rel, err := b.planSystem(r, t.Pos)
 			return rel, true, err

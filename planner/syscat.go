@@ -139,6 +139,7 @@ type sysEnv struct {
 	objs []*catalog.Object
 	cat  *catalog.Catalog
 	sess *Session
+	p    *Planner
 }
 
 var (
@@ -152,7 +153,7 @@ var (
 		"oid": types.Oid, "name": types.Name, "text": types.Text, "char": typChar, "bool": types.Bool,
 		"int2": types.Int2, "int4": types.Int4, "int8": types.Int8, "float4": types.Float4,
 		"regproc": typRegproc, "regtype": typRegtype, "text[]": typTextArr, "oid[]": typOidArr,
-		"int2[]": typInt2Arr, "timestamptz": types.TimestampTZ,
+		"int2[]": typInt2Arr, "timestamptz": types.TimestampTZ, "float8": types.Float8, "interval": types.Interval,
 	}
 )
 
@@ -260,7 +261,7 @@ func (b *binder) planSystem(r *sysRel, pos int) (*relation, error) {
 	if r.name == "pg_authid" && b.restricted != nil {
 		*b.restricted = true
 	}
-	env := &sysEnv{objs: b.p.Catalog.All(), cat: b.p.Catalog, sess: b.sess}
+	env := &sysEnv{objs: b.p.Catalog.All(), cat: b.p.Catalog, sess: b.sess, p: b.p}
 	ts := make([]types.Type, len(r.cols))
 	sc := &scope{}
 	for i, c := range r.cols {

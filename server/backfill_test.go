@@ -15,7 +15,8 @@ import (
 
 // TestBackfillProgress creates a materialized view over a table that already
 // holds rows and checks that the creating session gets NOTICEs with the
-// backfill's progress while it waits, and that Backfills lists it then.
+// backfill's progress while it waits, and that another session sees it in
+// kappa_catalog.kappa_backfill_progress.
 func TestBackfillProgress(t *testing.T) {
 	ctx := context.Background()
 	srv := startServer(t, server.Config{ProgressInterval: 5 * time.Millisecond})
@@ -50,22 +51,33 @@ func TestBackfillProgress(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	seen := make(chan bool, 1)
+	// Another session watches kappa_catalog.kappa_backfill_progress.
+	watcher := connect(t, srv)
+	seen := make(chan string, 1)
 	go func() {
+		defer close(seen)
 		for range 2000 {
-			if len(srv.Engine().Backfills()) > 0 {
-				seen <- true
+			var view string
+			var done, total int64
+			var pct float64
+			err := watcher.QueryRow(ctx, `SELECT view_name, records_done, records_total, percent_done
+				FROM kappa_catalog.kappa_backfill_progress`).Scan(&view, &done, &total, &pct)
+			if err == nil {
+				seen <- fmt.Sprintf("%s %d %.0f", view, total, pct)
+				return
+			}
+			if err != pgx.ErrNoRows {
+				seen <- err.Error()
 				return
 			}
 			time.Sleep(time.Millisecond)
 		}
-		seen <- false
 	}()
 	if _, err := conn.Exec(ctx, `CREATE MATERIALIZED VIEW v AS SELECT g, count(*) AS n, sum(v) AS s FROM t GROUP BY g`); err != nil {
 		t.Fatal(err)
 	}
-	if !<-seen {
-		t.Error("Backfills never listed the view while it was being created")
+	if got := <-seen; !strings.HasPrefix(got, "v 400000 ") {
+		t.Errorf("kappa_backfill_progress while the view was created: %q, want view v of 400000 records", got)
 	}
 	if n := len(srv.Engine().Backfills()); n != 0 {
 		t.Errorf("Backfills lists %d after the view was created", n)
