@@ -322,6 +322,9 @@ func (en *encoder) fits(ts []types.Type, formats []int16, loc *time.Location) bo
 		slices.Equal(en.formats, formats)
 }
 
+// emptyValue is a zero-length, non-nil value.
+var emptyValue = []byte{}
+
 func (en *encoder) encode(row types.Row) ([][]byte, error) {
 	en.buf = en.buf[:0]
 	for i, v := range row {
@@ -346,6 +349,11 @@ func (en *encoder) encode(row types.Row) ([][]byte, error) {
 			continue
 		}
 		en.vals[i] = en.buf[start:en.ends[i]:en.ends[i]]
+		if en.vals[i] == nil {
+			// An empty value (a '' text) before anything was encoded:
+			// pgwire sends a nil value as NULL.
+			en.vals[i] = emptyValue
+		}
 		start = en.ends[i]
 	}
 	return en.vals, nil
