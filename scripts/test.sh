@@ -30,6 +30,16 @@ fi
 # --- Client installs (node-postgres, pgjdbc, psycopg, ...) go here. ---------
 # Add each as: if <missing>; then apt_install <packages>; fi
 
+# pgjdbc (Debian's build of 42.5) and a JRE: server's TestTLS logs in with it.
+if [ ! -f /usr/share/java/postgresql.jar ]; then
+	echo "test.sh: installing pgjdbc"
+	apt_install libpostgresql-jdbc-java
+fi
+if ! command -v java >/dev/null; then
+	echo "test.sh: installing a Java runtime"
+	apt_install default-jre-headless
+fi
+
 # Missing PostgreSQL fails the tests that need it instead of skipping them.
 export KAPPA_REQUIRE_PG=1
 
