@@ -31,9 +31,13 @@
 //   - Authentication failures are PostgreSQL's: under a password rule an
 //     unknown role, a role without a password and a wrong password all fail
 //     with 28P01 after the same exchange (a mock SCRAM salt is derived from
-//     the name), so a client cannot tell them apart. SCRAM channel binding
-//     (SCRAM-SHA-256-PLUS) is not offered, and passwords are not SASLprep'd
-//     (only passwords with unusual Unicode characters differ).
+//     the name), so a client cannot tell them apart. Under an md5 rule a role
+//     with an md5 hash gets an md5 challenge and every other name SCRAM, so
+//     the challenge shows which names have md5 passwords (as in
+//     PostgreSQL); use scram-sha-256 rules where that matters. SCRAM
+//     channel binding (SCRAM-SHA-256-PLUS) is not offered, and passwords are
+//     not SASLprep'd (only passwords with unusual Unicode characters
+//     differ).
 //   - TLS is only the SSLRequest kind (no direct TLS negotiation of
 //     PostgreSQL 17) and client certificates are not checked.
 //   - Only protocol 3.0. A client asking for 3.2 (or protocol extensions) is
