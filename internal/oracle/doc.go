@@ -40,9 +40,6 @@
 //
 // # Caveats
 //
-//   - A difference that is a known, reported bug not fixed yet is counted
-//     and logged instead of failed (oracle_test.go's known says which);
-//     KAPPA_ORACLE_STRICT=1 fails it too.
 //   - A view whose CREATE kappa refuses with 0A000 (a construct it does not
 //     maintain yet) is logged by template and skipped, not failed.
 //   - Runtime errors (division by zero, overflow, bad casts) match when both

@@ -124,8 +124,6 @@ type oracle struct {
 	seen map[string]*seenCount
 	// discarded are the composed queries PostgreSQL refused, with why.
 	discarded []string
-	// knownBugs counts the differences known() excused.
-	knownBugs int
 	// report is where a failed run writes its statements and final state.
 	report string
 }
@@ -457,47 +455,6 @@ func same(pg, kappa result) bool {
 	return true
 }
 
-// known reports whether a difference is a known bug, not yet fixed, which
-// would otherwise fail every long run and hide new bugs; it counts them.
-// KAPPA_ORACLE_STRICT=1 turns this off.
-//
-// The one known bug: when every value of a result's first rows is ” or
-// NULL, kappa sends the empty strings as NULL (engine/statement.go's
-// encoder slices a buffer still nil; testdata/slt/oracle/empty_text_first_row.slt).
-// It matches when the rows kappa lacks, with ” read as NULL, are exactly
-// the rows it has extra.
-func (o *oracle) known(pg, kappa result) bool {
-	if os.Getenv("KAPPA_ORACLE_STRICT") == "1" || pg.err != nil || kappa.err != nil || len(pg.rows) != len(kappa.rows) {
-		return false
-	}
-	missing, extra := rowDiff(pg, kappa)
-	if len(missing) == 0 || len(missing) != len(extra) {
-		return false
-	}
-	var asNull []string
-	for _, r := range missing {
-		parts := strings.Split(r, "\x1f")
-		for j, p := range parts {
-			switch p {
-			case "":
-				parts[j] = nullText
-			case nullText:
-			default:
-				return false
-			}
-		}
-		asNull = append(asNull, strings.Join(parts, "\x1f"))
-	}
-	sort.Strings(asNull)
-	for j := range asNull {
-		if asNull[j] != extra[j] {
-			return false
-		}
-	}
-	o.knownBugs++
-	return true
-}
-
 // rowDiff returns the rows of pg that kappa lacks and the rows kappa has
 // extra, both sorted.
 func rowDiff(pg, kappa result) (missing, extra []string) {
@@ -568,9 +525,6 @@ func (o *oracle) compareAll(ctx context.Context, round int) {
 			o.count(v.Template, pr)
 			continue
 		}
-		if o.known(pr, kr) {
-			continue
-		}
 		o.fail(i, fmt.Sprintf("round %d: the view differs from PostgreSQL's answer:\n%s%s", round, diff(pr, kr), o.diagnose(ctx, v, pr)))
 	}
 	// The shared materialized view is compared too.
@@ -596,7 +550,7 @@ func (o *oracle) compareAdHoc(ctx context.Context, round int) {
 		}
 		pr := query(ctx, o.pg, v.Query)
 		kr := query(ctx, o.kappa, v.Query)
-		if !same(pr, kr) && !o.known(pr, kr) {
+		if !same(pr, kr) {
 			o.fail(i, fmt.Sprintf("round %d: the query run ad hoc differs from PostgreSQL's answer:\n%s", round, diff(pr, kr)))
 		}
 	}
@@ -691,9 +645,6 @@ func (o *oracle) summary(rounds int, took time.Duration) {
 	sort.Strings(names)
 	for _, name := range names {
 		o.t.Logf("oracle: not supported yet: %s (%d views)", name, o.unsupported[name])
-	}
-	if o.knownBugs > 0 {
-		o.t.Logf("oracle: %d differences were the known bug of empty strings sent as NULL (testdata/slt/oracle/empty_text_first_row.slt); KAPPA_ORACLE_STRICT=1 fails them", o.knownBugs)
 	}
 	for n, d := range o.discarded {
 		if n == 5 {
