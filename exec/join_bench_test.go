@@ -85,7 +85,9 @@ func joinPlan(kind JoinKind) Node {
 	}
 }
 
-func leftRow(id, k int) types.Row { return types.Row{types.NewInt8(int64(id)), types.NewInt4(int64(k))} }
+func leftRow(id, k int) types.Row {
+	return types.Row{types.NewInt8(int64(id)), types.NewInt4(int64(k))}
+}
 func rightRow(k, v int) types.Row { return types.Row{types.NewInt4(int64(k)), types.NewInt8(int64(v))} }
 
 // BenchmarkJoinBackfill measures a join view consuming two logged tables of

@@ -19,7 +19,9 @@ func topNPlan() Node {
 	}
 }
 
-func topNRow(id, v int) types.Row { return types.Row{types.NewInt8(int64(id)), types.NewInt8(int64(v))} }
+func topNRow(id, v int) types.Row {
+	return types.Row{types.NewInt8(int64(id)), types.NewInt8(int64(v))}
+}
 
 // topNValue spreads values over 0..rows*10 in a scrambled order.
 func topNValue(i, rows int) int { return (i * 7919) % (rows * 10) }
@@ -103,7 +105,7 @@ func BenchmarkTopNChange(b *testing.B) {
 				default:
 					ob.append(1, 1, topNRow(next, -next))
 					if i > 0 {
-						ob.append(1, -1, topNRow(next-1, -(next - 1)))
+						ob.append(1, -1, topNRow(next-1, -(next-1)))
 					}
 				}
 				next++
