@@ -24,6 +24,7 @@ const usage = `kappa: a SQL-first streaming database that speaks PostgreSQL
 
 Usage:
   kappa serve [--data-dir DIR] [--listen ADDR] [flags]
+  kappa serve --tls-cert CERT --tls-key KEY --hba-file RULES   (TLS, passwords: see README)
 
 Then connect with: psql -h 127.0.0.1 -p 5433 -U kappa kappa
 `
