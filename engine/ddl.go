@@ -349,8 +349,16 @@ func (e *Engine) discardView(o *catalog.Object, inCatalog bool) {
 // to a materialized view that other objects use: the new query keeps every
 // old column's name and type, in order, and may add columns at the end.
 func checkReplaceColumns(cat *catalog.Catalog, old *catalog.Object, cols []planner.Column) error {
-	if len(cat.Dependents(old.ID)) == 0 {
+	deps := cat.Dependents(old.ID)
+	if len(deps) == 0 {
 		return nil
+	}
+	for _, d := range deps {
+		// A materialized view over it computes its old query itself.
+		if d.Kind == catalog.KindMaterializedView {
+			return pgerr.New(pgerr.DependentObjectsExist, "cannot replace materialized view %q because materialized view %q depends on it", old.Name, d.Name).
+				WithHint("Drop or replace %q first.", d.Name)
+		}
 	}
 	if len(cols) < len(old.Columns) {
 		return pgerr.New(pgerr.InvalidTableDefinition, "cannot drop columns from materialized view %q: other objects depend on it", old.Name)

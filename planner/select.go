@@ -190,8 +190,16 @@ func (b *binder) planObject(o *catalog.Object, pos int) (*relation, error) {
 		b.reads[o.ID] = true
 		return &relation{node: &exec.Scan{Kind: exec.ScanSource, Rel: o.ID, Name: o.Name, Types: o.Types(), Feed: f}, scope: sc}, nil
 	case catalog.KindMaterializedView:
-		b.reads[o.ID] = true
-		return &relation{node: &exec.Scan{Kind: exec.ScanView, Rel: o.ID, Name: o.Name, Types: o.Types()}, scope: sc}, nil
+		if !b.forView {
+			b.reads[o.ID] = true
+			return &relation{node: &exec.Scan{Kind: exec.ScanView, Rel: o.ID, Name: o.Name, Types: o.Types()}, scope: sc}, nil
+		}
+		// A materialized view over a materialized view computes the inner
+		// one's query itself, from the same inputs: the result is the
+		// same, and its dataflow needs no change stream of the inner
+		// view's rows (which kappa does not keep). The inner view stays a
+		// dependency, so it cannot be dropped or replaced from under it.
+		fallthrough
 	case catalog.KindView:
 		sel, err := parseQuery(o.Query)
 		if err != nil {
@@ -199,7 +207,7 @@ func (b *binder) planObject(o *catalog.Object, pos int) (*relation, error) {
 		}
 		// A view's query is bound in its own text, with no outer CTEs.
 		inner := &binder{p: b.p, src: o.Query, reads: b.reads, deps: map[uint64]bool{}, depth: b.depth, sess: b.sess, forView: b.forView, restricted: b.restricted}
-		rel, err := inner.planSelect(sel, false)
+		rel, err := inner.planSelect(sel, o.Kind == catalog.KindMaterializedView)
 		if err != nil {
 			return nil, pgerr.As(err).WithDetail("in view %q", o.Name).WithPosition(0)
 		}
