@@ -48,6 +48,9 @@ type config struct {
 	pointConns  int
 	pointDur    time.Duration
 	pointWarm   time.Duration
+	// pointProcess runs the point benchmark against kappa in a process of
+	// its own (go build + kappa serve).
+	pointProcess bool
 }
 
 // env is what every benchmark gets: both servers and how to reach them.
@@ -78,6 +81,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	fl.IntVar(&c.pointConns, "point-clients", 8, "point: concurrent clients")
 	fl.DurationVar(&c.pointDur, "point-duration", 10*time.Second, "point: how long to query")
 	fl.DurationVar(&c.pointWarm, "point-warmup", time.Second, "point: queries run before measuring")
+	fl.BoolVar(&c.pointProcess, "point-process", false, "point: run kappa as its own `kappa serve` process, as PostgreSQL is, rather than in the benchmark's process beside its clients")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
