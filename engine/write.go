@@ -205,24 +205,29 @@ func (ins *inserter) add(t *catalog.Object, r types.Row) error {
 // appendInserts checks primary keys and appends the records, in chunks the
 // log accepts.
 func (s *Session) appendInserts(ctx context.Context, t *catalog.Object, ins *inserter) error {
+	if len(t.PrimaryKey) == 0 {
+		// Nothing to check against the table: concurrent inserts append
+		// side by side and share the log's group commit. (Holding the
+		// table lock across the append made them take turns, one fsync
+		// each: 16 clients got 3,000 rows/s.)
+		return s.appendBatches(t, ins.batches)
+	}
 	mu := s.e.tableLock(t.ID)
 	mu.Lock()
 	defer mu.Unlock()
-	if len(t.PrimaryKey) > 0 {
-		if err := s.syncTable(ctx, t); err != nil {
-			return err
+	if err := s.syncTable(ctx, t); err != nil {
+		return err
+	}
+	seen := make(map[string]bool, len(ins.keys))
+	for i, k := range ins.keys {
+		if seen[string(k)] {
+			return duplicateKey(t, ins.rows[i])
 		}
-		seen := make(map[string]bool, len(ins.keys))
-		for i, k := range ins.keys {
-			if seen[string(k)] {
-				return duplicateKey(t, ins.rows[i])
-			}
-			seen[string(k)] = true
-			if _, ok, err := s.e.db.Get(k); err != nil {
-				return err
-			} else if ok {
-				return duplicateKey(t, ins.rows[i])
-			}
+		seen[string(k)] = true
+		if _, ok, err := s.e.db.Get(k); err != nil {
+			return err
+		} else if ok {
+			return duplicateKey(t, ins.rows[i])
 		}
 	}
 	return s.appendBatches(t, ins.batches)
