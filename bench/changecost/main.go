@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
+	"github.com/kappa-db/kappa/internal/benchutil"
 	"github.com/kappa-db/kappa/internal/pgtest"
 	"github.com/kappa-db/kappa/server"
 )
@@ -74,7 +74,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 			fmt.Fprintf(m.Stderr, "%s  "+format+"\n", append([]any{time.Now().Format("15:04:05.000")}, args...)...)
 		}
 	}
-	load0 := loadAverage()
+	load0 := benchutil.LoadAverage()
 	customers, orders := data(c.rows, c.regions)
 
 	dataDir, err := os.MkdirTemp(c.dir, "kappa-changecost-")
@@ -173,7 +173,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	}
 	res.note("target: kappa under 10 ms, and at least 100× faster than the refresh")
 	res.note("%d rows a table, %d groups; %d CPUs shared by kappa, PostgreSQL and the clients; 1-minute load average %s at the start, %s at the end",
-		c.rows, c.regions, runtime.NumCPU(), load0, loadAverage())
+		c.rows, c.regions, runtime.NumCPU(), load0, benchutil.LoadAverage())
 	return res.print(m.Stdout)
 }
 
@@ -429,15 +429,4 @@ func (r *results) print(w io.Writer) error {
 		}
 	}
 	return nil
-}
-
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	if f := strings.Fields(string(b)); len(f) > 0 {
-		return f[0]
-	}
-	return "?"
 }

@@ -18,5 +18,6 @@
 //
 // backfill and recovery run `kappa serve` as a subprocess (built with go
 // build), so that it can be killed. durabench must not import kappa's
-// internals beyond server, internal/pgtest and what a client uses.
+// internals beyond server, internal/pgtest, internal/benchutil and what a
+// client uses.
 package main

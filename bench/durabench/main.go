@@ -1,27 +1,24 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/kappa-db/kappa/internal/benchutil"
 	"github.com/kappa-db/kappa/internal/pgtest"
 	"github.com/kappa-db/kappa/server"
 )
@@ -89,7 +86,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	c.startTimeout = 5 * time.Minute
 
 	var res table
-	load0 := loadAverage()
+	load0 := benchutil.LoadAverage()
 	if c.only["small"] {
 		if err := runSmall(ctx, &c, &res); err != nil {
 			return fmt.Errorf("small: %w", err)
@@ -101,7 +98,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		}
 	}
 	res.notes = append(res.notes, fmt.Sprintf("machine: %d CPUs; 1-minute load average %s at the start, %s at the end.",
-		runtime.NumCPU(), load0, loadAverage()))
+		runtime.NumCPU(), load0, benchutil.LoadAverage()))
 	return res.print(m.Stdout)
 }
 
@@ -131,18 +128,6 @@ func (t *table) print(w io.Writer) error {
 	}
 	_, err := fmt.Fprintln(w)
 	return err
-}
-
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return "?"
-	}
-	return f[0]
 }
 
 func percentile(ds []time.Duration, q float64) time.Duration {
@@ -270,103 +255,6 @@ func cmp(a, b error) error {
 
 // ---- backfill and recovery ----
 
-var readyLine = regexp.MustCompile(`msg="kappa is ready" listen=(\S+)`)
-
-type proc struct {
-	cmd   *exec.Cmd
-	addr  string
-	ready time.Duration // from Start to the ready line
-	done  chan struct{}
-}
-
-func buildKappa(ctx context.Context, c *config, dir string) (string, error) {
-	if c.kappaBinary != "" {
-		return c.kappaBinary, nil
-	}
-	bin := filepath.Join(dir, "kappa")
-	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/kappa-db/kappa/cmd/kappa").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	return bin, nil
-}
-
-// startKappa runs `kappa serve` on dataDir and waits for it to be ready.
-func startKappa(c *config, bin, dataDir string) (*proc, error) {
-	p := &proc{cmd: exec.Command(bin, "serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0"), done: make(chan struct{})}
-	stderr, err := p.cmd.StderrPipe()
-	if err != nil {
-		return nil, err
-	}
-	t0 := time.Now()
-	if err := p.cmd.Start(); err != nil {
-		return nil, err
-	}
-	ready := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			if m := readyLine.FindSubmatch(sc.Bytes()); m != nil {
-				select {
-				case ready <- string(m[1]):
-				default:
-				}
-			}
-		}
-		_ = p.cmd.Wait()
-		close(p.done)
-	}()
-	select {
-	case p.addr = <-ready:
-		p.ready = time.Since(t0)
-		return p, nil
-	case <-p.done:
-		return nil, errors.New("kappa exited before it was ready")
-	case <-time.After(c.startTimeout):
-		_ = p.cmd.Process.Kill()
-		return nil, errors.New("kappa not ready in time")
-	}
-}
-
-func (p *proc) dsn() string { return fmt.Sprintf("postgres://kappa@%s/kappa?sslmode=disable", p.addr) }
-
-func (p *proc) kill() {
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
-}
-
-func (p *proc) stop() {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(time.Minute):
-		p.kill()
-	}
-}
-
-// procCPU is the CPU time process pid has used, from /proc/PID/stat.
-func procCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	if i := strings.LastIndexByte(s, ')'); i >= 0 {
-		s = s[i+1:]
-	}
-	f := strings.Fields(s)
-	if len(f) < 13 {
-		return 0
-	}
-	var total time.Duration
-	for _, x := range f[11:13] { // utime, stime
-		t, _ := strconv.ParseInt(x, 10, 64)
-		total += time.Duration(t) * 10 * time.Millisecond
-	}
-	return total
-}
-
 func dirSize(dir string) int64 {
 	var n int64
 	_ = filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
@@ -387,17 +275,19 @@ func runBackfillRecovery(ctx context.Context, c *config, res *table) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	bin, err := buildKappa(ctx, c, work)
-	if err != nil {
-		return err
+	bin := c.kappaBinary
+	if bin == "" {
+		if bin, err = benchutil.BuildKappa(ctx, work); err != nil {
+			return err
+		}
 	}
 	dataDir := filepath.Join(work, "data")
-	p, err := startKappa(c, bin, dataDir)
+	p, err := benchutil.StartKappa(bin, dataDir, c.startTimeout)
 	if err != nil {
 		return err
 	}
-	defer func() { p.kill() }()
-	conn, err := pgx.Connect(ctx, p.dsn())
+	defer func() { p.Kill() }()
+	conn, err := pgx.Connect(ctx, p.DSN())
 	if err != nil {
 		return err
 	}
@@ -438,14 +328,14 @@ func runBackfillRecovery(ctx context.Context, c *config, res *table) error {
 	c.progress("loaded %d rows in %s; data directory %.1f MB", c.rows, time.Since(t0).Round(time.Millisecond), float64(dirSize(dataDir))/1e6)
 
 	if c.only["backfill"] {
-		pid := p.cmd.Process.Pid
-		cpu0, t0 := procCPU(pid), time.Now()
+		pid := p.PID()
+		cpu0, t0 := benchutil.TreeCPU(pid), time.Now()
 		q := "CREATE MATERIALIZED VIEW backfilled AS SELECT g, count(*) AS n, sum(v) AS total, min(v) AS lo, max(v) AS hi FROM big GROUP BY g"
 		if _, err := conn.Exec(ctx, q); err != nil {
 			conn.Close(ctx)
 			return fmt.Errorf("%s: %w", q, err)
 		}
-		wall, cpu := time.Since(t0), procCPU(pid)-cpu0
+		wall, cpu := time.Since(t0), benchutil.TreeCPU(pid)-cpu0
 		if err := conn.QueryRow(ctx, "SELECT sum(n)::bigint, sum(total)::bigint FROM backfilled").Scan(&n, &total); err != nil {
 			conn.Close(ctx)
 			return err
@@ -467,14 +357,14 @@ func runBackfillRecovery(ctx context.Context, c *config, res *table) error {
 
 	if c.only["recovery"] {
 		size := dirSize(dataDir)
-		p.kill()
+		p.Kill()
 		t0 := time.Now()
-		p, err = startKappa(c, bin, dataDir)
+		p, err = benchutil.StartKappa(bin, dataDir, c.startTimeout)
 		if err != nil {
 			return fmt.Errorf("restart: %w", err)
 		}
-		ready := p.ready
-		conn, err := pgx.Connect(ctx, p.dsn())
+		ready := p.Ready
+		conn, err := pgx.Connect(ctx, p.DSN())
 		if err != nil {
 			return err
 		}
@@ -491,7 +381,7 @@ func runBackfillRecovery(ctx context.Context, c *config, res *table) error {
 		res.add(line{"recovery", fmt.Sprintf("SIGKILL, restart with %.0f MB of log and state: until it accepts connections", float64(size)/1e6),
 			ms(ready), "", "", "<= 2 s"})
 		res.add(line{"recovery", "... until a view answers", ms(answered), "", "", "<= 2 s"})
-		p.stop()
+		p.Stop()
 	}
 	return nil
 }

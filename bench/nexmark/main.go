@@ -12,12 +12,12 @@ import (
 	"runtime/pprof"
 	"sort"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/kappa-db/kappa/connector/nexmark"
+	"github.com/kappa-db/kappa/internal/benchutil"
 	"github.com/kappa-db/kappa/server"
 	"github.com/kappa-db/kappa/types"
 )
@@ -157,11 +157,11 @@ func (m *Main) generatorAlone(cfg config) result {
 	c.Partitions = cfg.split
 	g := nexmark.New(c)
 	rows := make([]types.Row, 0, 4096)
-	cpu0, t0 := selfCPU(), time.Now()
+	cpu0, t0 := benchutil.SelfCPU(), time.Now()
 	for e := uint64(0); e < n; e += 4096 {
 		rows = g.AppendRows(rows[:0], e, min(e+4096, n))
 	}
-	r := result{name: "generator (bid)", events: n, wall: time.Since(t0), cpu: selfCPU() - cpu0}
+	r := result{name: "generator (bid)", events: n, wall: time.Since(t0), cpu: benchutil.SelfCPU() - cpu0}
 	m.progress("generator alone: %.0f events/s", float64(n)/r.wall.Seconds())
 	return r
 }
@@ -201,12 +201,12 @@ func (m *Main) runQuery(ctx context.Context, cfg config, q query) result {
 	// CREATE returns when the view's backfill has committed every event.
 	runtime.GC()
 	m.progress("%s: %d events ...", q.name, cfg.events)
-	cpu0, t0 := selfCPU(), time.Now()
+	cpu0, t0 := benchutil.SelfCPU(), time.Now()
 	if _, err := conn.Exec(ctx, "CREATE MATERIALIZED VIEW v AS "+q.kappa); err != nil {
 		r.err = err
 		return r
 	}
-	r.wall, r.cpu = time.Since(t0), selfCPU()-cpu0
+	r.wall, r.cpu = time.Since(t0), benchutil.SelfCPU()-cpu0
 	m.progress("%s: %.0f events/s (%.2f cores)", q.name, float64(cfg.events)/r.wall.Seconds(), r.cpu.Seconds()/r.wall.Seconds())
 	if _, err := conn.Exec(ctx, "DROP SOURCE person, auction, bid CASCADE"); err != nil {
 		r.err = err
@@ -336,12 +336,3 @@ func (m *Main) report(cfg config, gen result, rs []result) {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// selfCPU is the CPU time (user + system) this process has used.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}

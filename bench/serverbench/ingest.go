@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/kappa-db/kappa/internal/benchutil"
 )
 
 // ingestData returns n rows of COPY text for (id bigint, k int, v bigint,
@@ -41,21 +43,21 @@ func runIngest(ctx context.Context, e *env, res *results) error {
 	e.progress("ingest: %d rows, %.1f MB of COPY text, %d run(s)", n, float64(len(data))/1e6, e.cfg.ingestRuns)
 	var kCopy, kVisible, pgCopy, kCPU, pgCPU []time.Duration
 	for run := range e.cfg.ingestRuns {
-		cpu0 := selfCPU()
+		cpu0 := benchutil.SelfCPU()
 		c, v, err := ingestKappa(ctx, e, run, data, sumV)
 		if err != nil {
 			return fmt.Errorf("kappa: %w", err)
 		}
-		kCPU = append(kCPU, selfCPU()-cpu0)
+		kCPU = append(kCPU, benchutil.SelfCPU()-cpu0)
 		kCopy, kVisible = append(kCopy, c), append(kVisible, v)
 		e.progress("ingest: kappa acknowledged the COPY after %s, its view reflected all rows after %s",
 			c.Round(time.Millisecond), v.Round(time.Millisecond))
-		cpu0 = selfCPU() + treeCPU(e.pgPid)
+		cpu0 = benchutil.SelfCPU() + benchutil.TreeCPU(e.pgPid)
 		p, err := ingestPG(ctx, e, run, data)
 		if err != nil {
 			return fmt.Errorf("PostgreSQL: %w", err)
 		}
-		pgCPU = append(pgCPU, selfCPU()+treeCPU(e.pgPid)-cpu0)
+		pgCPU = append(pgCPU, benchutil.SelfCPU()+benchutil.TreeCPU(e.pgPid)-cpu0)
 		pgCopy = append(pgCopy, p)
 		e.progress("ingest: PostgreSQL's COPY returned after %s", p.Round(time.Millisecond))
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/kappa-db/kappa/internal/benchutil"
 	"github.com/kappa-db/kappa/internal/pgtest"
 	"github.com/kappa-db/kappa/server"
 )
@@ -131,7 +132,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	e.progress("kappa at %s (data in %s), PostgreSQL at %s:%d (fsync=on, synchronous_commit=on)", srv.Addr(), dataDir, pg.Host, pg.Port)
 
 	var res results
-	load0 := loadAverage()
+	load0 := benchutil.LoadAverage()
 	if c.only["ingest"] {
 		if err := runIngest(ctx, e, &res); err != nil {
 			return fmt.Errorf("ingest: %w", err)
@@ -148,21 +149,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		}
 	}
 	res.note("machine: %d CPUs shared by kappa, PostgreSQL and the clients; 1-minute load average %s at the start, %s at the end.",
-		runtime.NumCPU(), load0, loadAverage())
+		runtime.NumCPU(), load0, benchutil.LoadAverage())
 	return res.print(m.Stdout)
-}
-
-// loadAverage is the 1-minute load average, or "?" where /proc has none:
-// other work on the machine moves every figure here.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	if f := strings.Fields(string(b)); len(f) > 0 {
-		return f[0]
-	}
-	return "?"
 }
 
 func connect(ctx context.Context, dsn string) (*pgx.Conn, error) {

@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/kappa-db/kappa/internal/benchutil"
 )
 
 const pointQuery = "SELECT id, k, v, s FROM point_v WHERE id = $1"
@@ -104,16 +106,16 @@ func runPoint(ctx context.Context, e *env, res *results) error {
 	e.progress("point: %d keys, %d clients, %s (after %s of warm-up)", c.pointKeys, c.pointConns, c.pointDur, c.pointWarm)
 
 	// kappa: a materialized view over a table, keyed by id first.
-	dsn, cpu := e.kappaDSN, selfCPU
+	dsn, cpu := e.kappaDSN, benchutil.SelfCPU
 	if c.pointProcess {
 		p, err := startKappaProcess(ctx, e)
 		if err != nil {
 			return err
 		}
 		defer p.stop()
-		dsn = p.dsn
-		cpu = func() time.Duration { return selfCPU() + treeCPU(p.pid) }
-		e.progress("point: kappa runs as its own process (pid %d) at %s", p.pid, p.addr)
+		dsn = p.DSN()
+		cpu = func() time.Duration { return benchutil.SelfCPU() + benchutil.TreeCPU(p.PID()) }
+		e.progress("point: kappa runs as its own process (pid %d) at %s", p.PID(), p.Addr)
 	}
 	admin, err := connect(ctx, dsn)
 	if err != nil {
@@ -166,7 +168,7 @@ func runPoint(ctx context.Context, e *env, res *results) error {
 	if err := execAll(ctx, pgAdmin, "VACUUM ANALYZE point_v"); err != nil {
 		return err
 	}
-	p, err := measurePoint(ctx, e, e.pgDSN, func() time.Duration { return selfCPU() + treeCPU(e.pgPid) })
+	p, err := measurePoint(ctx, e, e.pgDSN, func() time.Duration { return benchutil.SelfCPU() + benchutil.TreeCPU(e.pgPid) })
 	if err != nil {
 		return fmt.Errorf("PostgreSQL: %w", err)
 	}

@@ -40,6 +40,7 @@ var allowed = map[string][]string{
 	"internal/clienttest": {"server", "internal/pgtest"},
 	"internal/oracle":     {},
 	"internal/lint":       {},
+	"internal/benchutil":  {},
 	"bench/logbench":      {"log", "vfs"},
 	"cmd/kappa":           {"server", "log"},
 	"cmd/kappa-slt":       {"sqllogictest", "internal/pgtest"},
