@@ -393,7 +393,7 @@ func (e *Engine) backfill(ctx context.Context, w pgwire.ResultWriter, o *catalog
 			base += c
 		}
 	}
-	p := &BackfillProgress{View: o.Name, ViewID: o.ID, Total: total, Started: start, base: base}
+	p := &BackfillProgress{View: o.Name, ViewID: o.ID, Total: total, Started: start, base: base, sources: sources, ends: ends}
 	e.mu.Lock()
 	e.mu.backfills[o.ID] = p
 	e.mu.Unlock()
@@ -453,6 +453,8 @@ type BackfillProgress struct {
 	Started time.Time
 	base    uint64 // consumed before it started (a view restarted mid-backfill)
 	done    atomic.Uint64
+	// sources and ends: the inputs and where each ended when it started.
+	sources, ends []uint64
 }
 
 func (p *BackfillProgress) setDone(n uint64) { p.done.Store(n) }
@@ -475,6 +477,8 @@ func (p *BackfillProgress) ETA(base uint64) (time.Duration, bool) {
 func (e *Engine) backfillInfo() []planner.BackfillInfo {
 	var out []planner.BackfillInfo
 	for _, p := range e.Backfills() {
+		// As of the last committed epoch, not of the last NOTICE.
+		p.setDone(e.backfillDone(p.ViewID, p.sources, p.ends))
 		eta, ok := p.ETA(p.base)
 		out = append(out, planner.BackfillInfo{View: p.View, Done: p.Done(), Total: p.Total, Started: p.Started, ETA: eta, HasETA: ok})
 	}
