@@ -93,7 +93,7 @@ func textColumns(names ...string) ([]pgwire.Column, []types.Type) {
 // bind plans the statement if it has parameters or results.
 func (st *statement) bind() (*binding, error) {
 	v := st.s.e.cat.Version()
-	if st.b != nil && st.boundVersion == v {
+	if st.b != nil && st.boundVersion == v && (st.b.query == nil || !st.b.query.Volatile) {
 		return st.b, nil
 	}
 	declared, err := paramTypes(st.paramOIDs)

@@ -42,6 +42,10 @@ type binder struct {
 	// is set when it reads a relation only superusers may read (pg_authid,
 	// with its password verifiers): Query.Restricted.
 	restricted *bool
+	// volatile, shared like restricted, says the statement reads a system
+	// relation: its rows are made at plan time, so the plan is good for one
+	// execution only.
+	volatile *bool
 	// forView is set while planning a materialized view: nothing that
 	// only runs ad hoc (system catalogs, per-row subplans) may be used.
 	forView bool

@@ -42,10 +42,14 @@ type Query struct {
 	// (pg_authid), directly or through views; the engine refuses it to
 	// others at every execution, since the rows are in the plan.
 	Restricted bool
+	// Volatile says the plan holds rows made when it was planned (system
+	// relations: pg_settings, kappa_backfill_progress...): plan it again for
+	// every execution rather than keep it.
+	Volatile bool
 }
 
 func (p *Planner) newBinder(src string, params []types.Type) *binder {
-	b := &binder{p: p, src: src, reads: map[uint64]bool{}, deps: map[uint64]bool{}, restricted: new(bool)}
+	b := &binder{p: p, src: src, reads: map[uint64]bool{}, deps: map[uint64]bool{}, restricted: new(bool), volatile: new(bool)}
 	b.params = append(b.params, params...)
 	for i, t := range b.params {
 		if t.OID == 0 {
@@ -73,6 +77,7 @@ func (b *binder) finish(rel *relation) *Query {
 	q.Reads = sortedIDs(b.reads)
 	q.DependsOn = sortedIDs(b.deps)
 	q.Restricted = b.restricted != nil && *b.restricted
+	q.Volatile = b.volatile != nil && *b.volatile
 	return q
 }
 

@@ -206,7 +206,7 @@ func (b *binder) planObject(o *catalog.Object, pos int) (*relation, error) {
 			return nil, err
 		}
 		// A view's query is bound in its own text, with no outer CTEs.
-		inner := &binder{p: b.p, src: o.Query, reads: b.reads, deps: map[uint64]bool{}, depth: b.depth, sess: b.sess, forView: b.forView, restricted: b.restricted}
+		inner := &binder{p: b.p, src: o.Query, reads: b.reads, deps: map[uint64]bool{}, depth: b.depth, sess: b.sess, forView: b.forView, restricted: b.restricted, volatile: b.volatile}
 		rel, err := inner.planSelect(sel, o.Kind == catalog.KindMaterializedView)
 		if err != nil {
 			return nil, pgerr.As(err).WithDetail("in view %q", o.Name).WithPosition(0)

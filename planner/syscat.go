@@ -258,6 +258,9 @@ func (b *binder) planSystem(r *sysRel, pos int) (*relation, error) {
 	if b.forView {
 		return nil, b.errAt(pos, pgerr.FeatureNotSupported, "a materialized view over system catalog %s.%s is not supported", r.schema, r.name)
 	}
+	if b.volatile != nil {
+		*b.volatile = true
+	}
 	if r.name == "pg_authid" && b.restricted != nil {
 		*b.restricted = true
 	}
