@@ -162,30 +162,14 @@ func (b *binder) bindAggregate(f *sql.FuncCall, in *scope) (exec.AggCall, []expr
 		call.Func, call.Type, call.Distinct = exec.AggApproxCountDistinct, types.Int8, false
 	case "sum":
 		call.Func = exec.AggSum
-		switch t.Kind {
-		case types.KindInt2, types.KindInt4:
-			call.Type = types.Int8
-		case types.KindInt8, types.KindNumeric:
-			call.Type = types.Numeric
-		case types.KindFloat4:
-			call.Type = types.Float4
-		case types.KindFloat8:
-			call.Type = types.Float8
-		case types.KindInterval:
-			call.Type = types.Interval
-		default:
+		var ok bool
+		if call.Type, ok = sumType(t); !ok {
 			return fail(noFunc())
 		}
 	case "avg":
 		call.Func = exec.AggAvg
-		switch t.Kind {
-		case types.KindInt2, types.KindInt4, types.KindInt8, types.KindNumeric:
-			call.Type = types.Numeric
-		case types.KindFloat4, types.KindFloat8:
-			call.Type = types.Float8
-		case types.KindInterval:
-			call.Type = types.Interval
-		default:
+		var ok bool
+		if call.Type, ok = avgType(t); !ok {
 			return fail(noFunc())
 		}
 	case "min", "max":
@@ -193,8 +177,7 @@ func (b *binder) bindAggregate(f *sql.FuncCall, in *scope) (exec.AggCall, []expr
 		if f.Name == "max" {
 			call.Func = exec.AggMax
 		}
-		switch t.Kind {
-		case types.KindJSONB, types.KindArray:
+		if !minMaxArg(t) {
 			return fail(noFunc())
 		}
 		call.Type = t
@@ -393,4 +376,41 @@ func (b *binder) bindOrderedSet(f *sql.FuncCall, in *scope, call exec.AggCall, e
 	}
 	call.Fraction = cst.V
 	return call, exprs, nil
+}
+
+// sumType is sum's result type for an argument of type t, as PostgreSQL's
+// overloads give it (the same for sum as an aggregate and OVER a window).
+func sumType(t types.Type) (types.Type, bool) {
+	switch t.Kind {
+	case types.KindInt2, types.KindInt4:
+		return types.Int8, true
+	case types.KindInt8, types.KindNumeric:
+		return types.Numeric, true
+	case types.KindFloat4:
+		return types.Float4, true
+	case types.KindFloat8:
+		return types.Float8, true
+	case types.KindInterval:
+		return types.Interval, true
+	}
+	return types.Type{}, false
+}
+
+// avgType is avg's result type for an argument of type t.
+func avgType(t types.Type) (types.Type, bool) {
+	switch t.Kind {
+	case types.KindInt2, types.KindInt4, types.KindInt8, types.KindNumeric:
+		return types.Numeric, true
+	case types.KindFloat4, types.KindFloat8:
+		return types.Float8, true
+	case types.KindInterval:
+		return types.Interval, true
+	}
+	return types.Type{}, false
+}
+
+// minMaxArg says whether min and max take an argument of type t (they
+// return it).
+func minMaxArg(t types.Type) bool {
+	return t.Kind != types.KindJSONB && t.Kind != types.KindArray
 }

@@ -473,30 +473,14 @@ func (wp *windowPlanner) bindAggregate(f *sql.FuncCall, call *exec.WindowCall, a
 		call.Type = types.Int8
 	case "sum":
 		call.Func = exec.WinSum
-		switch t.Kind {
-		case types.KindInt2, types.KindInt4:
-			call.Type = types.Int8
-		case types.KindInt8, types.KindNumeric:
-			call.Type = types.Numeric
-		case types.KindFloat4:
-			call.Type = types.Float4
-		case types.KindFloat8:
-			call.Type = types.Float8
-		case types.KindInterval:
-			call.Type = types.Interval
-		default:
+		var ok bool
+		if call.Type, ok = sumType(t); !ok {
 			return noFunc()
 		}
 	case "avg":
 		call.Func = exec.WinAvg
-		switch t.Kind {
-		case types.KindInt2, types.KindInt4, types.KindInt8, types.KindNumeric:
-			call.Type = types.Numeric
-		case types.KindFloat4, types.KindFloat8:
-			call.Type = types.Float8
-		case types.KindInterval:
-			call.Type = types.Interval
-		default:
+		var ok bool
+		if call.Type, ok = avgType(t); !ok {
 			return noFunc()
 		}
 	case "min", "max":
@@ -504,8 +488,7 @@ func (wp *windowPlanner) bindAggregate(f *sql.FuncCall, call *exec.WindowCall, a
 		if f.Name == "max" {
 			call.Func = exec.WinMax
 		}
-		switch t.Kind {
-		case types.KindJSONB, types.KindArray:
+		if !minMaxArg(t) {
 			return noFunc()
 		}
 		call.Type = t
