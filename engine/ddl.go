@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/kappa-db/kappa/catalog"
@@ -376,26 +375,21 @@ func checkReplaceColumns(cat *catalog.Catalog, old *catalog.Object, cols []plann
 
 // backfill waits until view o has consumed what its inputs held when it
 // started, sending a NOTICE with its progress every Config.ProgressInterval
-// (records read of the total, and an estimate of the time left). Backfills
-// lists the backfills in progress.
+// (records read of the total, and an estimate of the time left).
+// kappa_catalog.kappa_backfill_progress shows the same (backfillInfo).
 func (e *Engine) backfill(ctx context.Context, w pgwire.ResultWriter, o *catalog.Object, sources []uint64) error {
-	start := time.Now()
-	var total, base uint64
-	ends := make([]uint64, len(sources))
+	b := &backfillState{view: o.Name, id: o.ID, started: time.Now(), sources: sources, ends: make([]uint64, len(sources))}
 	for i, src := range sources {
 		end, err := e.inputEnd(src)
 		if err != nil {
 			return err
 		}
-		ends[i] = end
-		total += end
-		if c, ok := e.rt.Committed(o.ID, src); ok {
-			base += c
-		}
+		b.ends[i] = end
+		b.total += end
 	}
-	p := &BackfillProgress{View: o.Name, ViewID: o.ID, Total: total, Started: start, base: base, sources: sources, ends: ends}
+	b.base = e.backfillDone(b)
 	e.mu.Lock()
-	e.mu.backfills[o.ID] = p
+	e.mu.backfills[o.ID] = b
 	e.mu.Unlock()
 	defer func() {
 		e.mu.Lock()
@@ -405,7 +399,7 @@ func (e *Engine) backfill(ctx context.Context, w pgwire.ResultWriter, o *catalog
 	for i, src := range sources {
 		for {
 			wctx, cancel := context.WithTimeout(ctx, e.cfg.ProgressInterval)
-			err := e.rt.WaitFor(wctx, o.ID, src, ends[i])
+			err := e.rt.WaitFor(wctx, o.ID, src, b.ends[i])
 			timedOut := wctx.Err() == context.DeadlineExceeded
 			cancel()
 			if err == nil {
@@ -417,15 +411,14 @@ func (e *Engine) backfill(ctx context.Context, w pgwire.ResultWriter, o *catalog
 			if derr := e.rt.Err(o.ID); derr != nil {
 				return derr
 			}
-			done := e.backfillDone(o.ID, sources, ends)
-			p.setDone(done)
-			msg := fmt.Sprintf("materialized view %q: backfilled %d of %d records (%.0f%%)", o.Name, done, total, 100*float64(done)/float64(max(total, 1)))
-			if eta, ok := p.ETA(base); ok {
+			p := e.progress(b)
+			msg := fmt.Sprintf("materialized view %q: backfilled %d of %d records (%.0f%%)", o.Name, p.Done, p.Total, 100*float64(p.Done)/float64(max(p.Total, 1)))
+			if p.HasETA {
 				r := time.Second
-				if eta < 10*time.Second {
+				if p.ETA < 10*time.Second {
 					r = 100 * time.Millisecond
 				}
-				msg += fmt.Sprintf(", about %s left", eta.Round(r))
+				msg += fmt.Sprintf(", about %s left", p.ETA.Round(r))
 			}
 			w.Notice("NOTICE", pgerr.SuccessfulCompletion, msg)
 		}
@@ -433,65 +426,56 @@ func (e *Engine) backfill(ctx context.Context, w pgwire.ResultWriter, o *catalog
 	return nil
 }
 
-// backfillDone counts the records of its inputs view id has consumed, up to
-// ends.
-func (e *Engine) backfillDone(id uint64, sources, ends []uint64) uint64 {
+// backfillState is a materialized view's backfill in progress.
+type backfillState struct {
+	view    string
+	id      uint64
+	started time.Time
+	// sources are the view's inputs, ends where each ended when the
+	// backfill started, total their sum.
+	sources, ends []uint64
+	total         uint64
+	base          uint64 // consumed before it started (a view restarted mid-backfill)
+}
+
+// backfillDone counts the records of its inputs the view has consumed (as of
+// its last committed epoch), up to where the backfill ends.
+func (e *Engine) backfillDone(b *backfillState) uint64 {
 	var done uint64
-	for i, src := range sources {
-		if c, ok := e.rt.Committed(id, src); ok {
-			done += min(c, ends[i])
+	for i, src := range b.sources {
+		if c, ok := e.rt.Committed(b.id, src); ok {
+			done += min(c, b.ends[i])
 		}
 	}
 	return done
 }
 
-// BackfillProgress is a materialized view's backfill in progress.
-type BackfillProgress struct {
-	View    string
-	ViewID  uint64
-	Total   uint64 // records its inputs held when it started
-	Started time.Time
-	base    uint64 // consumed before it started (a view restarted mid-backfill)
-	done    atomic.Uint64
-	// sources and ends: the inputs and where each ended when it started.
-	sources, ends []uint64
-}
-
-func (p *BackfillProgress) setDone(n uint64) { p.done.Store(n) }
-
-// Done is the records consumed so far (as of the last check).
-func (p *BackfillProgress) Done() uint64 { return p.done.Load() }
-
-// ETA estimates the time left from the rate so far; base is what was
-// already consumed at the start (a view restarted mid-backfill).
-func (p *BackfillProgress) ETA(base uint64) (time.Duration, bool) {
-	done := p.Done()
-	if done <= base || done >= p.Total {
-		return 0, done >= p.Total
+// progress is b now: records done, and the time left estimated from the
+// rate since it started.
+func (e *Engine) progress(b *backfillState) planner.BackfillInfo {
+	p := planner.BackfillInfo{View: b.view, Done: e.backfillDone(b), Total: b.total, Started: b.started}
+	switch {
+	case p.Done >= p.Total:
+		p.HasETA = true
+	case p.Done > b.base:
+		rate := float64(p.Done-b.base) / time.Since(b.started).Seconds()
+		p.ETA, p.HasETA = time.Duration(float64(p.Total-p.Done)/rate*float64(time.Second)), true
 	}
-	rate := float64(done-base) / time.Since(p.Started).Seconds()
-	return time.Duration(float64(p.Total-done) / rate * float64(time.Second)), true
+	return p
 }
 
-// backfillInfo is Backfills for kappa_catalog.kappa_backfill_progress.
+// backfillInfo lists the backfills running now, for
+// kappa_catalog.kappa_backfill_progress.
 func (e *Engine) backfillInfo() []planner.BackfillInfo {
-	var out []planner.BackfillInfo
-	for _, p := range e.Backfills() {
-		// As of the last committed epoch, not of the last NOTICE.
-		p.setDone(e.backfillDone(p.ViewID, p.sources, p.ends))
-		eta, ok := p.ETA(p.base)
-		out = append(out, planner.BackfillInfo{View: p.View, Done: p.Done(), Total: p.Total, Started: p.Started, ETA: eta, HasETA: ok})
-	}
-	return out
-}
-
-// Backfills returns the backfills running now.
-func (e *Engine) Backfills() []*BackfillProgress {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	out := make([]*BackfillProgress, 0, len(e.mu.backfills))
-	for _, p := range e.mu.backfills {
-		out = append(out, p)
+	running := make([]*backfillState, 0, len(e.mu.backfills))
+	for _, b := range e.mu.backfills {
+		running = append(running, b)
+	}
+	e.mu.Unlock()
+	out := make([]planner.BackfillInfo, 0, len(running))
+	for _, b := range running {
+		out = append(out, e.progress(b))
 	}
 	return out
 }

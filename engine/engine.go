@@ -63,7 +63,7 @@ type Engine struct {
 		// feeds holds the inputs of sources, built on first use.
 		feeds map[uint64]exec.Feed
 		// backfills are the materialized views being backfilled now.
-		backfills map[uint64]*BackfillProgress
+		backfills map[uint64]*backfillState
 		// logins counts the open sessions of each role (CONNECTION LIMIT).
 		logins map[uint64]int
 	}
@@ -81,7 +81,7 @@ func Open(cfg Config) (*Engine, error) {
 	e.mu.broken = map[uint64]error{}
 	e.mu.logins = map[uint64]int{}
 	e.mu.feeds = map[uint64]exec.Feed{}
-	e.mu.backfills = map[uint64]*BackfillProgress{}
+	e.mu.backfills = map[uint64]*backfillState{}
 	if e.cfg.ProgressInterval <= 0 {
 		e.cfg.ProgressInterval = 2 * time.Second
 	}
