@@ -146,6 +146,11 @@ func buildGraph(plan Node, id uint64) (*graph, error) {
 			if err := build(x.Input, v, 0); err != nil {
 				return err
 			}
+		case *SessionWindow:
+			v.op = newSessionOp(x, opID)
+			if err := build(x.Input, v, 0); err != nil {
+				return err
+			}
 		case *GroupTopN:
 			v.op = newGroupTopNOp(x, opID)
 			if err := build(x.Input, v, 0); err != nil {

@@ -322,6 +322,8 @@ func SingleScan(plan Node) bool {
 			walk(y.Input)
 		case *TimeWindow:
 			walk(y.Input)
+		case *SessionWindow:
+			walk(y.Input)
 		case *Aggregate:
 			walk(y.Input)
 		case *Sort:

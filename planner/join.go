@@ -289,6 +289,8 @@ func pushDown(n exec.Node) exec.Node {
 		x.Input = pushDown(x.Input)
 	case *exec.TimeWindow:
 		x.Input = pushDown(x.Input)
+	case *exec.SessionWindow:
+		x.Input = pushDown(x.Input)
 	case *exec.Aggregate:
 		x.Input = pushDown(x.Input)
 	case *exec.Sort:

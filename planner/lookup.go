@@ -21,6 +21,8 @@ func usePointLookups(n exec.Node, cat *catalog.Catalog) exec.Node {
 		x.Input = usePointLookups(x.Input, cat)
 	case *exec.TimeWindow:
 		x.Input = usePointLookups(x.Input, cat)
+	case *exec.SessionWindow:
+		x.Input = usePointLookups(x.Input, cat)
 	case *exec.Aggregate:
 		x.Input = usePointLookups(x.Input, cat)
 	case *exec.Window:

@@ -209,6 +209,8 @@ func leafScans(n exec.Node) ([]*exec.Scan, error) {
 		return leafScans(x.Input)
 	case *exec.TimeWindow:
 		return leafScans(x.Input)
+	case *exec.SessionWindow:
+		return leafScans(x.Input)
 	case *exec.ProjectSet:
 		return leafScans(x.Input)
 	case *exec.Aggregate:

@@ -18,6 +18,9 @@ import (
 func (b *binder) planTableFunc(t *sql.TableFunc) (*relation, error) {
 	f := t.Func
 	name := strings.ToLower(f.Name)
+	if name == "session" {
+		return b.planSession(t)
+	}
 	if name != "tumble" && name != "hop" {
 		return b.planSetFunc(t) // generate_series, unnest... (sysbind.go)
 	}

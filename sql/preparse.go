@@ -426,6 +426,7 @@ func (p *preparser) statement(lo, hi int) (*clauses, *pgerr.Error) {
 // function, TABLE(TUMBLE(TABLE rel, DESCRIPTOR(ts), size)), into kappa's
 // TUMBLE(rel, DESCRIPTOR(ts), size) by blanking the outer TABLE( ) and the
 // inner TABLE keyword (the planner accepts DESCRIPTOR(col) as a column).
+// SESSION's PARTITION BY becomes a comma (see planner.planSession).
 func (p *preparser) windowTableFuncs(lo, hi int) {
 	for k := lo; k+3 < hi; k++ {
 		if p.word(k) != "table" || !p.isPunct(k+1, hi, pg.Token_ASCII_40) || !p.isPunct(k+3, hi, pg.Token_ASCII_40) {
@@ -444,6 +445,24 @@ func (p *preparser) windowTableFuncs(lo, hi int) {
 		p.blankToks(end, end+1)
 		if p.word(k+4) == "table" {
 			p.blankToks(k+4, k+5)
+		}
+	}
+	// SESSION(rel PARTITION BY cols, ...), also inside TABLE( ): PARTITION
+	// BY becomes a comma, so the columns are arguments after rel.
+	for k := lo; k+4 < hi; k++ {
+		if p.word(k) != "session" || !p.isPunct(k+1, hi, pg.Token_ASCII_40) {
+			continue
+		}
+		j := k + 2
+		if p.word(j) == "table" {
+			j++
+		}
+		if j++; p.isPunct(j, hi, pg.Token_ASCII_46) {
+			j += 2
+		}
+		if p.is(j, hi, "partition", "by") {
+			p.blankToks(j, j+2)
+			p.buf[p.toks[j].start] = ','
 		}
 	}
 }

@@ -1,0 +1,101 @@
+package planner
+
+import (
+	"strings"
+
+	"github.com/kappa-db/kappa/exec"
+	"github.com/kappa-db/kappa/expr"
+	"github.com/kappa-db/kappa/pgerr"
+	"github.com/kappa-db/kappa/sql"
+	"github.com/kappa-db/kappa/types"
+)
+
+const sessionUsage = "SESSION(relation [PARTITION BY columns], time column, gap)"
+
+// planSession plans SESSION(rel [PARTITION BY cols], ts, gap): rel's rows
+// with window_start and window_end of their session (exec.SessionWindow).
+// The Flink form SESSION(TABLE rel PARTITION BY k, DESCRIPTOR(ts), gap)
+// reaches here with TABLE blanked and PARTITION BY turned into a comma by
+// the pre-parser, so the arguments are rel, the partition columns (each a
+// column or a parenthesized list of them), the time column and the gap.
+func (b *binder) planSession(t *sql.TableFunc) (*relation, error) {
+	f := t.Func
+	switch {
+	case t.Lateral:
+		return nil, b.errAt(t.Pos, pgerr.FeatureNotSupported, "LATERAL SESSION is not supported")
+	case t.WithOrdinality:
+		return nil, b.errAt(t.Pos, pgerr.FeatureNotSupported, "WITH ORDINALITY is not supported for SESSION")
+	case f.Star || f.Distinct || f.Filter != nil || f.Over != nil || len(f.OrderBy) > 0 || f.ArgNames != nil:
+		return nil, b.errAt(t.Pos, pgerr.SyntaxError, "invalid call of SESSION")
+	case len(f.Args) < 3:
+		return nil, b.errAt(t.Pos, pgerr.UndefinedFunction, "SESSION takes at least 3 arguments: %s", sessionUsage)
+	}
+	ref, ok := f.Args[0].(*sql.ColumnRef)
+	if !ok || ref.Star || len(ref.Names) > 2 {
+		return nil, b.errAt(f.Args[0].Position(), pgerr.SyntaxError, "the first argument of SESSION must name a table, source or view")
+	}
+	tn := &sql.TableName{ObjectName: sql.ObjectName{Pos: ref.Pos, Name: ref.Names[len(ref.Names)-1]}}
+	if len(ref.Names) == 2 {
+		tn.Schema = ref.Names[0]
+	}
+	rel, err := b.planTableName(tn)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.applyAlias(rel, tn.Name, nil, tn.Pos); err != nil {
+		return nil, err
+	}
+	colArg := func(a sql.Expr, what string) (*expr.ColRef, error) {
+		if _, ok := a.(*sql.ColumnRef); !ok {
+			return nil, b.errAt(a.Position(), pgerr.SyntaxError, "%s of SESSION must be a column of %s", what, tn.Name)
+		}
+		e, err := b.bindExpr(a, rel.scope, nil, "SESSION")
+		if err != nil {
+			return nil, err
+		}
+		c, ok := e.(*expr.ColRef)
+		if !ok {
+			return nil, b.errAt(a.Position(), pgerr.SyntaxError, "%s of SESSION must be a column of %s", what, tn.Name)
+		}
+		return c, nil
+	}
+	n := len(f.Args)
+	tsArg := f.Args[n-2]
+	if d, ok := tsArg.(*sql.FuncCall); ok && strings.EqualFold(d.Name, "descriptor") && len(d.Args) == 1 {
+		tsArg = d.Args[0]
+	}
+	col, err := colArg(tsArg, "the time argument")
+	if err != nil {
+		return nil, err
+	}
+	if col.T.Kind != types.KindTimestamp && col.T.Kind != types.KindTimestampTZ {
+		return nil, b.errAt(tsArg.Position(), pgerr.DatatypeMismatch, "the time column of SESSION must be a timestamp or timestamptz, not %s", col.T)
+	}
+	gap, err := b.windowSpan(f.Args[n-1], "session", true)
+	if err != nil {
+		return nil, err
+	}
+	w := &exec.SessionWindow{Input: rel.node, TimeCol: col.Idx, Gap: gap}
+	for _, a := range f.Args[1 : n-2] {
+		keys := []sql.Expr{a}
+		if r, ok := a.(*sql.Row); ok && !r.Explicit {
+			keys = r.Args
+		}
+		for _, k := range keys {
+			c, err := colArg(k, "a partition key")
+			if err != nil {
+				return nil, err
+			}
+			w.PartitionBy = append(w.PartitionBy, c.Idx)
+		}
+	}
+	cols := append([]column(nil), rel.scope.cols...)
+	for _, nm := range []string{"window_start", "window_end"} {
+		cols = append(cols, column{table: "session", name: nm, typ: col.T})
+	}
+	out := &relation{node: w, scope: &scope{cols: cols}}
+	if t.Alias != nil {
+		return out, b.applyAlias(out, t.Alias.Name, t.Alias, t.Pos)
+	}
+	return out, nil
+}
