@@ -24,6 +24,24 @@ func (st *statement) copyOptions(x *sql.Copy) (pgwire.CopyOptions, error) {
 		o = pgwire.NewCopyOptions(pgwire.CopyText)
 	case "csv":
 		o = pgwire.NewCopyOptions(pgwire.CopyCSV)
+	case "binary":
+		o = pgwire.NewCopyOptions(pgwire.CopyBinary)
+		// PostgreSQL's checks, in its order and with its SQLSTATEs.
+		for _, opt := range []struct {
+			set       bool
+			code, msg string
+		}{
+			{x.Delimiter != nil, pgerr.SyntaxError, "cannot specify DELIMITER in BINARY mode"},
+			{x.Null != nil, pgerr.SyntaxError, "cannot specify NULL in BINARY mode"},
+			{x.Header, pgerr.FeatureNotSupported, "cannot specify HEADER in BINARY mode"},
+			{x.Quote != nil, pgerr.FeatureNotSupported, "COPY quote available only in CSV mode"},
+			{x.Escape != nil, pgerr.FeatureNotSupported, "COPY escape available only in CSV mode"},
+		} {
+			if opt.set {
+				return o, st.errAt(x.Pos, opt.code, "%s", opt.msg)
+			}
+		}
+		return o, nil
 	default:
 		return o, st.unsupported(x.Pos, "COPY format "+x.Format)
 	}
@@ -91,10 +109,23 @@ func (st *statement) runCopy(ctx context.Context, x *sql.Copy, w pgwire.ResultWr
 			return "", err
 		}
 	}
+	binaryFormat := opts.Format == pgwire.CopyBinary
 	formats := make([]int16, len(target))
-	r, err := w.CopyIn(0, formats)
+	if binaryFormat {
+		for i := range formats {
+			formats[i] = 1
+		}
+	}
+	var overallIn int8
+	if binaryFormat {
+		overallIn = 1
+	}
+	r, err := w.CopyIn(overallIn, formats)
 	if err != nil {
 		return "", err
+	}
+	if binaryFormat {
+		opts.Columns = len(target)
 	}
 	dec := pgwire.NewCopyDecoder(r, opts)
 	ec := st.evalContext(nil)
@@ -108,7 +139,10 @@ func (st *statement) runCopy(ctx context.Context, x *sql.Copy, w pgwire.ResultWr
 	// Every line is parsed and checked before anything is appended, so a
 	// bad line rejects the whole COPY.
 	var ins inserter
-	fast := newCopyFast(t, target, defaults != nil)
+	var fast *copyFast
+	if !binaryFormat {
+		fast = newCopyFast(t, target, defaults != nil)
+	}
 	n := 0
 	for {
 		fields, err := dec.Next()
@@ -137,7 +171,14 @@ func (st *statement) runCopy(ctx context.Context, x *sql.Copy, w pgwire.ResultWr
 				continue
 			}
 			c := t.Columns[target[i]]
-			v, err := types.ParseText(c.Type, fieldString(c.Type, f), s.loc)
+			var v types.Value
+			if binaryFormat {
+				// f is reused for the next row: ParseBinary copies
+				// what it keeps.
+				v, err = types.ParseBinary(c.Type, f)
+			} else {
+				v, err = types.ParseText(c.Type, fieldString(c.Type, f), s.loc)
+			}
 			if err != nil {
 				drain(r)
 				return "", copyContext(err, t.Name, n).WithDetail("COPY %s, line %d, column %s: %q", t.Name, n, c.Name, string(f))
@@ -231,7 +272,17 @@ func (st *statement) copyOut(ctx context.Context, x *sql.Copy, opts pgwire.CopyO
 	for i, c := range q.Columns {
 		ts[i], names[i] = c.Type, c.Name
 	}
-	out, err := w.CopyOut(0, make([]int16, len(ts)))
+	formats := make([]int16, len(ts))
+	if opts.Format == pgwire.CopyBinary {
+		for i := range formats {
+			formats[i] = 1
+		}
+	}
+	var overall int8
+	if opts.Format == pgwire.CopyBinary {
+		overall = 1
+	}
+	out, err := w.CopyOut(overall, formats)
 	if err != nil {
 		return "", err
 	}
@@ -251,7 +302,7 @@ func (st *statement) copyOut(ctx context.Context, x *sql.Copy, opts pgwire.CopyO
 		buf = buf[:0]
 		return err
 	}
-	en := newEncoder(ts, nil, s.loc)
+	en := newEncoder(ts, formats, s.loc)
 	snap := s.e.db.NewSnapshot()
 	defer snap.Close()
 	n := 0
@@ -270,6 +321,7 @@ func (st *statement) copyOut(ctx context.Context, x *sql.Copy, opts pgwire.CopyO
 	if err != nil {
 		return "", err
 	}
+	buf = enc.AppendEnd(buf)
 	if err := flush(); err != nil {
 		return "", err
 	}

@@ -3,9 +3,11 @@ package pgwire
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/kappa-db/kappa/pgerr"
@@ -21,14 +23,25 @@ const (
 	// CopyCSV is FORMAT csv: quoted fields may hold delimiters and newlines;
 	// an unquoted empty field is NULL.
 	CopyCSV
+	// CopyBinary is FORMAT binary: a signature header, then per row a
+	// field count and each field's length and binary-format value (the
+	// format of Bind parameters), then a trailer of field count -1. pgx's
+	// CopyFrom sends it.
+	CopyBinary
 )
 
 func (f CopyFormat) String() string {
-	if f == CopyCSV {
+	switch f {
+	case CopyCSV:
 		return "csv"
+	case CopyBinary:
+		return "binary"
 	}
 	return "text"
 }
+
+// copySignature starts binary COPY data (PostgreSQL's BinarySignature).
+const copySignature = "PGCOPY\n\377\r\n\x00"
 
 // CopyOptions are the COPY options that shape the data. Start from
 // NewCopyOptions, which fills in PostgreSQL's defaults, then override.
@@ -91,6 +104,10 @@ func (o CopyOptions) Validate() error {
 		return pgerr.New(pgerr.InvalidParameterValue, "COPY null representation cannot use newline or carriage return")
 	}
 	switch o.Format {
+	case CopyBinary:
+		// PostgreSQL refuses DELIMITER, NULL, HEADER, QUOTE and ESCAPE
+		// in binary mode; the statement layer checks what was written.
+		return nil
 	case CopyText:
 		if d == '\\' || d == '.' || (d >= 'a' && d <= 'z') || (d >= '0' && d <= '9') {
 			return pgerr.New(pgerr.InvalidParameterValue, "COPY delimiter cannot be %q", string(rune(d)))
@@ -126,6 +143,8 @@ type CopyDecoder struct {
 	ends   []int  // ends[i] = end of field i in buf; -1 marks NULL
 	fields [][]byte
 	header bool // the header line is still to be skipped
+	// signature: binary format's header has been read.
+	signature bool
 }
 
 // NewCopyDecoder returns a decoder reading COPY data from r (typically the
@@ -160,6 +179,9 @@ func (d *CopyDecoder) Next() ([][]byte, error) {
 			continue
 		}
 		if n := d.opts.Columns; n > 0 && len(fields) != n {
+			if d.opts.Format == CopyBinary {
+				return nil, d.errorf("row field count is %d, expected %d", len(fields), n)
+			}
 			if len(fields) < n {
 				return nil, d.errorf("missing data for column %d", len(fields)+1)
 			}
@@ -178,9 +200,12 @@ func (d *CopyDecoder) next() ([][]byte, error) {
 	d.buf = d.buf[:0]
 	d.ends = d.ends[:0]
 	var err error
-	if d.opts.Format == CopyCSV {
+	switch d.opts.Format {
+	case CopyCSV:
 		err = d.decodeCSV()
-	} else {
+	case CopyBinary:
+		err = d.decodeBinary()
+	default:
 		err = d.decodeText()
 	}
 	if err != nil {
@@ -236,6 +261,67 @@ func trimEOL(b []byte) []byte {
 }
 
 func isEndMarker(line []byte) bool { return string(trimEOL(line)) == `\.` }
+
+// decodeBinary parses one binary-format row into d.buf/d.ends; the line
+// number counts rows. The trailer (field count -1) or the end of the data
+// ends it.
+func (d *CopyDecoder) decodeBinary() error {
+	if !d.signature {
+		var h [len(copySignature) + 8]byte
+		if _, err := io.ReadFull(d.r, h[:]); err != nil {
+			return d.errorf("COPY file signature not recognized")
+		}
+		if string(h[:len(copySignature)]) != copySignature {
+			return d.errorf("COPY file signature not recognized")
+		}
+		flags := binary.BigEndian.Uint32(h[len(copySignature):])
+		if flags&(1<<16) != 0 {
+			return d.errorf("invalid COPY file header (WITH OIDS)")
+		}
+		if flags&^(0xffff) != 0 {
+			return d.errorf("unrecognized critical flags in COPY file header")
+		}
+		ext := binary.BigEndian.Uint32(h[len(copySignature)+4:])
+		if _, err := io.CopyN(io.Discard, d.r, int64(ext)); err != nil {
+			return d.errorf("invalid COPY file header (wrong length)")
+		}
+		d.signature = true
+	}
+	var n [4]byte
+	if _, err := io.ReadFull(d.r, n[:2]); err != nil {
+		if errors.Is(err, io.EOF) {
+			return io.EOF
+		}
+		return d.errorf("unexpected EOF in COPY data")
+	}
+	count := int16(binary.BigEndian.Uint16(n[:2]))
+	if count == -1 {
+		return io.EOF
+	}
+	if count < 0 {
+		return d.errorf("row field count is %d, expected %d", count, d.opts.Columns)
+	}
+	for range count {
+		if _, err := io.ReadFull(d.r, n[:]); err != nil {
+			return d.errorf("unexpected EOF in COPY data")
+		}
+		l := int32(binary.BigEndian.Uint32(n[:]))
+		if l == -1 {
+			d.ends = append(d.ends, -1)
+			continue
+		}
+		if l < 0 {
+			return d.errorf("invalid field size")
+		}
+		start := len(d.buf)
+		d.buf = slices.Grow(d.buf, int(l))[:start+int(l)]
+		if _, err := io.ReadFull(d.r, d.buf[start:]); err != nil {
+			return d.errorf("unexpected EOF in COPY data")
+		}
+		d.ends = append(d.ends, len(d.buf))
+	}
+	return nil
+}
 
 // decodeText parses one text-format row into d.buf/d.ends.
 func (d *CopyDecoder) decodeText() error {
@@ -451,6 +537,8 @@ type CopyEncoder struct {
 	w    io.Writer
 	opts CopyOptions
 	buf  []byte
+	// started: binary format's signature has been written.
+	started bool
 }
 
 // NewCopyEncoder returns an encoder writing to w.
@@ -477,8 +565,23 @@ func (e *CopyEncoder) Encode(fields [][]byte) error {
 	return nil
 }
 
-// AppendRow appends the encoded row, newline included, to dst.
+// AppendRow appends the encoded row, newline included, to dst. In binary
+// format the fields are binary-format values, and the first row also
+// carries the signature.
 func (e *CopyEncoder) AppendRow(dst []byte, fields [][]byte) []byte {
+	if e.opts.Format == CopyBinary {
+		dst = e.appendStart(dst)
+		dst = binary.BigEndian.AppendUint16(dst, uint16(len(fields)))
+		for _, f := range fields {
+			if f == nil {
+				dst = binary.BigEndian.AppendUint32(dst, 0xffffffff)
+				continue
+			}
+			dst = binary.BigEndian.AppendUint32(dst, uint32(len(f)))
+			dst = append(dst, f...)
+		}
+		return dst
+	}
 	for i, f := range fields {
 		if i > 0 {
 			dst = append(dst, e.opts.Delimiter)
@@ -500,6 +603,25 @@ func (e *CopyEncoder) AppendRow(dst []byte, fields [][]byte) []byte {
 		}
 	}
 	return append(dst, '\n')
+}
+
+func (e *CopyEncoder) appendStart(dst []byte) []byte {
+	if e.started {
+		return dst
+	}
+	e.started = true
+	dst = append(dst, copySignature...)
+	return append(dst, 0, 0, 0, 0, 0, 0, 0, 0) // flags, header extension length
+}
+
+// AppendEnd appends what ends the data: binary format's trailer (with the
+// signature if no row was written); nothing in text and CSV formats.
+func (e *CopyEncoder) AppendEnd(dst []byte) []byte {
+	if e.opts.Format != CopyBinary {
+		return dst
+	}
+	dst = e.appendStart(dst)
+	return append(dst, 0xff, 0xff)
 }
 
 func (e *CopyEncoder) appendText(dst, f []byte) []byte {

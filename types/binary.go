@@ -193,9 +193,15 @@ func appendArrayBinary(dst []byte, v Value, t Type) ([]byte, error) {
 // ParseBinary decodes the binary wire encoding of a value of type t. The
 // result does not alias b.
 func ParseBinary(t Type, b []byte) (Value, error) {
+	// PostgreSQL's receive functions read past the end of a short value
+	// (a protocol violation) and leave bytes over in a long one (which
+	// the caller reports as a bad binary format).
 	need := func(n int) error {
-		if len(b) != n {
-			return pgerr.New(pgerr.InvalidBinaryRepresent, "insufficient data left in message")
+		switch {
+		case len(b) < n:
+			return pgerr.New(pgerr.ProtocolViolation, "insufficient data left in message")
+		case len(b) > n:
+			return pgerr.New(pgerr.InvalidBinaryRepresent, "incorrect binary data format")
 		}
 		return nil
 	}
