@@ -117,6 +117,9 @@ func (st *statement) bind() (*binding, error) {
 			b.colTypes = append(b.colTypes, c.Type)
 		}
 		b.cols = columnsOf(names, b.colTypes)
+		for i, c := range q.Columns {
+			b.cols[i].TableOID, b.cols[i].ColumnAttr = c.TableOID, c.Attnum
+		}
 	case *sql.Insert:
 		ins, err := p.PlanInsert(st.src, x, declared)
 		if err != nil {

@@ -48,7 +48,7 @@ func (b *binder) planAggregate(sel *sql.Select, targets []*sql.Target, in *scope
 				col := column{name: "?column?", typ: e.Type()}
 				if ref, ok := e.(*expr.ColRef); ok {
 					agg.groupCols[ref.Idx] = idx
-					col = column{table: in.cols[ref.Idx].table, name: in.cols[ref.Idx].name, typ: e.Type()}
+					col = column{table: in.cols[ref.Idx].table, name: in.cols[ref.Idx].name, typ: e.Type(), origin: in.cols[ref.Idx].origin}
 				}
 				pre = append(pre, e)
 				aggScope.cols = append(aggScope.cols, col)

@@ -132,7 +132,20 @@ func (b *binder) planJoin(j *sql.Join) (*relation, error) {
 			out = l
 		}
 		merged = append(merged, out)
-		mergedCols = append(mergedCols, column{name: name, typ: t})
+		col := column{name: name, typ: t}
+		// PostgreSQL's merged column is the left (RIGHT JOIN: right)
+		// column itself when no coercion was needed, so it keeps that
+		// column's origin; FULL JOIN's COALESCE has none.
+		if lc.typ.OID == rc.typ.OID {
+			switch kind {
+			case exec.JoinRight:
+				col.origin = rc.origin
+			case exec.JoinFull:
+			default:
+				col.origin = lc.origin
+			}
+		}
+		mergedCols = append(mergedCols, col)
 	}
 	join.On = andOf(conds)
 	splitJoinCondition(join, nl)

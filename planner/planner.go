@@ -26,6 +26,11 @@ type Planner struct {
 type Column struct {
 	Name string
 	Type types.Type
+	// TableOID and Attnum name the relation column this result column
+	// plainly references, as PostgreSQL's RowDescription does (zero when
+	// it is computed).
+	TableOID uint32
+	Attnum   int16
 }
 
 // Query is a planned query.
@@ -62,7 +67,7 @@ func (p *Planner) newBinder(src string, params []types.Type) *binder {
 func (b *binder) finish(rel *relation) *Query {
 	q := &Query{Plan: rel.node}
 	for _, c := range rel.scope.cols[:len(rel.node.Columns())] {
-		q.Columns = append(q.Columns, Column{Name: c.name, Type: c.typ})
+		q.Columns = append(q.Columns, Column{Name: c.name, Type: c.typ, TableOID: c.origin.rel, Attnum: c.origin.attnum})
 	}
 	for i, c := range q.Columns {
 		q.Columns[i].Type = rel.node.Columns()[i]

@@ -18,6 +18,17 @@ type column struct {
 	// hidden columns answer only qualified references (t.a): the second
 	// copy of a USING column.
 	hidden bool
+	// origin is the relation column this one is a plain reference to
+	// (zero if it is computed): RowDescription's table OID and column
+	// number, which drivers use to find nullability and the table name.
+	origin origin
+}
+
+// origin names a column of a table, view or materialized view as
+// pg_attribute does: the relation's pg_class OID and the column's attnum.
+type origin struct {
+	rel    uint32
+	attnum int16
 }
 
 // scope is the columns a FROM clause makes visible, in order.

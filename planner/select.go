@@ -172,8 +172,8 @@ func (b *binder) planTableName(t *sql.TableName) (*relation, error) {
 func (b *binder) planObject(o *catalog.Object, pos int) (*relation, error) {
 	b.deps[o.ID] = true
 	sc := &scope{}
-	for _, c := range o.Columns {
-		sc.cols = append(sc.cols, column{table: o.Name, name: c.Name, typ: c.Type})
+	for i, c := range o.Columns {
+		sc.cols = append(sc.cols, column{table: o.Name, name: c.Name, typ: c.Type, origin: origin{relOID(o.ID), int16(i + 1)}})
 	}
 	switch o.Kind {
 	case catalog.KindTable:
@@ -214,6 +214,9 @@ func (b *binder) planObject(o *catalog.Object, pos int) (*relation, error) {
 		for i := range rel.scope.cols {
 			if i < len(o.Columns) {
 				rel.scope.cols[i].name = o.Columns[i].Name
+				// PostgreSQL names the view's column, not the one
+				// underneath.
+				rel.scope.cols[i].origin = origin{relOID(o.ID), int16(i + 1)}
 			}
 		}
 		return rel, nil
@@ -389,7 +392,11 @@ func (b *binder) planSimple(sel *sql.Select) (*relation, error) {
 	sc := &scope{}
 	for i, o := range outs {
 		exprs[i] = o.e
-		sc.cols = append(sc.cols, column{name: o.name, typ: o.e.Type()})
+		col := column{name: o.name, typ: o.e.Type()}
+		if ref, ok := o.e.(*expr.ColRef); ok && ref.Idx < len(cur.cols) {
+			col.origin = cur.cols[ref.Idx].origin
+		}
+		sc.cols = append(sc.cols, col)
 	}
 	if len(sel.DistinctOn) > 0 {
 		top, d, err := b.planDistinctOn(sel, outs, exprs, node, cur, agg, winCols)

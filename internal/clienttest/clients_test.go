@@ -26,6 +26,7 @@ func TestClients(t *testing.T) {
 	}
 	kappa, pg := startBoth(t, psql, string(schemaSQL))
 	t.Run("pgx", func(t *testing.T) { compareClient(t, pgxReport, kappa, pg, nil) })
+	t.Run("pgjdbc", func(t *testing.T) { compareClient(t, jdbcReport(t), kappa, pg, jdbcDiffers) })
 }
 
 // report runs one client program against a server and returns what it

@@ -97,6 +97,41 @@ func pgxReport(t *testing.T, tg target) string {
 	}
 	check("select typed rows", r.Err())
 
+	// RowDescription names the table column each result column plainly
+	// references (drivers look up nullability and table names with it).
+	names := map[uint32]string{0: "-"}
+	nr, err := conn.Query(ctx, "SELECT oid::int8, relname::text FROM pg_class WHERE relname IN ('typed', 'accounts', 'pair', 'notes', 'rich', 'by_owner')")
+	check("pg_class", err)
+	for nr.Next() {
+		var oid int64
+		var name string
+		check("pg_class scan", nr.Scan(&oid, &name))
+		names[uint32(oid)] = name
+	}
+	for _, q := range []string{
+		"SELECT * FROM accounts",
+		"SELECT a.owner, id, balance * 2 AS twice, upper(owner), 1 AS one FROM accounts AS a",
+		"SELECT * FROM rich",
+		"SELECT * FROM by_owner",
+		"SELECT owner, count(*) FROM accounts GROUP BY owner",
+		"SELECT s.id, s.o FROM (SELECT id, owner AS o FROM accounts) AS s",
+		"WITH w AS (SELECT x, label FROM pair) SELECT label, x FROM w",
+		"SELECT * FROM accounts JOIN rich USING (id)",
+		"SELECT * FROM pair RIGHT JOIN rich ON x = id",
+		"SELECT id FROM accounts UNION SELECT x FROM pair",
+		"SELECT DISTINCT owner FROM accounts ORDER BY owner LIMIT 1",
+		"SELECT id, row_number() OVER (ORDER BY id) FROM accounts",
+	} {
+		r, err := conn.Query(ctx, q)
+		check(q, err)
+		var cols []string
+		for _, fd := range r.FieldDescriptions() {
+			cols = append(cols, fmt.Sprintf("%s=%s.%d", fd.Name, names[fd.TableOID], fd.TableAttributeNumber))
+		}
+		r.Close()
+		pr("origins of %s: %s", q, strings.Join(cols, " "))
+	}
+
 	// Parameters in binary format too: the filter matches only if kappa
 	// decoded each one as PostgreSQL does.
 	var id int32
