@@ -35,10 +35,23 @@ if [ ! -f /usr/share/java/postgresql.jar ]; then
 	echo "test.sh: installing pgjdbc"
 	apt_install libpostgresql-jdbc-java
 fi
-if ! command -v java >/dev/null; then
-	echo "test.sh: installing a Java runtime"
-	apt_install default-jre-headless
+if ! command -v java >/dev/null || ! command -v javac >/dev/null; then
+	echo "test.sh: installing a JDK (internal/clienttest compiles its pgjdbc program)"
+	apt_install default-jdk-headless
 fi
+# psycopg2 and SQLAlchemy 1.4 for /usr/bin/python3 (internal/clienttest).
+if ! /usr/bin/python3 -c 'import psycopg2, sqlalchemy' 2>/dev/null; then
+	echo "test.sh: installing psycopg2 and SQLAlchemy"
+	apt_install python3-psycopg2 python3-sqlalchemy
+fi
+# node and npm: internal/clienttest npm-installs pg and pg-copy-streams into
+# $HOME/.cache/kappa-clienttest/node itself.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	echo "test.sh: installing node and npm"
+	apt_install nodejs npm
+fi
+# What was installed above must run: a missing client fails its check.
+export KAPPA_REQUIRE_CLIENTS=1
 
 # Missing PostgreSQL fails the tests that need it instead of skipping them.
 export KAPPA_REQUIRE_PG=1
