@@ -12,7 +12,15 @@
 // engine may import every kappa package except cmd; nothing imports engine
 // but server and tests.
 //
-// Caveats: transaction blocks (BEGIN ... COMMIT) are tracked for the
+// Cursors (cursor.go) stream: each runs its query on its own goroutine over
+// the snapshot of its DECLARE and hands rows over a small channel; CLOSE,
+// the end of the block (without WITH HOLD), the end of the session and
+// Engine.Close stop it.
+//
+// Caveats: a cursor declared without SCROLL moves forward only (PostgreSQL
+// lets it move back when its plan can); only FETCH 0 (the current row) looks
+// back. An error in a cursor's query surfaces at the FETCH that reaches the
+// batch (1024 rows) it happened in. Transaction blocks (BEGIN ... COMMIT) are tracked for the
 // protocol's sake, but each statement inside one takes effect on its own;
 // ROLLBACK warns when it cannot undo writes. INSERT into a table with a
 // primary key, UPDATE and DELETE wait for the table's pending appends to

@@ -66,6 +66,9 @@ type Engine struct {
 		backfills map[uint64]*backfillState
 		// logins counts the open sessions of each role (CONNECTION LIMIT).
 		logins map[uint64]int
+		// streams are the running queries of open cursors; Close stops
+		// them before it closes the store their snapshots pin.
+		streams map[*rowStream]struct{}
 	}
 }
 
@@ -82,6 +85,7 @@ func Open(cfg Config) (*Engine, error) {
 	e.mu.logins = map[uint64]int{}
 	e.mu.feeds = map[uint64]exec.Feed{}
 	e.mu.backfills = map[uint64]*backfillState{}
+	e.mu.streams = map[*rowStream]struct{}{}
 	if e.cfg.ProgressInterval <= 0 {
 		e.cfg.ProgressInterval = 2 * time.Second
 	}
@@ -264,6 +268,13 @@ func (e *Engine) closeAll() error {
 	var errs []error
 	if e.rt != nil {
 		errs = append(errs, e.rt.Close())
+	}
+	e.mu.Lock()
+	streams := e.mu.streams
+	e.mu.streams = map[*rowStream]struct{}{}
+	e.mu.Unlock()
+	for rs := range streams {
+		rs.close()
 	}
 	e.mu.Lock()
 	for id, l := range e.mu.logs {

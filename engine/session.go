@@ -39,6 +39,8 @@ type Session struct {
 	roleSet                            bool
 	// userName and sessionUserName are current_user and session_user.
 	userName, sessionUserName string
+	// cursors are the open cursors by name (cursor.go).
+	cursors map[string]*cursor
 }
 
 // setting describes a run-time parameter a session can SET and SHOW.
@@ -150,6 +152,7 @@ func (s *Session) TxStatus() byte { return s.tx }
 
 // Close implements pgwire.Session.
 func (s *Session) Close() error {
+	s.closeCursors(func(*cursor) bool { return true })
 	s.e.endLogin(s.authRole)
 	return nil
 }
@@ -206,6 +209,7 @@ func (s *Session) plannerSession(query string) *planner.Session {
 	for _, r := range s.showAll() {
 		ps.Settings = append(ps.Settings, [2]string{r[0], r[1]})
 	}
+	ps.Cursors = s.cursorRows()
 	return ps
 }
 

@@ -138,6 +138,12 @@ func (st *statement) bind() (*binding, error) {
 			return nil, err
 		}
 		b.update, b.params, b.delete = u, u.Params, true
+	case *sql.Declare:
+		q, err := p.PlanQueryIn(st.src, x.Query, declared, st.s.plannerSession(st.src))
+		if err != nil {
+			return nil, err
+		}
+		b.params = q.Params
 	case *sql.Explain:
 		b.cols, b.colTypes = textColumns("QUERY PLAN")
 	case *sql.Show:
@@ -176,6 +182,11 @@ func unknownSetting(name string) error {
 func (st *statement) Describe(ctx context.Context) ([]uint32, []pgwire.Column, error) {
 	if st.ast == nil {
 		return nil, nil, nil
+	}
+	if f, ok := st.ast.(*sql.Fetch); ok {
+		// A FETCH returns its cursor's columns, which no binding knows.
+		cols, err := st.s.fetchColumns(f)
+		return nil, cols, err
 	}
 	b, err := st.bind()
 	if err != nil {
@@ -275,6 +286,12 @@ func (st *statement) execute(ctx context.Context, params [][]byte, pf, rf []int1
 		return st.transaction(x, w)
 	case *sql.Explain:
 		return st.explain(x, rf, w)
+	case *sql.Declare:
+		return st.declare(ctx, x, params, pf)
+	case *sql.Fetch:
+		return st.runFetch(ctx, x, rf, w)
+	case *sql.Close:
+		return st.runClose(x)
 	case *sql.Discard:
 		for k, v := range settings {
 			if !v.fixed {
@@ -619,6 +636,7 @@ func (st *statement) transaction(x *sql.Transaction, w pgwire.ResultWriter) (str
 		}
 		failed := s.tx == 'E'
 		s.tx = 'I'
+		s.endTxCursors(!failed)
 		if failed {
 			return "ROLLBACK", nil
 		}
@@ -632,6 +650,7 @@ func (st *statement) transaction(x *sql.Transaction, w pgwire.ResultWriter) (str
 			w.Notice("WARNING", pgerr.FeatureNotSupported, "kappa applied this transaction's writes as they were made; ROLLBACK cannot undo them")
 		}
 		s.tx = 'I'
+		s.endTxCursors(false)
 		return "ROLLBACK", nil
 	}
 	return "", st.unsupported(x.Pos, "SAVEPOINT")

@@ -49,7 +49,8 @@
 //     as PostgreSQL does.
 //   - Portals are dropped at ReadyForQuery when the session reports 'I' (no
 //     transaction block), standing in for PostgreSQL's end-of-transaction
-//     cleanup; WITH HOLD cursors do not exist.
+//     cleanup. SQL cursors (DECLARE, FETCH) belong to the engine, in a
+//     namespace of their own: FETCH cannot name a protocol portal.
 //   - Cancel interrupts an engine call through its context (the engine must
 //     watch it) and a COPY FROM blocked reading the client. A connection
 //     blocked writing to a client that does not read is only freed by

@@ -80,6 +80,10 @@ type Column struct {
 	TypeOID      uint32
 	TypeSize     int16
 	TypeModifier int32
+	// Format is the format code of the column's values in the simple query
+	// protocol (1 binary: a BINARY cursor's FETCH); the extended protocol
+	// uses the codes Bind asked for.
+	Format int16
 }
 
 // ResultWriter receives what a statement produces. Calls happen on the

@@ -233,6 +233,7 @@ func rowDescription(cols []Column, formats []int16) *pgproto3.RowDescription {
 			DataTypeOID:          col.TypeOID,
 			DataTypeSize:         col.TypeSize,
 			TypeModifier:         col.TypeModifier,
+			Format:               col.Format,
 		}
 		if i < len(formats) {
 			fields[i].Format = formats[i]

@@ -38,6 +38,27 @@ type Session struct {
 	Started  time.Time
 	// Query is the statement being planned (pg_stat_activity.query).
 	Query string
+	// Cursors are the session's open cursors (pg_cursors).
+	Cursors []SessionCursor
+	// Prepared are the session's prepared statements
+	// (pg_prepared_statements).
+	Prepared []SessionPrepared
+}
+
+// SessionCursor is one row of pg_cursors.
+type SessionCursor struct {
+	Name, Statement              string
+	Holdable, Binary, Scrollable bool
+	Created                      time.Time
+}
+
+// SessionPrepared is one row of pg_prepared_statements.
+type SessionPrepared struct {
+	Name, Statement string
+	Prepared        time.Time
+	ParamTypes      []uint32
+	ResultTypes     []uint32
+	FromSQL         bool
 }
 
 func (s *Session) user() string {
@@ -153,7 +174,7 @@ var (
 		"oid": types.Oid, "name": types.Name, "text": types.Text, "char": typChar, "bool": types.Bool,
 		"int2": types.Int2, "int4": types.Int4, "int8": types.Int8, "float4": types.Float4,
 		"regproc": typRegproc, "regtype": typRegtype, "text[]": typTextArr, "oid[]": typOidArr,
-		"int2[]": typInt2Arr, "timestamptz": types.TimestampTZ, "float8": types.Float8, "interval": types.Interval,
+		"int2[]": typInt2Arr, "regtype[]": types.ArrayOf(typRegtype), "timestamptz": types.TimestampTZ, "float8": types.Float8, "interval": types.Interval,
 	}
 )
 
@@ -631,6 +652,31 @@ func init() {
 			for _, s := range env.sess.Settings {
 				out = append(out, []any{s[0], s[1], nil, "Client Connection Defaults", "", nil, "user", "string",
 					"default", nil, nil, nil, s[1], s[1], nil, nil, false})
+			}
+			return out
+		}})
+	addSys(&sysRel{oid: 12008, schema: "pg_catalog", name: "pg_cursors", kind: 'v',
+		cols: cols("name text, statement text, is_holdable bool, is_binary bool, is_scrollable bool, creation_time timestamptz"),
+		rows: func(env *sysEnv) [][]any {
+			var out [][]any
+			if env.sess == nil {
+				return nil
+			}
+			for _, c := range env.sess.Cursors {
+				out = append(out, []any{c.Name, c.Statement, c.Holdable, c.Binary, c.Scrollable, c.Created})
+			}
+			return out
+		}})
+	addSys(&sysRel{oid: 12009, schema: "pg_catalog", name: "pg_prepared_statements", kind: 'v',
+		cols: cols("name text, statement text, prepare_time timestamptz, parameter_types regtype[], " +
+			"result_types regtype[], from_sql bool, generic_plans int8, custom_plans int8"),
+		rows: func(env *sysEnv) [][]any {
+			var out [][]any
+			if env.sess == nil {
+				return nil
+			}
+			for _, p := range env.sess.Prepared {
+				out = append(out, []any{p.Name, p.Statement, p.Prepared, p.ParamTypes, p.ResultTypes, p.FromSQL, 0, 0})
 			}
 			return out
 		}})

@@ -373,7 +373,7 @@ func (fr *fileRun) query(ctx context.Context, idx int, rec *Record) (fail *Failu
 		fr.rewrites[idx] = fr.expectedBlock(rec, values)
 	}
 	ok, got := match(rec.Expected, values, len(rec.Types), rec.Sort)
-	if fr.r.AsMaterializedViews && mvEligible(rec.SQL) && !fr.s.broken() {
+	if fr.r.AsMaterializedViews && mvEligible(rec.SQL) && !fr.s.broken() && !fr.s.inTransaction() {
 		view = func() *Failure { return fr.viewQuery(ctx, rec, rs, values, ok) }
 	}
 	if !ok {

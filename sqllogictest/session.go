@@ -24,6 +24,9 @@ type session interface {
 	exec(ctx context.Context, sql string) (resultSet, error)
 	// broken reports whether the connection can no longer be used.
 	broken() bool
+	// inTransaction reports whether a transaction block is open: a query
+	// there is not also run as a view, whose CREATE could abort the block.
+	inTransaction() bool
 	close(ctx context.Context) error
 }
 
@@ -96,6 +99,8 @@ func readResult(rr *pgconn.ResultReader) (resultSet, error) {
 }
 
 func (s *pgxSession) broken() bool { return s.conn.IsClosed() }
+
+func (s *pgxSession) inTransaction() bool { return s.conn.PgConn().TxStatus() != 'I' }
 
 func (s *pgxSession) close(ctx context.Context) error { return s.conn.Close(ctx) }
 

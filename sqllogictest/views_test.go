@@ -55,6 +55,7 @@ func (s *fakeSession) exec(_ context.Context, sql string) (resultSet, error) {
 }
 
 func (s *fakeSession) broken() bool                { return false }
+func (s *fakeSession) inTransaction() bool         { return false }
 func (s *fakeSession) close(context.Context) error { return nil }
 
 func TestViews(t *testing.T) {

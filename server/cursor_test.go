@@ -1,0 +1,93 @@
+package server_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/kappa-db/kappa/server"
+)
+
+// TestCursorStreams: a cursor over a query with nine million rows hands out
+// its first rows at once, and CLOSE stops the query: the cursor streams
+// from the query instead of computing the whole result first.
+func TestCursorStreams(t *testing.T) {
+	ctx := context.Background()
+	srv := startServer(t, server.Config{})
+	conn := connect(t, srv)
+	mustExec(t, conn, "CREATE TABLE s (g int PRIMARY KEY)", "INSERT INTO s SELECT generate_series(1, 3000)")
+	mustExec(t, conn, "BEGIN")
+	mustExec(t, conn, "DECLARE big CURSOR FOR SELECT a.g * 1000000 + b.g, 2 * (a.g * 1000000 + b.g) FROM s a, s b")
+	start := time.Now()
+	for round := range 3 {
+		// pgx sends FETCH over the extended protocol: Describe must know
+		// the cursor's columns.
+		rows, err := conn.Query(ctx, "FETCH FORWARD 2000 FROM big")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for rows.Next() {
+			var g, d int64
+			if err := rows.Scan(&g, &d); err != nil {
+				t.Fatal(err)
+			}
+			n++
+			if d != 2*g {
+				t.Fatalf("row %d of round %d: got %d, %d", n, round, g, d)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if n != 2000 {
+			t.Fatalf("round %d: %d rows, want 2000", round, n)
+		}
+		if tag := rows.CommandTag().String(); tag != "FETCH 2000" {
+			t.Fatalf("tag %q", tag)
+		}
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Fatalf("three fetches took %v: the cursor computed its whole result", d)
+	}
+	tag, err := conn.Exec(ctx, "MOVE 10 IN big")
+	if err != nil || tag.String() != "MOVE 10" {
+		t.Fatalf("MOVE: %v %v", tag, err)
+	}
+	var g, d int64
+	if err := conn.QueryRow(ctx, "FETCH big").Scan(&g, &d); err != nil || d != 2*g {
+		t.Fatalf("FETCH after MOVE: %d %d %v", g, d, err)
+	}
+	tag, err = conn.Exec(ctx, "CLOSE big")
+	if err != nil || tag.String() != "CLOSE CURSOR" {
+		t.Fatalf("CLOSE: %v %v", tag, err)
+	}
+	mustExec(t, conn, "COMMIT")
+}
+
+// TestCursorBinary: a BINARY cursor sends its rows in the binary format
+// over the simple protocol, and a held cursor outlives its session's
+// transaction but not the session.
+func TestCursorBinary(t *testing.T) {
+	ctx := context.Background()
+	srv := startServer(t, server.Config{})
+	conn := connect(t, srv)
+	mustExec(t, conn, "DECLARE b BINARY CURSOR WITH HOLD FOR SELECT 258::int4")
+	res := conn.PgConn().Exec(ctx, "FETCH b")
+	rs, err := res.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 1 || len(rs[0].Rows) != 1 || rs[0].FieldDescriptions[0].Format != 1 {
+		t.Fatalf("got %+v", rs)
+	}
+	if v := rs[0].Rows[0][0]; string(v) != "\x00\x00\x01\x02" {
+		t.Fatalf("binary value %q", v)
+	}
+	conn.Close(ctx)
+	// The session's cursors (and their queries) end with it.
+	conn2 := connect(t, srv)
+	if _, err := conn2.Exec(ctx, "FETCH b"); err == nil {
+		t.Fatal("a cursor of a closed session is still there")
+	}
+}
