@@ -17,6 +17,11 @@
 // the end of the block (without WITH HOLD), the end of the session and
 // Engine.Close stop it.
 //
+// SQL PREPARE (prepare.go) keeps an ordinary statement per name; EXECUTE
+// evaluates its arguments and passes them as text parameters, so they are
+// converted as a client's would be. Protocol-level prepared statements
+// belong to pgwire and are not visible to EXECUTE or pg_prepared_statements.
+//
 // Caveats: a cursor declared without SCROLL moves forward only (PostgreSQL
 // lets it move back when its plan can); only FETCH 0 (the current row) looks
 // back. An error in a cursor's query surfaces at the FETCH that reaches the

@@ -41,6 +41,8 @@ type Session struct {
 	userName, sessionUserName string
 	// cursors are the open cursors by name (cursor.go).
 	cursors map[string]*cursor
+	// prepared are the statements of SQL PREPARE by name (prepare.go).
+	prepared map[string]*sqlPrepared
 }
 
 // setting describes a run-time parameter a session can SET and SHOW.
@@ -210,6 +212,7 @@ func (s *Session) plannerSession(query string) *planner.Session {
 		ps.Settings = append(ps.Settings, [2]string{r[0], r[1]})
 	}
 	ps.Cursors = s.cursorRows()
+	ps.Prepared = s.preparedRows()
 	return ps
 }
 

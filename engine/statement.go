@@ -183,9 +183,13 @@ func (st *statement) Describe(ctx context.Context) ([]uint32, []pgwire.Column, e
 	if st.ast == nil {
 		return nil, nil, nil
 	}
-	if f, ok := st.ast.(*sql.Fetch); ok {
+	switch x := st.ast.(type) {
+	case *sql.Fetch:
 		// A FETCH returns its cursor's columns, which no binding knows.
-		cols, err := st.s.fetchColumns(f)
+		cols, err := st.s.fetchColumns(x)
+		return nil, cols, err
+	case *sql.Execute:
+		cols, err := st.s.executeColumns(x)
 		return nil, cols, err
 	}
 	b, err := st.bind()
@@ -253,6 +257,9 @@ func (st *statement) Execute(ctx context.Context, params [][]byte, paramFormats 
 func (st *statement) execute(ctx context.Context, params [][]byte, pf, rf []int16, w pgwire.ResultWriter) (string, error) {
 	s := st.s
 	e := s.e
+	if d, ok := st.ast.(*sql.Discard); ok && d.What == "all" && s.tx != 'I' {
+		return "", pgerr.New(pgerr.ActiveSQLTransaction, "DISCARD ALL cannot run inside a transaction block")
+	}
 	if err := st.authorize(); err != nil {
 		return "", err
 	}
@@ -293,13 +300,13 @@ func (st *statement) execute(ctx context.Context, params [][]byte, pf, rf []int1
 	case *sql.Close:
 		return st.runClose(x)
 	case *sql.Discard:
-		for k, v := range settings {
-			if !v.fixed {
-				s.settings[k] = v.def
-			}
-		}
-		s.loc = time.UTC
-		return "DISCARD " + strings.ToUpper(x.What), nil
+		return st.discard(x, w)
+	case *sql.Prepare:
+		return st.prepare(x)
+	case *sql.Execute:
+		return st.runExecute(ctx, x, rf, w)
+	case *sql.Deallocate:
+		return st.deallocate(x)
 	case *sql.CreateIndex:
 		return "", pgerr.As(st.unsupported(x.Pos, "CREATE INDEX")).
 			WithHint("Tables are stored by primary key and views by their GROUP BY columns; an equality on those is already a lookup.")

@@ -57,7 +57,6 @@ type SessionPrepared struct {
 	Name, Statement string
 	Prepared        time.Time
 	ParamTypes      []uint32
-	ResultTypes     []uint32
 	FromSQL         bool
 }
 
@@ -174,7 +173,7 @@ var (
 		"oid": types.Oid, "name": types.Name, "text": types.Text, "char": typChar, "bool": types.Bool,
 		"int2": types.Int2, "int4": types.Int4, "int8": types.Int8, "float4": types.Float4,
 		"regproc": typRegproc, "regtype": typRegtype, "text[]": typTextArr, "oid[]": typOidArr,
-		"int2[]": typInt2Arr, "regtype[]": types.ArrayOf(typRegtype), "timestamptz": types.TimestampTZ, "float8": types.Float8, "interval": types.Interval,
+		"int2[]": typInt2Arr, "timestamptz": types.TimestampTZ, "float8": types.Float8, "interval": types.Interval,
 	}
 )
 
@@ -668,15 +667,20 @@ func init() {
 			return out
 		}})
 	addSys(&sysRel{oid: 12009, schema: "pg_catalog", name: "pg_prepared_statements", kind: 'v',
-		cols: cols("name text, statement text, prepare_time timestamptz, parameter_types regtype[], " +
-			"result_types regtype[], from_sql bool, generic_plans int8, custom_plans int8"),
+		cols: cols("name text, statement text, prepare_time timestamptz, parameter_types text[], " +
+			"from_sql bool, generic_plans int8, custom_plans int8"),
 		rows: func(env *sysEnv) [][]any {
 			var out [][]any
 			if env.sess == nil {
 				return nil
 			}
 			for _, p := range env.sess.Prepared {
-				out = append(out, []any{p.Name, p.Statement, p.Prepared, p.ParamTypes, p.ResultTypes, p.FromSQL, 0, 0})
+				// regtype[] in PostgreSQL; the type names as text here.
+				names := make([]string, len(p.ParamTypes))
+				for i, o := range p.ParamTypes {
+					names[i] = formatType(o, -1)
+				}
+				out = append(out, []any{p.Name, p.Statement, p.Prepared, names, p.FromSQL, 0, 0})
 			}
 			return out
 		}})

@@ -91,3 +91,21 @@ func TestCursorBinary(t *testing.T) {
 		t.Fatal("a cursor of a closed session is still there")
 	}
 }
+
+// TestSQLPrepareExtended: EXECUTE of a SQL prepared statement over the
+// extended protocol (pgx) describes the statement's result columns.
+func TestSQLPrepareExtended(t *testing.T) {
+	ctx := context.Background()
+	srv := startServer(t, server.Config{})
+	conn := connect(t, srv)
+	mustExec(t, conn, "CREATE TABLE p (k int PRIMARY KEY, v text)", "INSERT INTO p VALUES (1, 'a'), (2, 'b')",
+		"PREPARE pq (int) AS SELECT v, k * 10 FROM p WHERE k = $1")
+	var v string
+	var k int32
+	if err := conn.QueryRow(ctx, "EXECUTE pq(2)").Scan(&v, &k); err != nil || v != "b" || k != 20 {
+		t.Fatalf("EXECUTE: %q %d %v", v, k, err)
+	}
+	if _, err := conn.Exec(ctx, "EXECUTE nope"); err == nil {
+		t.Fatal("EXECUTE of an unknown statement succeeded")
+	}
+}
