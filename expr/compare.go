@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"strings"
 	"time"
 
 	"github.com/kappa-db/kappa/types"
@@ -123,6 +124,11 @@ func registerCompare() {
 		types.Time, types.Timestamp, types.TimestampTZ, types.Interval, types.JSONB, types.Oid} {
 		addComparisons(t, t, compareValues)
 	}
+	// bpchar's own operators (bpchareq, ...) ignore the padding; they win
+	// for char(n) against char(n), unknown or varchar, as in PostgreSQL.
+	addComparisons(types.Bpchar, types.Bpchar, func(_ *EvalContext, a, b types.Value) int {
+		return strings.Compare(strings.TrimRight(a.S, " "), strings.TrimRight(b.S, " "))
+	})
 	d, ts, tz := types.Date, types.Timestamp, types.TimestampTZ
 	addComparisons(d, ts, func(_ *EvalContext, a, b types.Value) int {
 		return cmpInt64(dateToTimestampUS(a.I), b.I)

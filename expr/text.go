@@ -848,6 +848,9 @@ func registerText() {
 	}
 	addFunc1("length", types.Bytea, i4, byteLen)
 	addFunc1("octet_length", t, i4, byteLen)
+	// octet_length(character) counts the padding; length(character)
+	// does not (it takes the text cast, which strips it).
+	addFunc1("octet_length", types.Bpchar, i4, byteLen)
 	addFunc1("octet_length", types.Bytea, i4, byteLen)
 	addFunc1("bit_length", t, i4, func(_ *EvalContext, a types.Value) (types.Value, error) { return int4Val(int64(len(a.S)) * 8), nil })
 	for _, n := range []string{"substring", "substr"} {

@@ -364,7 +364,12 @@ func (b *binder) coerce(e expr.Expr, t types.Type, pos int, what string) (expr.E
 		b.params[p.Idx] = t
 		return &expr.Param{Idx: p.Idx, T: t}, nil
 	}
-	if e.Type() == t || (e.Type().Kind == t.Kind && t.Kind != types.KindNull && t.Mod < 0) {
+	// Same kind, nothing to enforce: a relabel, except that bpchar to
+	// another string type strips the padding (PostgreSQL's rtrim1), which
+	// is how c = 'x' and c || 'y' see char(n) values without their blanks.
+	from := e.Type()
+	if from == t || (from.Kind == t.Kind && t.Kind != types.KindNull && t.Mod < 0 &&
+		(from.OID != types.OidBpchar || t.OID == types.OidBpchar)) {
 		return e, nil
 	}
 	out, err := expr.Coerce(e, t)

@@ -237,7 +237,7 @@ func distribute(j *exec.Join, c expr.Expr, nl int, inON bool) bool {
 	if l.Idx >= nl {
 		l, r = r, l
 	}
-	if l.Idx >= nl || r.Idx < nl || !sameKeyEncoding(l.T.Kind, r.T.Kind) || !equalityIsIdentity(l.T.Kind) {
+	if l.Idx >= nl || r.Idx < nl || !sameKeyEncoding(l.T.Kind, r.T.Kind) || !keyEquality(call) {
 		return false
 	}
 	j.LeftKeys = append(j.LeftKeys, l.Idx)
@@ -252,6 +252,22 @@ func equalityIsIdentity(k types.Kind) bool {
 	switch k {
 	case types.KindInterval, types.KindJSONB, types.KindArray, types.KindNull:
 		return false
+	}
+	return true
+}
+
+// keyEquality reports whether the = call eq holds exactly when its sides'
+// storage keys are equal, so that it can be a hash join key or a key
+// lookup: not for kinds with equal values of different keys, and not for
+// bpchar's =, which ignores the padding stored with each value.
+func keyEquality(eq *expr.Call) bool {
+	if !equalityIsIdentity(eq.Args[0].Type().Kind) {
+		return false
+	}
+	for _, t := range eq.Fn.Args {
+		if t.OID == types.OidBpchar {
+			return false
+		}
 	}
 	return true
 }

@@ -85,7 +85,7 @@ func keyPrefix(pred expr.Expr, key []int) []expr.Expr {
 	eq := map[int]expr.Expr{}
 	for _, c := range conjuncts(pred) {
 		call, ok := c.(*expr.Call)
-		if !ok || call.Fn.Name != "=" || len(call.Args) != 2 {
+		if !ok || call.Fn.Name != "=" || len(call.Args) != 2 || !keyEquality(call) {
 			continue
 		}
 		l, r := call.Args[0], call.Args[1]

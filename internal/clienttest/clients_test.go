@@ -27,6 +27,9 @@ func TestClients(t *testing.T) {
 	kappa, pg := startBoth(t, psql, string(schemaSQL))
 	t.Run("pgx", func(t *testing.T) { compareClient(t, pgxReport, kappa, pg, nil) })
 	t.Run("pgjdbc", func(t *testing.T) { compareClient(t, jdbcReport(t), kappa, pg, jdbcDiffers) })
+	t.Run("psycopg2", func(t *testing.T) {
+		compareClient(t, pythonReport(t, "psycopg2_check.py", "psycopg2"), kappa, pg, nil)
+	})
 }
 
 // report runs one client program against a server and returns what it
