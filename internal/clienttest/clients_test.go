@@ -30,6 +30,9 @@ func TestClients(t *testing.T) {
 	t.Run("psycopg2", func(t *testing.T) {
 		compareClient(t, pythonReport(t, "psycopg2_check.py", "psycopg2"), kappa, pg, nil)
 	})
+	t.Run("sqlalchemy", func(t *testing.T) {
+		compareClient(t, pythonReport(t, "sqlalchemy_check.py", "sqlalchemy, psycopg2"), kappa, pg, nil)
+	})
 }
 
 // report runs one client program against a server and returns what it
