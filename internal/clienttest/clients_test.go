@@ -28,7 +28,7 @@ func TestClients(t *testing.T) {
 	t.Run("pgx", func(t *testing.T) { compareClient(t, pgxReport, kappa, pg, nil) })
 	t.Run("pgjdbc", func(t *testing.T) { compareClient(t, jdbcReport(t), kappa, pg, jdbcDiffers) })
 	t.Run("psycopg2", func(t *testing.T) {
-		compareClient(t, pythonReport(t, "psycopg2_check.py", "psycopg2"), kappa, pg, nil)
+		compareClient(t, pythonReport(t, "psycopg2_check.py", "psycopg2", "named"), kappa, pg, nil)
 	})
 	t.Run("sqlalchemy", func(t *testing.T) {
 		compareClient(t, pythonReport(t, "sqlalchemy_check.py", "sqlalchemy, psycopg2"), kappa, pg, nil)
