@@ -33,6 +33,7 @@ func TestClients(t *testing.T) {
 	t.Run("sqlalchemy", func(t *testing.T) {
 		compareClient(t, pythonReport(t, "sqlalchemy_check.py", "sqlalchemy, psycopg2"), kappa, pg, nil)
 	})
+	t.Run("node-pg", func(t *testing.T) { compareClient(t, nodeReport(t), kappa, pg, nil) })
 }
 
 // report runs one client program against a server and returns what it
@@ -102,7 +103,7 @@ func missing(t *testing.T, format string, args ...any) {
 // failing program fails the test with what it printed.
 func runProgram(t *testing.T, tg target, cmd *exec.Cmd) string {
 	t.Helper()
-	cmd.Env = append(os.Environ(), "PGHOST="+tg.host, "PGPORT="+tg.port, "PGUSER="+tg.user,
+	cmd.Env = append(append(os.Environ(), cmd.Env...), "PGHOST="+tg.host, "PGPORT="+tg.port, "PGUSER="+tg.user,
 		"PGDATABASE="+tg.db, "PGTZ=UTC", "TZ=UTC", "PGSSLMODE=disable", "KAPPA_TARGET="+tg.name)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
