@@ -1,6 +1,8 @@
 package exec
 
 import (
+	"math"
+
 	"github.com/kappa-db/kappa/expr"
 	"github.com/kappa-db/kappa/pgerr"
 )
@@ -23,6 +25,19 @@ type graph struct {
 	// operators are flushed at a barrier.
 	order []*node
 	aggs  []*aggOp
+	// temporal are the temporal filters, whose schedules need epochs when
+	// no input arrives.
+	temporal []*temporalOp
+}
+
+// wakeAt is the earliest wall-clock time at which a temporal filter of the
+// graph has rows to emit or retract (math.MaxInt64 for none).
+func (g *graph) wakeAt() int64 {
+	t := int64(math.MaxInt64)
+	for _, op := range g.temporal {
+		t = min(t, op.next)
+	}
+	return t
 }
 
 // buildGraph instantiates plan. State ids of stateful operators are
@@ -143,6 +158,13 @@ func buildGraph(plan Node, id uint64) (*graph, error) {
 				return err
 			}
 			v.op = w
+			if err := build(x.Input, v, 0); err != nil {
+				return err
+			}
+		case *TemporalFilter:
+			op := newTemporalOp(x, opID)
+			v.op = op
+			g.temporal = append(g.temporal, op)
 			if err := build(x.Input, v, 0); err != nil {
 				return err
 			}

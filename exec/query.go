@@ -324,6 +324,8 @@ func SingleScan(plan Node) bool {
 			walk(y.Input)
 		case *SessionWindow:
 			walk(y.Input)
+		case *TemporalFilter:
+			walk(y.Input)
 		case *Aggregate:
 			walk(y.Input)
 		case *Sort:

@@ -428,8 +428,13 @@ func (rt *Runtime) RunEpoch() (more bool, err error) {
 	// The barrier: every input's durable end, captured once.
 	ends := make(map[uint64]uint64)
 	idle := true
+	now := rt.opts.Now()
 	for _, df := range dfs {
 		if !df.started {
+			idle = false
+		}
+		// A temporal filter's rows enter and leave as time passes.
+		if df.g != nil && df.g.wakeAt() <= now {
 			idle = false
 		}
 		for _, s := range df.sources {

@@ -46,6 +46,9 @@ func Explain(n exec.Node) []string {
 			lines = append(lines, fmt.Sprintf("%s%s time=#%d size=%s slide=%s offset=%s", ind, kind, x.TimeCol,
 				time.Duration(x.Size*1000), time.Duration(x.Slide*1000), time.Duration(x.Offset*1000)))
 			walk(x.Input, depth+1)
+		case *exec.TemporalFilter:
+			lines = append(lines, fmt.Sprintf("%sTemporalFilter %s (state: rows by the time they enter or leave)", ind, x.String()))
+			walk(x.Input, depth+1)
 		case *exec.SessionWindow:
 			lines = append(lines, fmt.Sprintf("%sSession time=#%d partition=%v gap=%s (state: input rows by partition and time; a change recomputes the sessions around it)", ind, x.TimeCol, x.PartitionBy, time.Duration(x.Gap*1000)))
 			walk(x.Input, depth+1)

@@ -178,6 +178,9 @@ func (p *Planner) PlanMaterializedView(src string, sel *sql.Select, names []stri
 		return nil, pgerr.New(pgerr.UndefinedParameter, "there is no parameter $1")
 	}
 	rel.node = pushDown(rel.node)
+	if rel.node, err = b.temporalFilters(rel.node); err != nil {
+		return nil, err
+	}
 	mv := &MaterializedView{Query: *b.finish(rel)}
 	if err := renameColumns(&mv.Query, names, sel.Pos, b); err != nil {
 		return nil, err
@@ -215,6 +218,8 @@ func leafScans(n exec.Node) ([]*exec.Scan, error) {
 	case *exec.TimeWindow:
 		return leafScans(x.Input)
 	case *exec.SessionWindow:
+		return leafScans(x.Input)
+	case *exec.TemporalFilter:
 		return leafScans(x.Input)
 	case *exec.ProjectSet:
 		return leafScans(x.Input)
