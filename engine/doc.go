@@ -17,6 +17,12 @@
 // the end of the block (without WITH HOLD), the end of the session and
 // Engine.Close stop it.
 //
+// statement_timeout (timeout.go) bounds each statement's context; the
+// cancellation it causes is reported as PostgreSQL's "canceling statement
+// due to statement timeout". The ad hoc engine checks its context between
+// batches of 1024 rows, so a CancelRequest or a timeout stops a query
+// within one batch.
+//
 // SQL PREPARE (prepare.go) keeps an ordinary statement per name; EXECUTE
 // evaluates its arguments and passes them as text parameters, so they are
 // converted as a client's would be. Protocol-level prepared statements

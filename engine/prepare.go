@@ -157,18 +157,7 @@ func (st *statement) discard(x *sql.Discard, w pgwire.ResultWriter) (string, err
 	s := st.s
 	switch x.What {
 	case "all":
-		for k, v := range settings {
-			if v.fixed {
-				continue
-			}
-			if old := s.settings[k]; old != v.def {
-				s.settings[k] = v.def
-				if v.report {
-					w.SetParameter(v.name, v.def)
-				}
-			}
-		}
-		s.loc = time.UTC
+		s.resetSettings(w)
 		s.closeCursors(func(*cursor) bool { return true })
 		clear(s.prepared)
 	case "plans":

@@ -43,6 +43,8 @@ type Session struct {
 	cursors map[string]*cursor
 	// prepared are the statements of SQL PREPARE by name (prepare.go).
 	prepared map[string]*sqlPrepared
+	// stmtTimeout is statement_timeout (timeout.go); 0 is none.
+	stmtTimeout time.Duration
 }
 
 // setting describes a run-time parameter a session can SET and SHOW.
@@ -107,7 +109,60 @@ func newSession(e *Engine, p pgwire.SessionParams) *Session {
 			_ = s.set(lk, v)
 		}
 	}
+	for k, v := range commandLineOptions(p.Options["options"]) {
+		if st, ok := settings[k]; ok && !st.fixed {
+			_ = s.set(k, v)
+		}
+	}
 	return s
+}
+
+// commandLineOptions parses the startup parameter "options" as PostgreSQL
+// does: "-c name=value" and "--name=value", separated by spaces, a
+// backslash escaping the next character.
+func commandLineOptions(opts string) map[string]string {
+	var words []string
+	var cur strings.Builder
+	inWord := false
+	for i := 0; i < len(opts); i++ {
+		switch c := opts[i]; {
+		case c == '\\' && i+1 < len(opts):
+			i++
+			cur.WriteByte(opts[i])
+			inWord = true
+		case c == ' ' || c == '\t' || c == '\n':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	out := map[string]string{}
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		switch {
+		case w == "-c" && i+1 < len(words):
+			i++
+			w = words[i]
+		case strings.HasPrefix(w, "-c"):
+			w = w[2:]
+		case strings.HasPrefix(w, "--"):
+			w = w[2:]
+		default:
+			continue
+		}
+		if k, v, ok := strings.Cut(w, "="); ok {
+			out[strings.ToLower(strings.ReplaceAll(k, "-", "_"))] = v
+		}
+	}
+	return out
 }
 
 // set changes a setting, validating what must be valid.
@@ -125,6 +180,13 @@ func (s *Session) set(name, value string) error {
 			return pgerr.New(pgerr.FeatureNotSupported, "client_encoding %q is not supported: kappa speaks UTF8 only", value)
 		}
 		value = "UTF8"
+	case "statement_timeout":
+		ms, err := parseMillis("statement_timeout", value)
+		if err != nil {
+			return err
+		}
+		s.stmtTimeout = time.Duration(ms) * time.Millisecond
+		value = formatMillis(ms)
 	}
 	s.settings[name] = value
 	return nil

@@ -244,8 +244,13 @@ func (st *statement) Execute(ctx context.Context, params [][]byte, paramFormats 
 			return "", pgerr.New(pgerr.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
 		}
 	}
+	if tctx, cancel := s.withTimeout(ctx); cancel != nil {
+		defer cancel()
+		ctx = tctx
+	}
 	tag, err := st.execute(ctx, params, paramFormats, resultFormats, w)
 	if err != nil {
+		err = timeoutError(ctx, err)
 		if s.tx == 'T' {
 			s.tx = 'E'
 		}
@@ -588,12 +593,7 @@ func (st *statement) set(x *sql.Set, w pgwire.ResultWriter) (string, error) {
 	case sql.SetTransaction:
 		return "SET", nil
 	case sql.SetResetAll:
-		for k, v := range settings {
-			if !v.fixed {
-				s.settings[k] = v.def
-			}
-		}
-		s.loc = time.UTC
+		s.resetSettings(w)
 		return "RESET", nil
 	}
 	name := x.Name

@@ -2,8 +2,12 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/kappa-db/kappa/server"
 )
@@ -108,4 +112,71 @@ func TestSQLPrepareExtended(t *testing.T) {
 	if _, err := conn.Exec(ctx, "EXECUTE nope"); err == nil {
 		t.Fatal("EXECUTE of an unknown statement succeeded")
 	}
+}
+
+// TestCancelRequest: a CancelRequest stops a running ad hoc query (a
+// three-way cross join of 64 million rows) within a short time, with
+// 57014, and the session carries on.
+func TestCancelRequest(t *testing.T) {
+	ctx := context.Background()
+	srv := startServer(t, server.Config{})
+	conn := connect(t, srv)
+	mustExec(t, conn, "CREATE TABLE s (g int PRIMARY KEY)", "INSERT INTO s SELECT generate_series(1, 400)")
+	for _, q := range []string{
+		"SELECT count(*) FROM s a, s b, s c",
+		"SELECT a.g, b.g, c.g FROM s a, s b, s c ORDER BY 1, 2, 3 LIMIT 1",
+	} {
+		go func() {
+			time.Sleep(300 * time.Millisecond)
+			if err := conn.PgConn().CancelRequest(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+		start := time.Now()
+		_, err := conn.Exec(ctx, q)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "57014" || pe.Message != "canceling statement due to user request" {
+			t.Fatalf("%s: got %v, want 57014", q, err)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Fatalf("%s: the cancel took %v", q, d)
+		}
+		var n int
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM s").Scan(&n); err != nil || n != 400 {
+			t.Fatalf("after the cancel: %d %v", n, err)
+		}
+	}
+}
+
+// TestStatementTimeoutFetch: statement_timeout bounds each FETCH of a
+// cursor, and a timeout set at connection start applies.
+func TestStatementTimeoutFetch(t *testing.T) {
+	ctx := context.Background()
+	srv := startServer(t, server.Config{})
+	conn := connect(t, srv)
+	mustExec(t, conn, "CREATE TABLE s (g int PRIMARY KEY)", "INSERT INTO s SELECT generate_series(1, 400)")
+	cfg, err := pgx.ParseConfig(dsn(srv.Addr(), "kappa", "", "sslmode=disable options='-c statement_timeout=200'"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close(ctx)
+	var to string
+	if err := c2.QueryRow(ctx, "SHOW statement_timeout").Scan(&to); err != nil || to != "200ms" {
+		t.Fatalf("statement_timeout from the startup options: %q %v", to, err)
+	}
+	mustExec(t, c2, "BEGIN", "DECLARE c CURSOR FOR SELECT count(*) FROM s a, s b, s c")
+	start := time.Now()
+	_, err = c2.Exec(ctx, "FETCH c")
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "57014" || pe.Message != "canceling statement due to statement timeout" {
+		t.Fatalf("FETCH: got %v, want a statement timeout", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("the timeout took %v", d)
+	}
+	mustExec(t, c2, "ROLLBACK")
 }
