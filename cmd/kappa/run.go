@@ -53,7 +53,7 @@ func (m *Main) serve(ctx context.Context, args []string) int {
 	listen := fs.String("listen", server.DefaultListen, "address to accept PostgreSQL clients on")
 	barrier := fs.Duration("barrier-interval", 50*time.Millisecond, "how often an epoch commits")
 	fsync := fs.String("fsync", "group", "when a write is acknowledged: always | group | off")
-	maxConns := fs.Int("max-connections", 0, "sessions allowed at once (0: unlimited)")
+	maxConns := fs.Int("max-connections", 100, "sessions allowed at once, as PostgreSQL's max_connections (0: unlimited)")
 	hbaFile := fs.String("hba-file", "", "client authentication rules in pg_hba.conf format (default: trust loopback, passwords elsewhere)")
 	tlsCert := fs.String("tls-cert", "", "TLS certificate (PEM) offered to clients; needs --tls-key")
 	tlsKey := fs.String("tls-key", "", "TLS private key (PEM)")
