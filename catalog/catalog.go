@@ -80,6 +80,17 @@ type Object struct {
 	Owner uint64 `json:"owner,omitempty"`
 	// ACL holds the privileges granted on the object (nil: only the owner's).
 	ACL ACL `json:"acl,omitempty"`
+	// EmitOnWindowClose is a materialized view's EMIT ON WINDOW CLOSE.
+	EmitOnWindowClose bool `json:"emit_on_window_close,omitempty"`
+	// Watermark is a source's or append-only table's WATERMARK FOR.
+	Watermark *Watermark `json:"watermark,omitempty"`
+}
+
+// Watermark is WATERMARK FOR column AS column - delay: the event-time
+// column (an index into Columns) and the delay in µs.
+type Watermark struct {
+	Column int   `json:"column"`
+	Delay  int64 `json:"delay_us"`
 }
 
 // Types returns the object's column types.

@@ -50,8 +50,6 @@ func (e *Engine) createTable(ctx context.Context, st *statement, x *sql.CreateTa
 		return "", st.unsupported(x.Pos, "CREATE TEMPORARY TABLE")
 	case x.Query != nil:
 		return "", st.unsupported(x.Pos, "CREATE TABLE ... AS")
-	case x.Watermark != nil:
-		return "", st.unsupported(x.Watermark.Pos, "WATERMARK")
 	case len(x.Options) > 0:
 		return "", st.errAt(x.Options[0].Pos, pgerr.InvalidParameterValue, "unrecognized table option %q", x.Options[0].Key)
 	case x.Format != "":
@@ -110,6 +108,16 @@ func (e *Engine) createTable(ctx context.Context, st *statement, x *sql.CreateTa
 		}
 		o.PrimaryKey = append(o.PrimaryKey, i)
 		o.Columns[i].NotNull = true
+	}
+	if x.Watermark != nil {
+		if len(o.PrimaryKey) > 0 {
+			return "", st.errAt(x.Watermark.Pos, pgerr.FeatureNotSupported, "a table with a WATERMARK must be append-only: it cannot have a primary key")
+		}
+		wm, err := e.planner.BindWatermark(st.src, x.Watermark, o.Columns)
+		if err != nil {
+			return "", err
+		}
+		o.Watermark = wm
 	}
 	id, err := e.cat.ReserveID()
 	if err != nil {
@@ -260,7 +268,7 @@ func (e *Engine) createMaterializedView(ctx context.Context, st *statement, x *s
 	}
 	o := &catalog.Object{ID: id, Kind: catalog.KindMaterializedView, Name: x.Name.Name, CreateSQL: x.Info().Text,
 		Query: x.QueryText, DependsOn: mv.DependsOn, Sources: mv.Sources, KeyCols: mv.KeyCols, Unique: mv.Unique, AppendOnly: mv.AppendOnly,
-		Created: time.Now().UTC(), Owner: st.s.currentRole}
+		EmitOnWindowClose: x.Query.EmitOnWindowClose, Created: time.Now().UTC(), Owner: st.s.currentRole}
 	for _, c := range mv.Columns {
 		o.Columns = append(o.Columns, catalog.Column{Name: c.Name, Type: c.Type})
 	}

@@ -110,7 +110,7 @@ func Open(cfg Config) (*Engine, error) {
 	if e.cat, err = catalog.Open(e.db); err != nil {
 		return nil, err
 	}
-	e.planner = &planner.Planner{Catalog: e.cat, Feed: e.sourceFeed, Backfills: e.backfillInfo}
+	e.planner = &planner.Planner{Catalog: e.cat, Feed: e.sourceFeed, Backfills: e.backfillInfo, Watermarks: e.watermarkInfo}
 	e.rt = exec.NewRuntime(exec.Options{
 		DB:              e.db,
 		Logs:            e.tableLog,
@@ -236,7 +236,11 @@ func (e *Engine) removeOrphanedData() error {
 }
 
 func tableDataflow(o *catalog.Object) exec.DataflowSpec {
-	return exec.DataflowSpec{ID: o.ID, Name: o.Name, TableID: o.ID, Table: &exec.TableSink{Rel: o.ID, PK: o.PrimaryKey}}
+	t := &exec.TableSink{Rel: o.ID, PK: o.PrimaryKey}
+	if o.Watermark != nil {
+		t.Watermark = &exec.ScanWatermark{Col: o.Watermark.Column, Delay: o.Watermark.Delay}
+	}
+	return exec.DataflowSpec{ID: o.ID, Name: o.Name, TableID: o.ID, Table: t}
 }
 
 // viewDataflow plans a materialized view's dataflow from its definition.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"sort"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/kappa-db/kappa/exec"
 	"github.com/kappa-db/kappa/pgerr"
 	"github.com/kappa-db/kappa/pgwire"
+	"github.com/kappa-db/kappa/planner"
 	"github.com/kappa-db/kappa/sql"
 	"github.com/kappa-db/kappa/types"
 )
@@ -28,8 +30,6 @@ func (e *Engine) createSource(ctx context.Context, st *statement, x *sql.CreateS
 		return tag, err
 	}
 	switch {
-	case x.Watermark != nil:
-		return "", st.unsupported(x.Watermark.Pos, "WATERMARK")
 	case len(x.Constraints) > 0:
 		return "", st.errAt(x.Constraints[0].Pos, pgerr.FeatureNotSupported, "a source has no constraints: it is append-only")
 	case x.Format != "":
@@ -88,6 +88,13 @@ func (e *Engine) createSource(ctx context.Context, st *statement, x *sql.CreateS
 			return "", st.errAt(x.Columns[0].Pos, pgerr.InvalidTableDefinition, "the columns of a nexmark %s source are (%s)", cfg.Kind, strings.Join(want, ", ")).
 				WithHint("Leave the column list out to get them.")
 		}
+	}
+	if x.Watermark != nil {
+		wm, err := e.planner.BindWatermark(st.src, x.Watermark, o.Columns)
+		if err != nil {
+			return "", err
+		}
+		o.Watermark = wm
 	}
 	id, err := e.cat.ReserveID()
 	if err != nil {
@@ -170,4 +177,28 @@ func (e *Engine) inputEnd(id uint64) (uint64, error) {
 		return 0, err
 	}
 	return lg.End(), nil
+}
+
+// watermarkInfo names the watermarked inputs of the running dataflows, for
+// kappa_catalog.kappa_late_rows, sorted by relation and input.
+func (e *Engine) watermarkInfo() []planner.WatermarkInfo {
+	var out []planner.WatermarkInfo
+	for _, w := range e.rt.Watermarks() {
+		rel, ok := e.cat.Get(w.Dataflow)
+		if !ok {
+			continue // a replacement not yet in the catalog
+		}
+		in, ok := e.cat.Get(w.Input)
+		if !ok {
+			continue
+		}
+		out = append(out, planner.WatermarkInfo{Relation: rel.Name, Input: in.Name, Watermark: w.Watermark, Has: w.Has, Late: w.Late})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Relation != out[j].Relation {
+			return out[i].Relation < out[j].Relation
+		}
+		return out[i].Input < out[j].Input
+	})
+	return out
 }

@@ -49,6 +49,12 @@ type aggOp struct {
 	wval                []byte
 	inKinds             []types.Kind // per aggregate: the kind of its argument
 	hasExtra            bool         // some aggregate is min or max
+	// closeCol is the group column (position in GroupBy) whose watermark
+	// closes groups (-1: none); its key comes first in the group key, so
+	// the closed groups are a prefix of the state (watermark.go).
+	closeCol  int
+	closeWM   *colWatermark
+	closeKind types.Kind
 }
 
 type accState struct {
@@ -80,6 +86,12 @@ type groupState struct {
 func newAggOp(spec *Aggregate, opID uint64) (*aggOp, error) {
 	a := &aggOp{spec: spec, prefix: storage.StatePrefix(opID), groups: map[string]*groupState{}}
 	in := spec.Input.Columns()
+	a.closeCol, a.closeWM = closeColumn(spec)
+	if a.closeCol >= 0 {
+		a.closeKind = in[spec.GroupBy[a.closeCol]].Kind
+	} else if spec.EmitOnWindowClose {
+		return nil, pgerr.New(pgerr.FeatureNotSupported, "EMIT ON WINDOW CLOSE needs a group column with a watermark")
+	}
 	a.inKinds = make([]types.Kind, len(spec.Aggs))
 	for j, c := range spec.Aggs {
 		if c.Arg >= 0 && c.Arg < len(in) {
@@ -119,8 +131,13 @@ func (a *aggOp) reset() {
 // groupKey encodes the key of row's group in grouping set set (-1: no sets).
 func (a *aggOp) groupKey(dst []byte, row types.Row, set int) []byte {
 	if set < 0 {
-		for _, c := range a.spec.GroupBy {
-			dst = types.AppendKey(dst, row[c], false)
+		if a.closeCol >= 0 {
+			dst = types.AppendKey(dst, row[a.spec.GroupBy[a.closeCol]], false)
+		}
+		for i, c := range a.spec.GroupBy {
+			if i != a.closeCol {
+				dst = types.AppendKey(dst, row[c], false)
+			}
 		}
 		return dst
 	}
@@ -254,6 +271,17 @@ func (a *aggOp) decodeState(val []byte, g *groupState) error {
 	for j := range a.spec.Aggs {
 		want += a.aggSlots(j)
 	}
+	if a.spec.EmitOnWindowClose {
+		// The group's key values follow (closeWindows emits them).
+		n := len(a.spec.GroupBy)
+		if len(row) != want+n {
+			return pgerr.New(pgerr.DataCorrupted, "aggregate state has %d values, want %d", len(row), want+n)
+		}
+		if g.key == nil {
+			g.key = append(types.Row(nil), row[want:]...)
+		}
+		row = row[:want]
+	}
 	// State written before numeric sums kept their scales has two values
 	// per aggregate; it reads as sums whose scales are unknown (shown as
 	// accumulated).
@@ -292,6 +320,9 @@ func (a *aggOp) encodeState(g *groupState) []byte {
 		case 5:
 			row = append(row, s.v2, types.NewInt8(s.bad), s.scales.encode())
 		}
+	}
+	if a.spec.EmitOnWindowClose {
+		row = append(row, g.key...)
 	}
 	return types.AppendRow(nil, row)
 }
@@ -536,7 +567,9 @@ func (a *aggOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 				return err
 			}
 		}
-		if g.oldOut != nil && newOut != nil && sameRow(g.oldOut, newOut) {
+		if a.spec.EmitOnWindowClose {
+			// Nothing until the window closes (closeWindows).
+		} else if g.oldOut != nil && newOut != nil && sameRow(g.oldOut, newOut) {
 			// unchanged
 		} else {
 			if g.oldOut != nil {
@@ -557,8 +590,65 @@ func (a *aggOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 			}
 		}
 	}
+	if err := a.closeWindows(ec, out); err != nil {
+		return err
+	}
 	a.reset()
 	return emit(out)
+}
+
+// closeWindows deletes the state of the groups the watermark has closed
+// (their window column is below it: no change to come can reach them) and,
+// with EMIT ON WINDOW CLOSE, emits their final rows. It runs when the
+// watermark advanced in this epoch.
+func (a *aggOp) closeWindows(ec *epochCtx, out *Batch) error {
+	if a.closeWM == nil || ec.ephemeral || ec.wms == nil {
+		return nil
+	}
+	wm, ok := a.closeWM.value(ec.wms)
+	if !ok {
+		return nil
+	}
+	if before, ok := a.closeWM.value(ec.wmsBefore); ok && before >= wm {
+		return nil // closed when the watermark got there
+	}
+	bound := types.AppendKey(nil, types.Value{K: a.closeKind, I: wm}, false)
+	lo := append(append([]byte(nil), a.prefix...), 0)
+	hi := append(append([]byte(nil), lo...), bound...)
+	if a.spec.EmitOnWindowClose {
+		err := ec.store.Scan(lo, hi, false, func(_, val []byte) (bool, error) {
+			g := &groupState{set: -1, accs: make([]accState, len(a.spec.Aggs))}
+			if err := a.decodeState(val, g); err != nil {
+				return false, err
+			}
+			if g.count <= 0 {
+				return true, nil
+			}
+			row, err := a.output(ec, g)
+			if err != nil {
+				return false, err
+			}
+			out.Add(row, 1)
+			return true, nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if err := ec.store.DeleteRange(lo, hi); err != nil {
+		return err
+	}
+	for j, c := range a.spec.Aggs {
+		if !(c.Distinct || c.Func == AggMin || c.Func == AggMax || c.Func == AggApproxCountDistinct || c.Func.KeepsElements()) {
+			continue
+		}
+		lo := append(append([]byte(nil), a.prefix...), 1, byte(j))
+		hi := append(append([]byte(nil), lo...), bound...)
+		if err := ec.store.DeleteRange(lo, hi); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sameRow says a and b are the same values as written (1.50 and 1.5 compare

@@ -147,6 +147,9 @@ func (s *source) rowUse(table bool) *rowSlab {
 			}
 		}
 	}
+	if s.wm != nil && r.need != nil {
+		r.need[s.wm.Col] = true // admit reads it
+	}
 	s.slab = r
 	return r
 }

@@ -28,6 +28,11 @@ type epochCtx struct {
 	// taking the server down.
 	rows    int64
 	maxRows int64
+	// wms are the dataflow's input watermarks at the end of the epoch,
+	// set while its operators flush (nil in ad hoc queries), and as they
+	// were at the epoch's start (as committed: a rerun epoch closes the
+	// same windows again).
+	wms, wmsBefore map[uint64]int64
 }
 
 // DefaultMaxQueryRows bounds the rows one ad hoc query may hold in memory.

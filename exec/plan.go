@@ -42,6 +42,9 @@ type Scan struct {
 	PointGet bool
 	// Feed is the input of a ScanSource.
 	Feed Feed
+	// Watermark is the relation's declared watermark (WATERMARK FOR); a
+	// dataflow drops the rows that arrive behind it (watermark.go).
+	Watermark *ScanWatermark
 }
 
 // Values produces constant rows (SELECT without FROM, INSERT ... VALUES).
@@ -129,6 +132,10 @@ type Aggregate struct {
 	// column after the GroupBy columns: the set's index (int4). A set with
 	// no columns is a global aggregate (one row even over no input).
 	GroupingSets [][]int
+	// EmitOnWindowClose emits each group once, final, when the watermark
+	// of its window column (WindowCloseColumn) passes it, and nothing
+	// before: the output only inserts.
+	EmitOnWindowClose bool
 	// ID numbers this operator's state within its dataflow (set by Build).
 	ID    uint64
 	Types []types.Type

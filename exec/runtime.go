@@ -48,6 +48,12 @@ type source struct {
 	committed uint64 // next offset to read as of the last committed epoch
 	leaves    []*node
 	slab      *rowSlab // how its rows are decoded (rowUse)
+	// wm is the input's declared watermark (nil: none); maxTS and late are
+	// the largest event time read and the late rows dropped, within the
+	// running epoch and as committed (watermark.go).
+	wm                    *ScanWatermark
+	maxTS, maxTSCommitted int64
+	late, lateCommitted   int64
 }
 
 type dataflow struct {
@@ -225,7 +231,7 @@ func (rt *Runtime) Add(spec DataflowSpec) error {
 		ids = []uint64{spec.TableID}
 	}
 	for _, id := range ids {
-		src := &source{id: id}
+		src := &source{id: id, maxTS: noTime, maxTSCommitted: noTime}
 		if df.g != nil {
 			for _, l := range df.g.leaves {
 				if sc, ok := l.plan.(*Scan); ok && sc.Rel == id {
@@ -233,8 +239,13 @@ func (rt *Runtime) Add(spec DataflowSpec) error {
 					if sc.Kind == ScanSource {
 						src.feed = sc.Feed
 					}
+					if sc.Watermark != nil {
+						src.wm = sc.Watermark
+					}
 				}
 			}
+		} else if spec.Table != nil {
+			src.wm = spec.Table.Watermark
 		}
 		if src.feed == nil {
 			lg, err := rt.opts.Logs(id)
@@ -255,6 +266,20 @@ func (rt *Runtime) Add(spec DataflowSpec) error {
 		if ok {
 			off, _ := binary.Uvarint(val)
 			src.next, src.committed, df.started = off, off, true
+		}
+		if src.wm == nil {
+			continue
+		}
+		val, ok, err = rt.opts.DB.Get(wmKey(spec.ID, src.id))
+		if err != nil {
+			return err
+		}
+		if ok {
+			maxTS, late, err := decodeWatermarkState(val)
+			if err != nil {
+				return pgerr.Wrap(err, pgerr.DataCorrupted, "dataflow "+spec.Name)
+			}
+			src.maxTS, src.maxTSCommitted, src.late, src.lateCommitted = maxTS, maxTS, late, late
 		}
 	}
 	if spec.View != nil && spec.View.AppendOnly {
@@ -484,6 +509,7 @@ func (rt *Runtime) tryEpoch(dfs []*dataflow, ends map[uint64]uint64) (failed *da
 	for _, df := range dfs {
 		for _, s := range df.sources {
 			s.next = s.committed
+			s.maxTS, s.late = s.maxTSCommitted, s.lateCommitted
 		}
 		df.rowID = df.rowIDCommitted
 		if df.g != nil {
@@ -523,6 +549,11 @@ func (rt *Runtime) tryEpoch(dfs []*dataflow, ends map[uint64]uint64) (failed *da
 			n := binary.PutUvarint(off[:], s.next)
 			if err := b.Set(storage.OffsetKey(df.spec.ID, s.id), off[:n]); err != nil {
 				return nil, false, err
+			}
+			if s.wm != nil && (s.maxTS != s.maxTSCommitted || s.late != s.lateCommitted) {
+				if err := b.Set(wmKey(df.spec.ID, s.id), encodeWatermarkState(s.maxTS, s.late)); err != nil {
+					return nil, false, err
+				}
 			}
 		}
 		return nil, m, nil
@@ -599,6 +630,7 @@ func (rt *Runtime) tryEpoch(dfs []*dataflow, ends map[uint64]uint64) (failed *da
 	for _, df := range dfs {
 		for _, s := range df.sources {
 			s.committed = s.next
+			s.maxTSCommitted, s.lateCommitted = s.maxTS, s.late
 		}
 		df.rowIDCommitted = df.rowID
 		df.started = true
@@ -711,6 +743,15 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint
 					if err != nil {
 						return err
 					}
+					if s.wm != nil && w > 0 {
+						row, _, err := types.DecodeRow(enc, nil)
+						if err != nil {
+							return err
+						}
+						if !s.admit(row, w) {
+							return nil
+						}
+					}
 					if rowID == 0 {
 						rowID = off + 1
 					}
@@ -734,6 +775,9 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint
 					key = t.RowKey(append(key[:0], prefix...), rowID, row)
 					val, err = t.applyChange(ec, key, w, row, val)
 					return err
+				}
+				if s.wm != nil && w > 0 && !s.admit(row, w) {
+					return nil
 				}
 				in.Add(row, w)
 				if in.Len() >= readChunk {
@@ -762,7 +806,10 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint
 		}
 	}
 	if df.g != nil {
-		if err := df.g.flush(ec, sinkOut); err != nil {
+		ec.wms, ec.wmsBefore = df.epochWatermarks()
+		err := df.g.flush(ec, sinkOut)
+		ec.wms, ec.wmsBefore = nil, nil
+		if err != nil {
 			return false, err
 		}
 	}
@@ -777,6 +824,9 @@ func readFeed(s *source, limit uint64, in *Batch, pushIn func() error) error {
 		to := min(limit, s.next+readChunk)
 		rows = s.feed.AppendRows(rows[:0], s.next, to)
 		for _, r := range rows {
+			if s.wm != nil && !s.admit(r, 1) {
+				continue
+			}
 			in.Add(r, 1)
 		}
 		s.next = to

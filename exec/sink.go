@@ -135,6 +135,9 @@ func (s *ViewSink) apply(ec *epochCtx, in *Batch) error {
 type TableSink struct {
 	Rel uint64
 	PK  []int
+	// Watermark is the table's declared watermark: late rows are dropped
+	// from the table's rows as from every view over it.
+	Watermark *ScanWatermark
 }
 
 // RowKey appends the key of a table row to prefix.

@@ -272,6 +272,10 @@ func (p *Planner) PlanUpdate(src string, u *sql.Update, params []types.Type) (*U
 	if err != nil {
 		return nil, err
 	}
+	if t.Watermark != nil {
+		return nil, b.errAt(u.Table.Pos, pgerr.FeatureNotSupported, "cannot update table %q: it has a WATERMARK, so it is append-only", t.Name).
+			WithDetail("Rows behind the watermark are final; views over the table close their windows.")
+	}
 	alias := ""
 	if u.Table.Alias != nil {
 		alias = u.Table.Alias.Name
@@ -325,6 +329,10 @@ func (p *Planner) PlanDelete(src string, d *sql.Delete, params []types.Type) (*U
 	t, err := b.targetTable(d.Table, "delete from")
 	if err != nil {
 		return nil, err
+	}
+	if t.Watermark != nil {
+		return nil, b.errAt(d.Table.Pos, pgerr.FeatureNotSupported, "cannot delete from table %q: it has a WATERMARK, so it is append-only", t.Name).
+			WithDetail("Rows behind the watermark are final; views over the table close their windows.")
 	}
 	alias := ""
 	if d.Table.Alias != nil {

@@ -27,6 +27,9 @@ func Explain(n exec.Node) []string {
 				kind = "Scan source"
 			}
 			line := fmt.Sprintf("%s%s %s", ind, kind, x.Name)
+			if w := x.Watermark; w != nil && x.Kind != exec.ScanView {
+				line += fmt.Sprintf(" watermark=#%d-%s", w.Col, explainDelay(w.Delay))
+			}
 			if x.PointGet {
 				line += " point get key=(" + joinExprs(x.KeyPrefix) + ")"
 			} else if len(x.KeyPrefix) > 0 {
@@ -43,8 +46,8 @@ func Explain(n exec.Node) []string {
 			if x.Slide != x.Size {
 				kind = "Hop"
 			}
-			lines = append(lines, fmt.Sprintf("%s%s time=#%d size=%s slide=%s offset=%s", ind, kind, x.TimeCol,
-				time.Duration(x.Size*1000), time.Duration(x.Slide*1000), time.Duration(x.Offset*1000)))
+			lines = append(lines, fmt.Sprintf("%s%s time=#%d size=%s slide=%s offset=%s%s", ind, kind, x.TimeCol,
+				time.Duration(x.Size*1000), time.Duration(x.Slide*1000), time.Duration(x.Offset*1000), explainWatermarks(x)))
 			walk(x.Input, depth+1)
 		case *exec.TemporalFilter:
 			lines = append(lines, fmt.Sprintf("%sTemporalFilter %s (state: rows by the time they enter or leave)", ind, x.String()))
@@ -63,6 +66,12 @@ func Explain(n exec.Node) []string {
 			line := fmt.Sprintf("%sAggregate group=%v", ind, x.GroupBy)
 			if x.GroupingSets != nil {
 				line += fmt.Sprintf(" sets=%v", x.GroupingSets)
+			}
+			if c := exec.WindowCloseColumn(x); c >= 0 {
+				line += fmt.Sprintf(" closes=#%d", x.GroupBy[c])
+				if x.EmitOnWindowClose {
+					line += " emit=on-window-close"
+				}
 			}
 			lines = append(lines, fmt.Sprintf("%s aggs=[%s] (state: %s)", line, strings.Join(aggs, ", "), aggState(x)))
 			walk(x.Input, depth+1)

@@ -24,7 +24,33 @@ type BackfillInfo struct {
 	HasETA bool
 }
 
+// WatermarkInfo is one watermarked input of one dataflow (a table's own,
+// or a materialized view's), as of the last committed epoch.
+type WatermarkInfo struct {
+	Relation, Input string
+	// Watermark is µs since 2000-01-01; Has is false until a row was read.
+	Watermark int64
+	Has       bool
+	Late      int64
+}
+
 func init() {
+	addKappaSys(&sysRel{oid: 13102, schema: "kappa_catalog", name: "kappa_late_rows", kind: 'v',
+		cols: cols("relation_name name, input_name name, watermark timestamp, late_rows int8"),
+		rows: func(env *sysEnv) [][]any {
+			if env.p == nil || env.p.Watermarks == nil {
+				return nil
+			}
+			var out [][]any
+			for _, w := range env.p.Watermarks() {
+				var wm any
+				if w.Has {
+					wm = types.NewTimestamp(w.Watermark)
+				}
+				out = append(out, []any{w.Relation, w.Input, wm, w.Late})
+			}
+			return out
+		}})
 	addKappaSys(&sysRel{oid: 13101, schema: "kappa_catalog", name: "kappa_backfill_progress", kind: 'v',
 		cols: cols("view_name name, records_done int8, records_total int8, percent_done float8, " +
 			"started timestamptz, elapsed interval, eta interval"),

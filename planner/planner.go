@@ -20,6 +20,9 @@ type Planner struct {
 	// Backfills lists the materialized views being backfilled now, for
 	// kappa_catalog.kappa_backfill_progress (none when nil).
 	Backfills func() []BackfillInfo
+	// Watermarks lists the watermarked inputs of the running dataflows,
+	// for kappa_catalog.kappa_late_rows (none when nil).
+	Watermarks func() []WatermarkInfo
 }
 
 // Column is one result column.
@@ -105,6 +108,9 @@ func (p *Planner) PlanQuery(src string, sel *sql.Select, params []types.Type) (*
 // functions show its user, database and settings.
 func (p *Planner) PlanQueryIn(src string, sel *sql.Select, params []types.Type, sess *Session) (*Query, error) {
 	b := p.newBinder(src, params)
+	if sel.EmitOnWindowClose {
+		return nil, b.errAt(sel.EmitPos, pgerr.FeatureNotSupported, "EMIT ON WINDOW CLOSE applies to materialized views only")
+	}
 	b.sess = sess
 	rel, err := b.planSelect(sel, false)
 	if err != nil {
@@ -121,6 +127,9 @@ func (p *Planner) PlanQueryIn(src string, sel *sql.Select, params []types.Type, 
 // where given).
 func (p *Planner) PlanView(src string, sel *sql.Select, names []string) (*Query, error) {
 	b := p.newBinder(src, nil)
+	if sel.EmitOnWindowClose {
+		return nil, b.errAt(sel.EmitPos, pgerr.FeatureNotSupported, "EMIT ON WINDOW CLOSE applies to materialized views only")
+	}
 	rel, err := b.planSelect(sel, false)
 	if err != nil {
 		return nil, err
@@ -165,9 +174,6 @@ type MaterializedView struct {
 
 // PlanMaterializedView plans the dataflow of a materialized view.
 func (p *Planner) PlanMaterializedView(src string, sel *sql.Select, names []string) (*MaterializedView, error) {
-	if sel.EmitOnWindowClose {
-		return nil, pgerr.New(pgerr.FeatureNotSupported, "EMIT ON WINDOW CLOSE is not supported yet")
-	}
 	b := p.newBinder(src, nil)
 	b.forView = true
 	rel, err := b.planSelect(sel, true)
@@ -200,6 +206,13 @@ func (p *Planner) PlanMaterializedView(src string, sel *sql.Select, names []stri
 		}
 	}
 	mv.KeyCols, mv.Unique = viewKey(rel.node)
+	if sel.EmitOnWindowClose {
+		if err := b.planEmitOnWindowClose(rel.node, sel.EmitPos); err != nil {
+			return nil, err
+		}
+		// Each window's row is emitted once and never retracted.
+		mv.KeyCols, mv.Unique, mv.AppendOnly = nil, false, true
+	}
 	if appendOnly(rel.node) {
 		mv.KeyCols, mv.Unique, mv.AppendOnly = nil, false, true
 	}

@@ -178,7 +178,7 @@ func (b *binder) planObject(o *catalog.Object, pos int) (*relation, error) {
 	switch o.Kind {
 	case catalog.KindTable:
 		b.reads[o.ID] = true
-		return &relation{node: &exec.Scan{Kind: exec.ScanTable, Rel: o.ID, Name: o.Name, Types: o.Types()}, scope: sc}, nil
+		return &relation{node: &exec.Scan{Kind: exec.ScanTable, Rel: o.ID, Name: o.Name, Types: o.Types(), Watermark: scanWatermark(o)}, scope: sc}, nil
 	case catalog.KindSource:
 		if b.p.Feed == nil {
 			return nil, b.errAt(pos, pgerr.FeatureNotSupported, "sources cannot be read here")
@@ -188,7 +188,7 @@ func (b *binder) planObject(o *catalog.Object, pos int) (*relation, error) {
 			return nil, withPos(err, b, pos)
 		}
 		b.reads[o.ID] = true
-		return &relation{node: &exec.Scan{Kind: exec.ScanSource, Rel: o.ID, Name: o.Name, Types: o.Types(), Feed: f}, scope: sc}, nil
+		return &relation{node: &exec.Scan{Kind: exec.ScanSource, Rel: o.ID, Name: o.Name, Types: o.Types(), Feed: f, Watermark: scanWatermark(o)}, scope: sc}, nil
 	case catalog.KindMaterializedView:
 		if !b.forView {
 			b.reads[o.ID] = true
@@ -217,6 +217,12 @@ func (b *binder) planObject(o *catalog.Object, pos int) (*relation, error) {
 				// PostgreSQL names the view's column, not the one
 				// underneath.
 				rel.scope.cols[i].origin = origin{relOID(o.ID), int16(i + 1)}
+			}
+		}
+		if o.EmitOnWindowClose && b.forView {
+			// The inner view's windows appear as they close, here too.
+			if err := inner.planEmitOnWindowClose(rel.node, 0); err != nil {
+				return nil, pgerr.As(err).WithDetail("in view %q", o.Name).WithPosition(0)
 			}
 		}
 		return rel, nil

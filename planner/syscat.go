@@ -173,7 +173,7 @@ var (
 		"oid": types.Oid, "name": types.Name, "text": types.Text, "char": typChar, "bool": types.Bool,
 		"int2": types.Int2, "int4": types.Int4, "int8": types.Int8, "float4": types.Float4,
 		"regproc": typRegproc, "regtype": typRegtype, "text[]": typTextArr, "oid[]": typOidArr,
-		"int2[]": typInt2Arr, "timestamptz": types.TimestampTZ, "float8": types.Float8, "interval": types.Interval,
+		"int2[]": typInt2Arr, "timestamptz": types.TimestampTZ, "timestamp": types.Timestamp, "float8": types.Float8, "interval": types.Interval,
 	}
 )
 

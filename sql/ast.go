@@ -140,8 +140,10 @@ type Select struct {
 	// case ("FOR UPDATE"); the planner decides what they mean.
 	Locking []string
 
-	// EmitOnWindowClose is kappa's `EMIT ON WINDOW CLOSE` after the query.
+	// EmitOnWindowClose is kappa's `EMIT ON WINDOW CLOSE` after the query;
+	// EmitPos is the position of EMIT.
 	EmitOnWindowClose bool
+	EmitPos           int
 }
 
 // SetOpKind is the operator of a set operation.

@@ -21,7 +21,7 @@ func (c *converter) statement(n *pg.Node, cl *clauses) (Statement, error) {
 		if q == nil {
 			return nil, c.unsupported(cl.emitPos, "EMIT ON WINDOW CLOSE is only allowed after a query")
 		}
-		q.EmitOnWindowClose = true
+		q.EmitOnWindowClose, q.EmitPos = true, cl.emitPos
 	}
 	return s, nil
 }

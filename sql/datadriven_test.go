@@ -168,7 +168,7 @@ func dumpValue(b *strings.Builder, v reflect.Value, depth int, label string) {
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
 		f := v.Field(i)
-		if sf.Name == "Pos" || sf.Name == "StatementInfo" || !sf.IsExported() || f.IsZero() {
+		if sf.Name == "Pos" || sf.Name == "EmitPos" || sf.Name == "StatementInfo" || !sf.IsExported() || f.IsZero() {
 			continue
 		}
 		if sf.Anonymous && sf.Type == reflect.TypeOf(ObjectName{}) {

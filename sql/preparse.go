@@ -790,9 +790,9 @@ func (p *preparser) createSink(lo, hi int) (Statement, *pgerr.Error) {
 			return nil, p.syntaxErrorAt(i, hi)
 		}
 		qlo, qhi := i, qEnd
-		emit := false
+		emit, emitPos := false, 0
 		if k, ok := p.findEmit(qlo, qhi); ok && k+4 == qhi {
-			emit, qhi = true, k
+			emit, emitPos, qhi = true, p.toks[k].start, k
 		}
 		if p.isPunct(qlo, qhi, pg.Token_ASCII_40) && p.matching(qlo, qhi) == qhi-1 {
 			qlo, qhi = qlo+1, qhi-1
@@ -801,7 +801,7 @@ func (p *preparser) createSink(lo, hi int) (Statement, *pgerr.Error) {
 		if err != nil {
 			return nil, err
 		}
-		q.EmitOnWindowClose = emit
+		q.EmitOnWindowClose, q.EmitPos = emit, emitPos
 		s.Query = q
 		s.QueryText = p.text[p.toks[qlo].start:p.toks[qhi-1].end]
 		i = qEnd
@@ -869,15 +869,15 @@ func (p *preparser) subscribe(lo, hi int) (Statement, *pgerr.Error) {
 			return nil, p.syntaxErrorAt(min(end, hi), hi)
 		}
 		qlo, qhi := i+1, end
-		emit := false
+		emit, emitPos := false, 0
 		if k, ok := p.findEmit(qlo, qhi); ok && k+4 == qhi {
-			emit, qhi = true, k
+			emit, emitPos, qhi = true, p.toks[k].start, k
 		}
 		q, err := p.subQuery(qlo, qhi)
 		if err != nil {
 			return nil, err
 		}
-		q.EmitOnWindowClose = emit
+		q.EmitOnWindowClose, q.EmitPos = emit, emitPos
 		s.Query = q
 		s.QueryText = p.text[p.toks[qlo].start:p.toks[qhi-1].end]
 		i = end + 1
