@@ -29,6 +29,15 @@
 //     the unpublished tail is cut, the appenders get 53100 (disk_full), and
 //     the log takes appends again once there is space.
 //
+// Retention: Retain deletes whole sealed segments, oldest first, that a
+// Retention policy (age of a segment's newest record, total bytes) no
+// longer keeps and that hold no record at or after the offset the caller
+// says some reader still needs. Segments roll by size and, with
+// Options.SegmentAge, by age (Roll does it for a log that gets no Appends),
+// so that age retention reaches slow logs. Removal is one segment and one
+// directory sync at a time, so a crash leaves a suffix of the segments,
+// never a gap. Times come from Options.Now, which tests replace.
+//
 // Files in Options.Dir: LOCK (held while open), and segments named by the
 // offset of their first record, 00000000000000000000.log. See format.go for
 // the batch layout.

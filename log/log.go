@@ -71,6 +71,15 @@ type Options struct {
 	// first one of a group arrives (default 0: it takes whatever queued
 	// during the previous write and fsync).
 	GroupCommitDelay time.Duration
+	// SegmentAge, when positive, also rolls the active segment by age: an
+	// Append finding the segment's first record older than this starts a
+	// new segment, so that retention by age (Retain) can delete old records
+	// of a table that grows slowly. Roll does the same for a log that gets
+	// no Appends at all.
+	SegmentAge time.Duration
+	// Now is the clock that stamps Appends and that Retain and SegmentAge
+	// measure age by (time.Now when nil); tests pass a fake one.
+	Now func() time.Time
 }
 
 // Log is one partition's durable log. Its methods are safe for concurrent
@@ -81,6 +90,7 @@ type Log struct {
 	lock io.Closer
 
 	reqs       chan *appendReq
+	rolls      chan rollReq
 	closing    chan struct{}
 	writerDone chan struct{}
 	closeOnce  sync.Once
@@ -105,6 +115,8 @@ type Log struct {
 		seg         *segment
 		f           vfs.File // append handle of seg
 		size        int64    // bytes written to seg
+		firstTime   int64    // append time of seg's first batch; 0 while it has none
+		lastTime    int64    // append time of the last batch written
 		next        uint64   // next offset to assign
 		lastIndexed int64    // position of seg's last index entry
 		pending     []indexEntry
@@ -147,6 +159,9 @@ func Open(opts Options) (*Log, error) {
 	if opts.SegmentBytes <= 0 {
 		opts.SegmentBytes = DefaultSegmentBytes
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	if opts.Sync < SyncGroup || opts.Sync > SyncOff {
 		return nil, pgerr.New(pgerr.InvalidParameterValue, "log: unknown sync mode %d", int(opts.Sync))
 	}
@@ -154,6 +169,7 @@ func Open(opts Options) (*Log, error) {
 		opts:       opts,
 		fs:         opts.FS,
 		reqs:       make(chan *appendReq),
+		rolls:      make(chan rollReq),
 		closing:    make(chan struct{}),
 		writerDone: make(chan struct{}),
 	}
@@ -254,6 +270,7 @@ func (l *Log) recover() error {
 	}
 	last.size, last.durable, last.end = r.valid, r.valid, r.end
 	last.index, last.indexed = r.index, true
+	last.firstTime, last.lastTime = r.firstTime, r.lastTime
 
 	l.mu.segments = segs
 	l.end.Store(r.end)
@@ -261,6 +278,7 @@ func (l *Log) recover() error {
 	l.w.seg = last
 	l.w.size = r.valid
 	l.w.next = r.end
+	l.w.firstTime, l.w.lastTime = r.firstTime, r.lastTime
 	l.w.lastIndexed = -indexIntervalBytes
 	if n := len(r.index); n > 0 {
 		l.w.lastIndexed = r.index[n-1].pos
@@ -351,6 +369,9 @@ func (l *Log) run() {
 		var r *appendReq
 		select {
 		case r = <-l.reqs:
+		case rr := <-l.rolls:
+			rr.done <- l.rollOld(rr.olderThan)
+			continue
 		case <-l.closing:
 			return
 		}
@@ -428,9 +449,14 @@ func (l *Log) commit(group []*appendReq) {
 
 func (l *Log) writeGroup(group []*appendReq) *pgerr.Error {
 	w := &l.w
-	w.groupSeg, w.writeFailed = w.seg, false
-	now := time.Now().UnixNano()
+	now := l.opts.Now().UnixNano()
 	w.batch.reset()
+	if age := l.opts.SegmentAge; age > 0 && w.size > 0 && w.firstTime <= now-int64(age) {
+		if err := l.roll(); err != nil {
+			return err
+		}
+	}
+	w.groupSeg, w.writeFailed = w.seg, false
 	wrote := false
 	for _, r := range group {
 		if r.group != nil {
@@ -531,6 +557,10 @@ func (l *Log) closeBatchFlags(now int64, flags byte) {
 	w := &l.w
 	pos := w.size + int64(w.batch.start)
 	h := w.batch.close(now, flags)
+	if pos == 0 {
+		w.firstTime = now
+	}
+	w.lastTime = now
 	if pos-w.lastIndexed >= indexIntervalBytes {
 		w.pending = append(w.pending, indexEntry{offset: h.base, pos: pos})
 		w.lastIndexed = pos
@@ -565,6 +595,7 @@ func (l *Log) publish() {
 	w := &l.w
 	l.mu.Lock()
 	w.seg.size, w.seg.durable, w.seg.end = w.size, w.size, w.next
+	w.seg.firstTime, w.seg.lastTime = w.firstTime, w.lastTime
 	w.seg.index = append(w.seg.index, w.pending...)
 	w.pending = w.pending[:0]
 	if len(w.recent) > 2*recentBatches {
@@ -597,6 +628,7 @@ func (l *Log) roll() *pgerr.Error {
 	// out of a segment that a new one already follows.
 	l.mu.Lock()
 	w.seg.size, w.seg.durable, w.seg.end = w.size, w.size, w.next
+	w.seg.firstTime, w.seg.lastTime = w.firstTime, w.lastTime
 	w.seg.index = append(w.seg.index, w.pending...)
 	w.seg.recent = w.recent
 	l.mu.Unlock()
@@ -617,6 +649,7 @@ func (l *Log) roll() *pgerr.Error {
 	l.mu.Unlock()
 	old, oldPath := w.f, w.seg.path
 	w.seg, w.f, w.size, w.lastIndexed = next, f, 0, -indexIntervalBytes
+	w.firstTime = 0
 	if err := old.Close(); err != nil {
 		return ioError(err, "close log segment %s", oldPath)
 	}
@@ -645,6 +678,9 @@ func (l *Log) undoUnpublished() bool {
 		}
 		l.size.Add(durable - w.size)
 		w.size = durable
+	}
+	if w.size == 0 {
+		w.firstTime = 0
 	}
 	w.next = l.end.Load()
 	w.batch.reset()

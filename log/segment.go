@@ -50,8 +50,11 @@ type segment struct {
 	size    int64  // bytes written
 	durable int64  // bytes readers may read: synced (or written, with SyncOff)
 	end     uint64 // offset after its last record
-	indexed bool   // index holds every batch's region; built lazily for old segments
-	index   []indexEntry
+	// firstTime and lastTime are the append times (Unix nanoseconds) of its
+	// first and last batch, 0 while it has none or is not yet indexed.
+	firstTime, lastTime int64
+	indexed             bool // index holds every batch's region; built lazily for old segments
+	index               []indexEntry
 	// recent are the starts of the segment's last batches (at most
 	// recentBatches), so that a reader tailing the log starts at the right
 	// batch instead of walking headers from the last sparse index entry.
@@ -159,6 +162,9 @@ type scanResult struct {
 	end   uint64 // offset after the last of them
 	index []indexEntry
 	bad   error // why scanning stopped before the limit; nil if it did not
+	// firstTime and lastTime are the append times of the first and last
+	// whole batch (0 when there is none).
+	firstTime, lastTime int64
 }
 
 // scanSegment walks the batches of f from position 0 up to limit, expecting
@@ -173,9 +179,10 @@ func scanSegment(w *window, f vfs.File, limit int64, base uint64, verify bool) (
 	// group is where an unfinished run of continued batches began: if the
 	// scan ends inside one, the run was torn and is cut off whole.
 	group := struct {
-		open  bool
-		valid int64
-		end   uint64
+		open     bool
+		valid    int64
+		end      uint64
+		lastTime int64
 	}{}
 	defer func() {
 		if !group.open {
@@ -184,7 +191,10 @@ func scanSegment(w *window, f vfs.File, limit int64, base uint64, verify bool) (
 		if r.bad == nil {
 			r.bad = errTornGroup
 		}
-		r.valid, r.end = group.valid, group.end
+		r.valid, r.end, r.lastTime = group.valid, group.end, group.lastTime
+		if r.valid == 0 {
+			r.firstTime = 0
+		}
 		for len(r.index) > 0 && r.index[len(r.index)-1].pos >= group.valid {
 			r.index = r.index[:len(r.index)-1]
 		}
@@ -223,10 +233,14 @@ func scanSegment(w *window, f vfs.File, limit int64, base uint64, verify bool) (
 			lastIndexed = r.valid
 		}
 		if h.flags&flagContinued != 0 && !group.open {
-			group.open, group.valid, group.end = true, r.valid, r.end
+			group.open, group.valid, group.end, group.lastTime = true, r.valid, r.end, r.lastTime
 		} else if h.flags&flagContinued == 0 {
 			group.open = false
 		}
+		if r.valid == 0 {
+			r.firstTime = h.appendTime
+		}
+		r.lastTime = h.appendTime
 		r.valid += h.size()
 		r.end = h.end()
 	}
@@ -267,6 +281,7 @@ func (l *Log) buildIndex(s *segment) error {
 	}
 	l.mu.Lock()
 	s.index, s.indexed = r.index, true
+	s.firstTime, s.lastTime = r.firstTime, r.lastTime
 	l.mu.Unlock()
 	return nil
 }
