@@ -50,15 +50,18 @@ func (e *Engine) createTable(ctx context.Context, st *statement, x *sql.CreateTa
 		return "", st.unsupported(x.Pos, "CREATE TEMPORARY TABLE")
 	case x.Query != nil:
 		return "", st.unsupported(x.Pos, "CREATE TABLE ... AS")
-	case len(x.Options) > 0:
-		return "", st.errAt(x.Options[0].Pos, pgerr.InvalidParameterValue, "unrecognized table option %q", x.Options[0].Key)
 	case x.Format != "":
 		return "", st.unsupported(x.Pos, "FORMAT ... ENCODE on a table")
 	}
 	if len(x.Columns) == 0 {
 		return "", st.errAt(x.Pos, pgerr.FeatureNotSupported, "a table needs at least one column")
 	}
-	o := &catalog.Object{Kind: catalog.KindTable, Name: x.Name.Name, CreateSQL: x.Info().Text, Created: time.Now().UTC(), Owner: st.s.currentRole}
+	opts, err := st.tableOptions(x.Options)
+	if err != nil {
+		return "", err
+	}
+	o := &catalog.Object{Kind: catalog.KindTable, Name: x.Name.Name, CreateSQL: x.Info().Text, Created: time.Now().UTC(), Owner: st.s.currentRole,
+		Options: opts}
 	var pk []string
 	pkPos := x.Pos
 	for _, c := range x.Columns {

@@ -33,6 +33,12 @@ type Config struct {
 	// ProgressInterval is how often a materialized view's backfill sends
 	// the creating session a NOTICE with its progress (2 s by default).
 	ProgressInterval time.Duration
+	// RetentionInterval is how often the tables' log retention is enforced
+	// (DefaultRetentionInterval by default).
+	RetentionInterval time.Duration
+	// LogSegmentBytes is the size at which a table log starts a new segment
+	// (log.DefaultSegmentBytes by default); retention deletes whole segments.
+	LogSegmentBytes int64
 }
 
 // Engine is one kappa database.
@@ -47,6 +53,9 @@ type Engine struct {
 
 	// ddlMu serializes DDL statements.
 	ddlMu sync.Mutex
+
+	// retentionStop and retentionDone stop the retention loop.
+	retentionStop, retentionDone chan struct{}
 
 	// recovered holds, per table, the end of its log when the engine
 	// opened. Every session's reads wait until the dataflows have caught up
@@ -121,6 +130,11 @@ func Open(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.rt.Start()
+	if e.cfg.RetentionInterval <= 0 {
+		e.cfg.RetentionInterval = DefaultRetentionInterval
+	}
+	e.retentionStop, e.retentionDone = make(chan struct{}), make(chan struct{})
+	go e.retentionLoop(e.retentionStop, e.retentionDone)
 	ok = true
 	return e, nil
 }
@@ -136,7 +150,7 @@ func (e *Engine) tableLog(id uint64) (*log.Log, error) {
 	if l, ok := e.mu.logs[id]; ok {
 		return l, nil
 	}
-	l, err := log.Open(log.Options{FS: e.fs, Dir: e.logDir(id), Sync: e.cfg.Sync})
+	l, err := log.Open(log.Options{FS: e.fs, Dir: e.logDir(id), Sync: e.cfg.Sync, SegmentBytes: e.cfg.LogSegmentBytes})
 	if err != nil {
 		return nil, err
 	}
@@ -270,6 +284,11 @@ func (e *Engine) Close() error {
 
 func (e *Engine) closeAll() error {
 	var errs []error
+	if e.retentionStop != nil {
+		close(e.retentionStop)
+		<-e.retentionDone
+		e.retentionStop = nil
+	}
 	if e.rt != nil {
 		errs = append(errs, e.rt.Close())
 	}

@@ -725,6 +725,14 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint
 			}
 			continue
 		}
+		if df.g != nil && !df.started && s.next < s.log.Start() {
+			// Retention deleted the start of the table's log: the view
+			// begins from the table's committed rows instead (see
+			// loadTableRows).
+			if err := rt.loadTableRows(s, &in, pushIn); err != nil {
+				return false, err
+			}
+		}
 		// One Read for the whole epoch, the rows pushed through the
 		// operators every readChunk records: a Read checks and walks the
 		// log batch it starts in from that batch's beginning, so reading a
@@ -814,6 +822,72 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint
 		}
 	}
 	return more, nil
+}
+
+// loadTableRows starts a new view's input s, a table whose log retention has
+// cut, from the table's rows as its own dataflow last committed them: it
+// pushes them through s's leaves with their multiplicities and moves s.next
+// to the log offset they were committed at, from which the view reads the
+// log as usual. The rows and the offset come from one snapshot, and the
+// epoch's own table writes are not in the store yet, so they agree. The rows
+// are the integral of the log up to that offset, so the view's result is the
+// one a replay of the whole log would give.
+func (rt *Runtime) loadTableRows(s *source, in *Batch, pushIn func() error) error {
+	snap := rt.opts.DB.NewSnapshot()
+	defer snap.Close()
+	val, ok, err := snap.Get(storage.OffsetKey(s.id, s.id))
+	if err != nil {
+		return err
+	}
+	var off uint64
+	if ok {
+		off, _ = binary.Uvarint(val)
+	}
+	if start := s.log.Start(); off < start {
+		return pgerr.New(pgerr.ObjectNotInPrerequisite,
+			"the log of table %d starts at offset %d, but the table's rows are committed only up to offset %d", s.id, start, off)
+	}
+	err = ScanRelation(snap, s.id, nil, func(_ []byte, cnt int64, row types.Row) error {
+		in.Add(row, cnt)
+		if in.Len() >= readChunk {
+			return pushIn()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := pushIn(); err != nil {
+		return err
+	}
+	s.next = off
+	return nil
+}
+
+// TrimLog calls trim between epochs with the first offset of table src's log
+// that some dataflow has not consumed as of its last committed epoch (the
+// log's end when none reads it): what retention may delete before. No epoch
+// runs while trim does, so no dataflow reads the log meanwhile, and a view
+// added later that finds the log cut starts from the table's rows. The
+// store is synced first, so that the offsets keep stays behind are durable.
+func (rt *Runtime) TrimLog(src uint64, end uint64, trim func(keep uint64) error) error {
+	rt.epochMu.Lock()
+	defer rt.epochMu.Unlock()
+	keep := end
+	rt.mu.Lock()
+	for _, df := range rt.mu.dataflows {
+		if s := df.source(src); s != nil {
+			keep = min(keep, s.committed)
+		}
+	}
+	rt.mu.Unlock()
+	// The offsets are committed, but perhaps not yet durable (epochs commit
+	// without an fsync): after a power loss they could come back older than
+	// what trim deletes.
+	if err := rt.opts.DB.Sync(); err != nil {
+		return err
+	}
+	return trim(keep)
 }
 
 // readFeed reads a feed's records [s.next, limit) in chunks, pushing each

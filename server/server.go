@@ -34,6 +34,9 @@ type Config struct {
 	TLS *tls.Config
 	// ProgressInterval: see engine.Config.
 	ProgressInterval time.Duration
+	// RetentionInterval and LogSegmentBytes: see engine.Config.
+	RetentionInterval time.Duration
+	LogSegmentBytes   int64
 }
 
 // Server is a running kappa.
@@ -57,7 +60,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	eng, err := engine.Open(engine.Config{DataDir: cfg.DataDir, BarrierInterval: cfg.BarrierInterval, Sync: cfg.Sync, Logger: cfg.Logger,
-		ProgressInterval: cfg.ProgressInterval})
+		ProgressInterval: cfg.ProgressInterval, RetentionInterval: cfg.RetentionInterval, LogSegmentBytes: cfg.LogSegmentBytes})
 	if err != nil {
 		return nil, err
 	}

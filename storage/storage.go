@@ -152,6 +152,17 @@ func (db *DB) Scan(lower, upper []byte, reverse bool, fn func(key, val []byte) (
 	return scan(db.pdb, lower, upper, reverse, fn)
 }
 
+// Sync makes every batch committed so far durable (one fsync of pebble's
+// WAL). Epochs commit without it, since the logs can replay a lost epoch;
+// whoever deletes log records that the committed offsets cover calls it
+// first, so that the offsets cannot fall back behind what is deleted.
+func (db *DB) Sync() error {
+	if err := db.pdb.LogData(nil, pebble.Sync); err != nil {
+		return pgerr.Wrap(err, pgerr.IOError, "storage sync")
+	}
+	return nil
+}
+
 // Snapshot is a consistent read view of the store at one epoch boundary.
 type Snapshot struct{ s *pebble.Snapshot }
 

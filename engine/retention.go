@@ -1,0 +1,149 @@
+package engine
+
+import (
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/kappa-db/kappa/catalog"
+	"github.com/kappa-db/kappa/log"
+	"github.com/kappa-db/kappa/pgerr"
+	"github.com/kappa-db/kappa/sql"
+	"github.com/kappa-db/kappa/types"
+)
+
+// Table options (CREATE TABLE ... WITH (...)) that bound a table's log.
+// They bound only the log's history: a table's rows, and so ad hoc reads
+// and new views, never lose anything to them (docs/retention.md).
+const (
+	optRetention      = "retention"       // an interval: '7 days'
+	optRetentionBytes = "retention_bytes" // bytes of log segment files
+)
+
+// DefaultRetentionInterval is how often retention is enforced.
+const DefaultRetentionInterval = 10 * time.Second
+
+// tableOptions checks a CREATE TABLE's WITH options and returns them as the
+// catalog keeps them.
+func (st *statement) tableOptions(opts sql.Options) (map[string]string, error) {
+	if len(opts) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, o := range opts {
+		if !o.HasValue && (o.Key == optRetention || o.Key == optRetentionBytes) {
+			return nil, st.errAt(o.Pos, pgerr.InvalidParameterValue, "option %q needs a value", o.Key)
+		}
+		switch o.Key {
+		case optRetention:
+			if _, err := parseRetentionAge(o.Value); err != nil {
+				return nil, st.errAt(o.Pos, pgerr.InvalidParameterValue, "invalid value for option %q: %s", o.Key, err)
+			}
+		case optRetentionBytes:
+			if _, err := parseRetentionBytes(o.Value); err != nil {
+				return nil, st.errAt(o.Pos, pgerr.InvalidParameterValue, "invalid value for option %q: %s", o.Key, err)
+			}
+		default:
+			return nil, st.errAt(o.Pos, pgerr.InvalidParameterValue, "unrecognized table option %q", o.Key)
+		}
+		out[o.Key] = o.Value
+	}
+	return out, nil
+}
+
+// parseRetentionAge reads an interval ('7 days', '36 hours', 'PT1H'); a
+// month counts 30 days, as in PostgreSQL's EXTRACT(EPOCH FROM interval).
+func parseRetentionAge(s string) (time.Duration, error) {
+	v, err := types.ParseText(types.Interval, s, time.UTC)
+	if err != nil {
+		return 0, err
+	}
+	d := time.Duration(v.Mon)*30*24*time.Hour + time.Duration(v.Day)*24*time.Hour + time.Duration(v.I)*time.Microsecond
+	if d <= 0 {
+		return 0, pgerr.New(pgerr.InvalidParameterValue, "retention must be a positive interval, not %q", s)
+	}
+	return d, nil
+}
+
+func parseRetentionBytes(s string) (int64, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, pgerr.New(pgerr.InvalidParameterValue, "retention_bytes must be a positive integer, not %q", s)
+	}
+	return n, nil
+}
+
+// retentionOf is the retention policy of table o; ok is false when it keeps
+// its whole log.
+func retentionOf(o *catalog.Object) (p log.Retention, ok bool) {
+	if s, has := o.Options[optRetention]; has {
+		p.Age, _ = parseRetentionAge(s)
+	}
+	if s, has := o.Options[optRetentionBytes]; has {
+		p.Bytes, _ = parseRetentionBytes(s)
+	}
+	return p, p.Age > 0 || p.Bytes > 0
+}
+
+// rollAge is how old a log's active segment may get before retention rolls
+// it, so that age retention deletes records at most an eighth of the
+// retention late (plus one retention interval).
+func rollAge(retention time.Duration) time.Duration { return retention / 8 }
+
+// EnforceRetention runs one retention pass over every table that has a
+// retention policy: it rolls a log whose active segment is old, then
+// deletes the segments the policy lets go and that every dataflow reading
+// the table has consumed. The background loop calls it every
+// Config.RetentionInterval; tests call it directly.
+func (e *Engine) EnforceRetention() error {
+	for _, o := range e.cat.All() {
+		if o.Kind != catalog.KindTable {
+			continue
+		}
+		p, ok := retentionOf(o)
+		if !ok {
+			continue
+		}
+		// Only a log that is open: a table dropped meanwhile must not get
+		// its directory back.
+		e.mu.Lock()
+		lg, open := e.mu.logs[o.ID]
+		e.mu.Unlock()
+		if !open {
+			continue
+		}
+		if p.Age > 0 {
+			if err := lg.Roll(rollAge(p.Age)); err != nil {
+				if errors.Is(err, log.ErrClosed) {
+					continue
+				}
+				return err
+			}
+		}
+		err := e.rt.TrimLog(o.ID, lg.End(), func(keep uint64) error {
+			_, err := lg.Retain(p, keep)
+			return err
+		})
+		if err != nil && !errors.Is(err, log.ErrClosed) {
+			return err
+		}
+	}
+	return nil
+}
+
+// retentionLoop enforces retention until stop closes.
+func (e *Engine) retentionLoop(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(e.cfg.RetentionInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		if err := e.EnforceRetention(); err != nil {
+			e.cfg.Logger.Warn("enforcing log retention", "err", err)
+		}
+	}
+}

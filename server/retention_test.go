@@ -1,0 +1,174 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/kappa-db/kappa/server"
+)
+
+// logStarts returns, per table log directory under dataDir, the first
+// offset it still holds (the name of its oldest segment).
+func logStarts(t *testing.T, dataDir string) map[string]uint64 {
+	t.Helper()
+	dirs, err := os.ReadDir(filepath.Join(dataDir, "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]uint64{}
+	for _, d := range dirs {
+		names, err := os.ReadDir(filepath.Join(dataDir, "log", d.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			if base, ok := strings.CutSuffix(n.Name(), ".log"); ok {
+				off, _ := strconv.ParseUint(base, 10, 64)
+				out[d.Name()] = off
+				break
+			}
+		}
+	}
+	return out
+}
+
+// rowsOf returns query's rows as sorted strings.
+func rowsOf(t *testing.T, conn *pgx.Conn, query string) []string {
+	t.Helper()
+	rows, err := conn.Query(context.Background(), query)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, strings.TrimSpace(fmt.Sprintln(vals...)))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestRetention gives a table with a primary key and one without a small
+// retention_bytes, writes a long history of inserts, updates and deletes
+// into their small log segments, and waits until retention has deleted the
+// logs' first segments. The tables keep every current row: a view created
+// before, one created after retention (it starts from the table's rows, not
+// from the cut log) and one created after a restart all equal their query,
+// and go on doing so under more changes.
+func TestRetention(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := server.Config{DataDir: dir, RetentionInterval: 10 * time.Millisecond, LogSegmentBytes: 4 << 10}
+	srv, err := server.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := connect(t, srv)
+	mustExec(t, conn, `CREATE TABLE kv (k int PRIMARY KEY, g int, v bigint) WITH (retention_bytes = 16384, retention = '30 days')`)
+	mustExec(t, conn, `CREATE TABLE ev (id int, g int) WITH (retention_bytes = 16384)`)
+	const viewQ = `SELECT kv.g, count(*) AS n, sum(v) AS s, count(ev.id) AS e FROM kv LEFT JOIN ev ON ev.id = kv.k GROUP BY kv.g`
+	mustExec(t, conn, `CREATE MATERIALIZED VIEW before_v AS `+viewQ)
+	mustExec(t, conn, `INSERT INTO kv SELECT i, i % 7, i FROM generate_series(1, 200) i`)
+	for round := 0; round < 40; round++ {
+		mustExec(t, conn, fmt.Sprintf(`UPDATE kv SET v = v + %d WHERE k %% 3 = %d`, round, round%3))
+		mustExec(t, conn, fmt.Sprintf(`INSERT INTO ev SELECT i, %d FROM generate_series(%d, %d) i`, round, round*10, round*10+30))
+		mustExec(t, conn, fmt.Sprintf(`DELETE FROM ev WHERE id %% 5 = %d AND g < %d`, round%5, round))
+		if round%10 == 9 {
+			mustExec(t, conn, fmt.Sprintf(`DELETE FROM kv WHERE k %% 10 = %d`, round/10))
+			mustExec(t, conn, fmt.Sprintf(`INSERT INTO kv SELECT i, i %% 5, -i FROM generate_series(1, 200) i WHERE i %% 10 = %d`, round/10))
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		starts := logStarts(t, dir)
+		cut := 0
+		for _, s := range starts {
+			if s > 0 {
+				cut++
+			}
+		}
+		if cut == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("retention did not cut both logs: starts %v", starts)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	check := func(conn *pgx.Conn, views ...string) {
+		t.Helper()
+		want := rowsOf(t, conn, viewQ)
+		for _, v := range views {
+			if got := rowsOf(t, conn, `SELECT * FROM `+v); !slices.Equal(got, want) {
+				t.Fatalf("%s = %v\nits query gives %v", v, got, want)
+			}
+		}
+		if n := rowsOf(t, conn, `SELECT count(*) FROM kv`); !slices.Equal(n, []string{"200"}) {
+			t.Fatalf("kv has %v rows, want 200", n)
+		}
+	}
+	mustExec(t, conn, `CREATE MATERIALIZED VIEW after_v AS `+viewQ)
+	mustExec(t, conn, `CREATE MATERIALIZED VIEW ev_only AS SELECT g, count(*) AS n FROM ev GROUP BY g`)
+	check(conn, "before_v", "after_v")
+	if got, want := rowsOf(t, conn, `SELECT * FROM ev_only`), rowsOf(t, conn, `SELECT g, count(*) AS n FROM ev GROUP BY g`); !slices.Equal(got, want) {
+		t.Fatalf("ev_only = %v, want %v", got, want)
+	}
+	mustExec(t, conn, `UPDATE kv SET g = g + 1 WHERE k < 50`)
+	mustExec(t, conn, `DELETE FROM ev WHERE id < 100`)
+	check(conn, "before_v", "after_v")
+
+	conn.Close(ctx)
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	srv = startServer(t, cfg)
+	conn = connect(t, srv)
+	check(conn, "before_v", "after_v")
+	mustExec(t, conn, `CREATE MATERIALIZED VIEW restarted_v AS `+viewQ)
+	mustExec(t, conn, `INSERT INTO ev SELECT i, 0 FROM generate_series(1, 300) i`)
+	check(conn, "before_v", "after_v", "restarted_v")
+}
+
+// TestRetentionByAge: a table that is no longer written to still loses its
+// old log records (retention rolls its active segment by age), and keeps its
+// rows.
+func TestRetentionByAge(t *testing.T) {
+	dir := t.TempDir()
+	srv := startServer(t, server.Config{DataDir: dir, RetentionInterval: 10 * time.Millisecond})
+	conn := connect(t, srv)
+	mustExec(t, conn, `CREATE TABLE old (k int PRIMARY KEY, v text) WITH (retention = '200 milliseconds')`)
+	mustExec(t, conn, `INSERT INTO old SELECT i, 'v' || i FROM generate_series(1, 100) i`)
+	mustExec(t, conn, `DELETE FROM old WHERE k > 90`)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if s := logStarts(t, dir); len(s) == 1 && slices.Collect(maps.Values(s))[0] > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("retention by age did not cut the log: %v", logStarts(t, dir))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	mustExec(t, conn, `CREATE MATERIALIZED VIEW old_v AS SELECT count(*) AS n, max(v) AS m FROM old`)
+	for _, q := range []string{`SELECT * FROM old_v`, `SELECT count(*), max(v) FROM old`} {
+		if got := rowsOf(t, conn, q); !slices.Equal(got, []string{"90 v90"}) {
+			t.Fatalf("%s = %v", q, got)
+		}
+	}
+}
