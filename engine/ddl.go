@@ -56,12 +56,7 @@ func (e *Engine) createTable(ctx context.Context, st *statement, x *sql.CreateTa
 	if len(x.Columns) == 0 {
 		return "", st.errAt(x.Pos, pgerr.FeatureNotSupported, "a table needs at least one column")
 	}
-	opts, err := st.tableOptions(x.Options)
-	if err != nil {
-		return "", err
-	}
-	o := &catalog.Object{Kind: catalog.KindTable, Name: x.Name.Name, CreateSQL: x.Info().Text, Created: time.Now().UTC(), Owner: st.s.currentRole,
-		Options: opts}
+	o := &catalog.Object{Kind: catalog.KindTable, Name: x.Name.Name, CreateSQL: x.Info().Text, Created: time.Now().UTC(), Owner: st.s.currentRole}
 	var pk []string
 	pkPos := x.Pos
 	for _, c := range x.Columns {
@@ -122,6 +117,11 @@ func (e *Engine) createTable(ctx context.Context, st *statement, x *sql.CreateTa
 		}
 		o.Watermark = wm
 	}
+	opts, err := st.tableOptions(x.Options, len(pk) > 0)
+	if err != nil {
+		return "", err
+	}
+	o.Options = opts
 	id, err := e.cat.ReserveID()
 	if err != nil {
 		return "", err

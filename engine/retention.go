@@ -3,9 +3,11 @@ package engine
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kappa-db/kappa/catalog"
+	"github.com/kappa-db/kappa/exec"
 	"github.com/kappa-db/kappa/log"
 	"github.com/kappa-db/kappa/pgerr"
 	"github.com/kappa-db/kappa/sql"
@@ -18,6 +20,9 @@ import (
 const (
 	optRetention      = "retention"       // an interval: '7 days'
 	optRetentionBytes = "retention_bytes" // bytes of log segment files
+	// optCompaction ('on' or 'off') compacts the log of a table with a
+	// primary key by key (log.Log.Compact).
+	optCompaction = "compaction"
 )
 
 // DefaultRetentionInterval is how often retention is enforced.
@@ -25,13 +30,13 @@ const DefaultRetentionInterval = 10 * time.Second
 
 // tableOptions checks a CREATE TABLE's WITH options and returns them as the
 // catalog keeps them.
-func (st *statement) tableOptions(opts sql.Options) (map[string]string, error) {
+func (st *statement) tableOptions(opts sql.Options, hasPK bool) (map[string]string, error) {
 	if len(opts) == 0 {
 		return nil, nil
 	}
 	out := map[string]string{}
 	for _, o := range opts {
-		if !o.HasValue && (o.Key == optRetention || o.Key == optRetentionBytes) {
+		if !o.HasValue && (o.Key == optRetention || o.Key == optRetentionBytes || o.Key == optCompaction) {
 			return nil, st.errAt(o.Pos, pgerr.InvalidParameterValue, "option %q needs a value", o.Key)
 		}
 		switch o.Key {
@@ -43,6 +48,15 @@ func (st *statement) tableOptions(opts sql.Options) (map[string]string, error) {
 			if _, err := parseRetentionBytes(o.Value); err != nil {
 				return nil, st.errAt(o.Pos, pgerr.InvalidParameterValue, "invalid value for option %q: %s", o.Key, err)
 			}
+		case optCompaction:
+			on, ok := parseOnOff(o.Value)
+			if !ok {
+				return nil, st.errAt(o.Pos, pgerr.InvalidParameterValue, "invalid value for option %q: %q is not on or off", o.Key, o.Value)
+			}
+			if on && !hasPK {
+				return nil, st.errAt(o.Pos, pgerr.InvalidTableDefinition, "compaction needs a primary key: it keeps the newest row of each key")
+			}
+			o.Value = onOff(on)
 		default:
 			return nil, st.errAt(o.Pos, pgerr.InvalidParameterValue, "unrecognized table option %q", o.Key)
 		}
@@ -85,23 +99,35 @@ func retentionOf(o *catalog.Object) (p log.Retention, ok bool) {
 	return p, p.Age > 0 || p.Bytes > 0
 }
 
+func parseOnOff(s string) (on, ok bool) {
+	switch strings.ToLower(s) {
+	case "on", "true", "1", "yes":
+		return true, true
+	case "off", "false", "0", "no":
+		return false, true
+	}
+	return false, false
+}
+
 // rollAge is how old a log's active segment may get before retention rolls
 // it, so that age retention deletes records at most an eighth of the
 // retention late (plus one retention interval).
 func rollAge(retention time.Duration) time.Duration { return retention / 8 }
 
-// EnforceRetention runs one retention pass over every table that has a
-// retention policy: it rolls a log whose active segment is old, then
-// deletes the segments the policy lets go and that every dataflow reading
-// the table has consumed. The background loop calls it every
-// Config.RetentionInterval; tests call it directly.
+// EnforceRetention runs one pass over every table that has a retention
+// policy or compaction: it rolls a log whose active segment is old, then,
+// between epochs and up to the first offset some dataflow reading the table
+// has not consumed, deletes the segments the policy lets go and compacts
+// the rest. The background loop calls it every Config.RetentionInterval;
+// tests call it directly.
 func (e *Engine) EnforceRetention() error {
 	for _, o := range e.cat.All() {
 		if o.Kind != catalog.KindTable {
 			continue
 		}
-		p, ok := retentionOf(o)
-		if !ok {
+		p, retain := retentionOf(o)
+		compact := o.Options[optCompaction] == "on" && len(o.PrimaryKey) > 0
+		if !retain && !compact {
 			continue
 		}
 		// Only a log that is open: a table dropped meanwhile must not get
@@ -121,8 +147,23 @@ func (e *Engine) EnforceRetention() error {
 			}
 		}
 		err := e.rt.TrimLog(o.ID, lg.End(), func(keep uint64) error {
-			_, err := lg.Retain(p, keep)
-			return err
+			if retain {
+				if _, err := lg.Retain(p, keep); err != nil {
+					return err
+				}
+			}
+			if compact {
+				st, err := lg.Compact(keep, exec.CompactionKey(o.PrimaryKey))
+				if err != nil {
+					return err
+				}
+				if st.Segments > 0 {
+					e.cfg.Logger.Info("compacted table log", "table", o.Name, "segments", st.Segments,
+						"records_before", st.RecordsBefore, "records_after", st.RecordsAfter,
+						"bytes_before", st.BytesBefore, "bytes_after", st.BytesAfter)
+				}
+			}
+			return nil
 		})
 		if err != nil && !errors.Is(err, log.ErrClosed) {
 			return err

@@ -3,6 +3,7 @@ package exec
 import (
 	"encoding/binary"
 
+	"github.com/kappa-db/kappa/log"
 	"github.com/kappa-db/kappa/pgerr"
 	"github.com/kappa-db/kappa/types"
 )
@@ -65,4 +66,23 @@ func DecodeStoredRow(val []byte, row types.Row) (count int64, out types.Row, err
 	}
 	out, _, err = types.DecodeRow(val[n:], row)
 	return count, out, err
+}
+
+// CompactionKey is the log.KeyFunc of the change records of a table with
+// primary key pk: a record's key is its row's primary key (as the table's
+// rows are keyed in storage), its row the encoded row, its weight its own.
+func CompactionKey(pk []int) log.KeyFunc {
+	t := &TableSink{PK: pk}
+	var row types.Row
+	return func(dst, rec []byte) ([]byte, []byte, int64, error) {
+		w, rowID, enc, err := splitChange(rec)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		row, _, err = types.DecodeRow(enc, row)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		return t.RowKey(dst, rowID, row), enc, w, nil
+	}
 }

@@ -7,8 +7,10 @@
 // log must not import any other kappa package except pgerr (errors) and vfs.
 //
 // Invariants:
-//   - Offsets are dense: Append gives its records consecutive offsets, and the
-//     log holds every offset in [Start(), End()).
+//   - Append gives its records consecutive offsets, and the log holds every
+//     offset in [Start(), End()) except those Compact dropped: a compacted
+//     segment's batches cover consecutive ranges with gaps, and reads skip
+//     the gaps.
 //   - An Append is acknowledged only after its batch was written and, in
 //     SyncGroup and SyncAlways modes, fdatasynced. Readers and End() see only
 //     acknowledged records, so nothing a reader saw can vanish in a crash.
@@ -37,6 +39,11 @@
 // so that age retention reaches slow logs. Removal is one segment and one
 // directory sync at a time, so a crash leaves a suffix of the segments,
 // never a gap. Times come from Options.Now, which tests replace.
+//
+// Compaction: Compact rewrites the sealed segments before the offset some
+// reader still needs so that each key (a KeyFunc of the records) keeps the
+// one record that adds its current row; the rewritten segments are installed
+// together behind a COMPACTING marker, so a crash leaves all old or all new.
 //
 // Files in Options.Dir: LOCK (held while open), and segments named by the
 // offset of their first record, 00000000000000000000.log. See format.go for

@@ -21,6 +21,17 @@ import (
 //	 24    4 payload length in bytes
 //	 28    8 append time, Unix nanoseconds
 //
+// A compacted batch (version 2, written only by Compact) has a 44-byte
+// header: the same fields, flags 0, the record count may be 0, and
+//
+//	36    8 end offset: the batch covers offsets [base, end)
+//
+// and each record in its payload is prefixed by a uvarint gap before its
+// length: the first record's offset is base+gap, each next one's the
+// previous one's plus 1 plus gap. Offsets a compaction dropped are the gaps;
+// consecutive batches still cover consecutive ranges, so the chain checks
+// (a batch starts where the previous one ended) hold for both versions.
+//
 // All integers are little endian. One Append always lands in one batch, so a
 // crash keeps or loses an Append as a whole. An AppendGroup is a run of
 // batches, all but the last flagged continued, within one segment; recovery
@@ -30,6 +41,9 @@ const (
 	batchMagic     = 0x474f4c6b
 	batchVersion   = 1
 	batchHeaderLen = 36
+
+	compactedVersion   = 2
+	compactedHeaderLen = 44
 
 	// flagContinued marks a batch that an AppendGroup continues.
 	flagContinued = 1
@@ -50,10 +64,51 @@ type batchHeader struct {
 	payloadLen uint32
 	appendTime int64
 	flags      byte
+	// compacted batches (version 2) cover [base, endOff) with gaps.
+	compacted bool
+	endOff    uint64
 }
 
-func (h batchHeader) end() uint64 { return h.base + uint64(h.count) }
-func (h batchHeader) size() int64 { return batchHeaderLen + int64(h.payloadLen) }
+func (h batchHeader) end() uint64 {
+	if h.compacted {
+		return h.endOff
+	}
+	return h.base + uint64(h.count)
+}
+
+func (h batchHeader) headerLen() int {
+	if h.compacted {
+		return compactedHeaderLen
+	}
+	return batchHeaderLen
+}
+
+func (h batchHeader) size() int64 { return int64(h.headerLen()) + int64(h.payloadLen) }
+
+// checksum is the CRC32C of batch b (header and payload) as its header
+// should record it.
+func (h batchHeader) checksum(b []byte) uint32 {
+	return crc32.Update(crc32.Checksum(b[8:h.headerLen()], castagnoli), castagnoli, b[h.headerLen():h.size()])
+}
+
+// iter walks the records of the batch's payload.
+func (h batchHeader) iter(payload []byte) recordIter {
+	return recordIter{p: payload, left: h.count, off: h.base, sparse: h.compacted}
+}
+
+// readHeader decodes the header of the batch at pos of w's file.
+func readHeader(w *window, pos int64) (batchHeader, error) {
+	b, err := w.at(pos, batchHeaderLen)
+	if err != nil {
+		return batchHeader{}, err
+	}
+	if b[8] == compactedVersion && len(b) < compactedHeaderLen {
+		if b, err = w.at(pos, compactedHeaderLen); err != nil {
+			return batchHeader{}, err
+		}
+	}
+	return decodeHeader(b)
+}
 
 // Errors of decodeHeader and decodeBatch. Recovery treats any of them at the
 // tail of the last segment as a torn write.
@@ -76,7 +131,15 @@ func decodeHeader(b []byte) (batchHeader, error) {
 	if binary.LittleEndian.Uint32(b[0:]) != batchMagic {
 		return batchHeader{}, errBadMagic
 	}
-	if b[8] != batchVersion || b[9]&^flagContinued != 0 || b[10] != 0 || b[11] != 0 {
+	compacted := b[8] == compactedVersion
+	if compacted {
+		if len(b) < compactedHeaderLen {
+			return batchHeader{}, errShortBatch
+		}
+		if b[9] != 0 || b[10] != 0 || b[11] != 0 {
+			return batchHeader{}, errBadVersion
+		}
+	} else if b[8] != batchVersion || b[9]&^flagContinued != 0 || b[10] != 0 || b[11] != 0 {
 		return batchHeader{}, errBadVersion
 	}
 	h := batchHeader{
@@ -86,6 +149,14 @@ func decodeHeader(b []byte) (batchHeader, error) {
 		payloadLen: binary.LittleEndian.Uint32(b[24:]),
 		appendTime: int64(binary.LittleEndian.Uint64(b[28:])),
 		flags:      b[9],
+	}
+	if compacted {
+		h.compacted, h.endOff = true, binary.LittleEndian.Uint64(b[36:])
+		// Every record takes at least its gap and length prefixes.
+		if h.endOff < h.base || uint64(h.count) > h.endOff-h.base || h.payloadLen > MaxBatchBytes || h.payloadLen < 2*h.count {
+			return batchHeader{}, errBadLength
+		}
+		return h, nil
 	}
 	// Every record takes at least its one-byte length prefix.
 	if h.count == 0 || h.payloadLen > MaxBatchBytes || h.payloadLen < h.count || h.base+uint64(h.count) < h.base {
@@ -104,12 +175,11 @@ func decodeBatch(b []byte) (batchHeader, []byte, error) {
 	if int64(len(b)) < h.size() {
 		return h, nil, errShortBatch
 	}
-	payload := b[batchHeaderLen:h.size()]
-	crc := crc32.Update(crc32.Checksum(b[8:batchHeaderLen], castagnoli), castagnoli, payload)
-	if crc != h.crc {
+	payload := b[h.headerLen():h.size()]
+	if h.checksum(b) != h.crc {
 		return h, nil, errBadChecksum
 	}
-	it := recordIter{p: payload, left: h.count}
+	it := h.iter(payload)
 	for {
 		if _, ok := it.next(); !ok {
 			break
@@ -126,6 +196,11 @@ type recordIter struct {
 	p    []byte
 	left uint32
 	err  error
+	// off is the offset of the record next returns (after it returned, of
+	// the one it returned); sparse records carry their gaps.
+	off     uint64
+	sparse  bool
+	started bool
 }
 
 func (it *recordIter) next() ([]byte, bool) {
@@ -134,6 +209,19 @@ func (it *recordIter) next() ([]byte, bool) {
 			it.err = errBadRecords
 		}
 		return nil, false
+	}
+	if it.started {
+		it.off++
+	}
+	it.started = true
+	if it.sparse {
+		gap, k := binary.Uvarint(it.p)
+		if k <= 0 || it.off+gap < it.off {
+			it.err = errBadRecords
+			return nil, false
+		}
+		it.off += gap
+		it.p = it.p[k:]
 	}
 	n, k := binary.Uvarint(it.p)
 	if k <= 0 || n > uint64(len(it.p)-k) {
@@ -215,4 +303,14 @@ func appendBatch(dst []byte, base uint64, appendTime int64, records [][]byte) []
 	w.add(records)
 	w.close(appendTime, 0)
 	return w.buf
+}
+
+// isFormatError says that err is one of decodeHeader's or decodeBatch's
+// errors about the bytes, not an I/O failure.
+func isFormatError(err error) bool {
+	switch err {
+	case errShortBatch, errBadMagic, errBadVersion, errBadLength, errBadChecksum, errBadRecords:
+		return true
+	}
+	return false
 }

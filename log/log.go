@@ -99,8 +99,14 @@ type Log struct {
 	size atomic.Int64  // bytes written to segment files
 
 	// readMu is held shared by every Read while it uses segment files, and
-	// exclusively by Close and RemoveBefore while they close them.
+	// exclusively by Close, RemoveBefore and Compact while they close or
+	// replace them.
 	readMu sync.RWMutex
+
+	// compactMu serialises Compact and Retain; compactedTo is where the
+	// last Compact's range ended.
+	compactMu   sync.Mutex
+	compactedTo uint64
 
 	mu struct {
 		sync.RWMutex
@@ -207,6 +213,12 @@ func (l *Log) recover() error {
 	dir := l.opts.Dir
 	names, err := l.fs.List(dir)
 	if err != nil {
+		return ioError(err, "list log directory %s", dir)
+	}
+	if err := l.recoverCompaction(names); err != nil {
+		return err
+	}
+	if names, err = l.fs.List(dir); err != nil {
 		return ioError(err, "list log directory %s", dir)
 	}
 	var segs []*segment

@@ -2,7 +2,6 @@ package log
 
 import (
 	"fmt"
-	"hash/crc32"
 	"sort"
 
 	"github.com/kappa-db/kappa/pgerr"
@@ -102,11 +101,7 @@ func (l *Log) readOpts(from, until uint64, maxRecords int, whole bool, fn func(o
 // does not stop it inside the batch.
 func (l *Log) readBatch(w *window, s *segment, pos int64, next *uint64, n *int, end uint64, maxRecords int, whole bool,
 	fn func(offset uint64, appendTime int64, rec []byte) error) (_ int64, stop, cont bool, _ error) {
-	b, err := w.at(pos, batchHeaderLen)
-	if err != nil {
-		return pos, true, false, l.readError(err, s, pos)
-	}
-	h, err := decodeHeader(b)
+	h, err := readHeader(w, pos)
 	if err != nil {
 		return pos, true, false, l.readError(err, s, pos)
 	}
@@ -117,24 +112,30 @@ func (l *Log) readBatch(w *window, s *segment, pos int64, next *uint64, n *int, 
 	if whole {
 		maxRecords = int(^uint(0) >> 1)
 	}
-	b, err = w.at(pos, int(h.size()))
+	b, err := w.at(pos, int(h.size()))
 	if err != nil {
 		return pos, true, false, l.readError(err, s, pos)
 	}
-	payload := b[batchHeaderLen:h.size()]
-	if crc32.Update(crc32.Checksum(b[8:batchHeaderLen], castagnoli), castagnoli, payload) != h.crc {
+	if h.checksum(b) != h.crc {
 		return pos, true, false, l.readError(errBadChecksum, s, pos)
 	}
-	it := recordIter{p: payload, left: h.count}
-	for off := h.base; ; off++ {
+	it := h.iter(b[h.headerLen():h.size()])
+	for {
 		rec, ok := it.next()
 		if !ok {
 			break
 		}
+		off := it.off
 		if off < *next {
 			continue
 		}
-		if off >= end || *n >= maxRecords {
+		// Offsets between *next and off are gaps a compaction left.
+		if off >= end {
+			*next = max(*next, end)
+			return pos, true, false, nil
+		}
+		if *n >= maxRecords {
+			*next = max(*next, off)
 			return pos, true, false, nil
 		}
 		if err := fn(off, h.appendTime, rec); err != nil {
@@ -145,6 +146,11 @@ func (l *Log) readBatch(w *window, s *segment, pos int64, next *uint64, n *int, 
 	}
 	if it.err != nil {
 		return pos, true, false, l.readError(it.err, s, pos)
+	}
+	if h.compacted {
+		// The offsets compaction dropped are read past, so that a reader
+		// moves on even where no record is left.
+		*next = max(*next, min(h.end(), end))
 	}
 	return pos + h.size(), false, cont, nil
 }

@@ -59,6 +59,8 @@ func (l *Log) rollOld(olderThan time.Duration) error {
 // some reader has not yet consumed. It returns the new Start(). A Read of a
 // deleted offset fails with an error wrapping ErrOffsetRemoved.
 func (l *Log) Retain(p Retention, keep uint64) (start uint64, err error) {
+	l.compactMu.Lock()
+	defer l.compactMu.Unlock()
 	l.mu.RLock()
 	segs, closed := l.mu.segments, l.mu.closed
 	l.mu.RUnlock()

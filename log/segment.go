@@ -200,15 +200,10 @@ func scanSegment(w *window, f vfs.File, limit int64, base uint64, verify bool) (
 		}
 	}()
 	for r.valid < limit {
-		b, err := w.at(r.valid, batchHeaderLen)
-		if err != nil {
-			if errors.Is(err, errShortBatch) {
-				r.bad = err
-				return r, nil
-			}
+		h, err := readHeader(w, r.valid)
+		if err != nil && !errors.Is(err, errShortBatch) && !isFormatError(err) {
 			return r, err
 		}
-		h, err := decodeHeader(b)
 		if err == nil && h.base != r.end {
 			err = fmt.Errorf("batch at %d starts at offset %d, expected %d", r.valid, h.base, r.end)
 		}
@@ -216,6 +211,7 @@ func scanSegment(w *window, f vfs.File, limit int64, base uint64, verify bool) (
 			err = errShortBatch
 		}
 		if err == nil && verify {
+			var b []byte
 			b, err = w.at(r.valid, int(h.size()))
 			if err != nil && !errors.Is(err, errShortBatch) {
 				return r, err

@@ -1,0 +1,391 @@
+package log
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/kappa-db/kappa/pgerr"
+	"github.com/kappa-db/kappa/vfs"
+)
+
+// KeyFunc splits a record for Compact: the key it changes (appended to
+// dst), the row it carries (aliasing rec) and its weight, +1 for a row that
+// the record adds under the key and -1 for one it removes (an update is a
+// -1 of the old row and a +1 of the new one).
+type KeyFunc func(dst, rec []byte) (key, row []byte, weight int64, err error)
+
+// CompactStats says what one Compact did.
+type CompactStats struct {
+	Segments      int   // segments rewritten
+	RecordsBefore int64 // records in the compacted range before
+	RecordsAfter  int64 // and after
+	BytesBefore   int64 // bytes of the rewritten segments before
+	BytesAfter    int64 // and after
+}
+
+// compactSuffix names a compacted segment while it is written; Open removes
+// leftovers of a crash.
+const compactSuffix = ".compact"
+
+// Compact rewrites the sealed segments all of whose records are before keep
+// (the first offset some reader has not consumed) so that each key keeps
+// just the one record that adds its current row, and a removed key none:
+// replaying the compacted part from the log's start then gives every key's
+// row as of the end of that part, which is what the dropped records added up
+// to, in space bounded by the keys rather than the history. The current row
+// of a key is found by summing the weights of the rows it had, not by taking
+// its last record, since one statement's records may come in any order
+// (UPDATE t SET k = k + 1 moves rows between keys). A key whose weights do
+// not add up to one row or none (its history began before the log's start)
+// keeps all its records.
+//
+// A removed key leaves no tombstone: no reader is inside the compacted part
+// (keep bounds it), and a reader that starts at the log's start never saw
+// the key's older records.
+//
+// Offsets do not change; the dropped ones become gaps that reads skip. Each
+// segment is written to a new file, synced, renamed over the old one and
+// the directory synced, so a crash leaves either version, both of which
+// replay to the same rows. A segment whose records all survive is not
+// rewritten, and nothing is done unless a sealed segment was added since the
+// last Compact.
+func (l *Log) Compact(keep uint64, key KeyFunc) (CompactStats, error) {
+	var st CompactStats
+	l.compactMu.Lock()
+	defer l.compactMu.Unlock()
+	l.mu.RLock()
+	segs, closed := l.mu.segments, l.mu.closed
+	l.mu.RUnlock()
+	if closed {
+		return st, ErrClosed
+	}
+	keep = min(keep, l.End())
+	n := 0
+	for n < len(segs)-1 && segs[n+1].base <= keep {
+		n++
+	}
+	if n == 0 || segs[n].base <= l.compactedTo {
+		return st, nil
+	}
+	start, end := segs[0].base, segs[n].base
+
+	// Per key, the net weight of each row it had (by a hash of the row) and
+	// the last record that added it.
+	type version struct {
+		hash   uint64
+		weight int64
+		last   uint64
+	}
+	versions := map[string][]version{}
+	seed := maphash.MakeSeed()
+	var kb []byte
+	_, err := l.readOpts(start, end, int(^uint(0)>>1), false, func(off uint64, _ int64, rec []byte) error {
+		k, row, w, err := key(kb[:0], rec)
+		if err != nil {
+			return fmt.Errorf("compaction key of log record %d: %w", off, err)
+		}
+		kb = k
+		h := maphash.Bytes(seed, row)
+		vs := versions[string(k)]
+		i := slices.IndexFunc(vs, func(v version) bool { return v.hash == h })
+		if i < 0 {
+			vs = append(vs, version{hash: h})
+			i = len(vs) - 1
+		}
+		vs[i].weight += w
+		if w > 0 {
+			vs[i].last = off
+		}
+		versions[string(k)] = vs
+		st.RecordsBefore++
+		return nil
+	})
+	if err != nil {
+		return st, err
+	}
+	// What each key keeps: the offset of its live row's last insert, none
+	// (a removed key), or everything (allKept).
+	const none, allKept = ^uint64(0), ^uint64(0) - 1
+	kept := make(map[string]uint64, len(versions))
+	for k, vs := range versions {
+		keepOff := none
+		for _, v := range vs {
+			switch {
+			case v.weight == 0:
+			case v.weight == 1 && keepOff == none:
+				keepOff = v.last
+			default:
+				keepOff = allKept
+			}
+		}
+		kept[k] = keepOff
+	}
+	versions = nil
+	keepRecord := func(off uint64, rec []byte) (bool, error) {
+		k, _, _, err := key(kb[:0], rec)
+		if err != nil {
+			return false, err
+		}
+		kb = k
+		o := kept[string(k)]
+		return o == off || o == allKept, nil
+	}
+	var written []compacted
+	for i := 0; i < n; i++ {
+		c, err := l.writeCompacted(segs[i], keepRecord)
+		if err != nil {
+			return st, errors.Join(err, l.removeCompactLeftovers())
+		}
+		st.RecordsAfter += c.kept
+		if c.tmp != "" {
+			written = append(written, c)
+		}
+	}
+	if err := l.installCompacted(written, &st); err != nil {
+		return st, err
+	}
+	l.compactedTo = end
+	return st, nil
+}
+
+// compacted is a segment's compacted version, written and synced under a
+// temporary name.
+type compacted struct {
+	seg  *segment
+	tmp  string // "" when every record survived and nothing was written
+	size int64
+	kept int64
+}
+
+// writeCompacted writes the compacted version of segment s, with the records
+// keepRecord keeps, to a temporary file.
+func (l *Log) writeCompacted(s *segment, keepRecord func(off uint64, rec []byte) (bool, error)) (compacted, error) {
+	l.mu.RLock()
+	end := s.end
+	l.mu.RUnlock()
+	var (
+		out      bytes.Buffer
+		batch    []byte // the open batch's records, with gaps and lengths
+		count    uint32
+		first    uint64 // offset the open batch covers from
+		prev     uint64 // the last record's offset in the open batch
+		lastTime int64
+		kept     int64
+		dropped  bool
+	)
+	flush := func(to uint64) {
+		writeCompactedBatch(&out, first, to, lastTime, count, batch)
+		batch, count, first = batch[:0], 0, to
+	}
+	first = s.base
+	_, err := l.readOpts(s.base, end, int(^uint(0)>>1), false, func(off uint64, t int64, rec []byte) error {
+		ok, err := keepRecord(off, rec)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			dropped = true
+			return nil
+		}
+		if len(batch)+len(rec)+20 > mergeBatchBytes && count > 0 {
+			flush(prev + 1)
+		}
+		gap := off - first
+		if count > 0 {
+			gap = off - prev - 1
+		}
+		batch = binary.AppendUvarint(batch, gap)
+		batch = binary.AppendUvarint(batch, uint64(len(rec)))
+		batch = append(batch, rec...)
+		count++
+		prev, lastTime = off, t
+		kept++
+		return nil
+	})
+	if err != nil || !dropped {
+		return compacted{seg: s, kept: kept}, err
+	}
+	// The last batch keeps the segment's newest append time, so that age
+	// retention sees the segment as old as it was.
+	l.mu.RLock()
+	lastTime = max(lastTime, s.lastTime)
+	l.mu.RUnlock()
+	flush(end)
+
+	tmp := s.path + compactSuffix
+	f, err := l.fs.Create(tmp)
+	if err != nil {
+		return compacted{}, ioError(err, "create compacted log segment %s", tmp)
+	}
+	if _, err := f.Write(out.Bytes()); err != nil {
+		_ = f.Close()
+		return compacted{}, ioError(err, "write compacted log segment %s", tmp)
+	}
+	if err := f.Sync(); err != nil {
+		_ = f.Close()
+		return compacted{}, ioError(err, "sync compacted log segment %s", tmp)
+	}
+	if err := f.Close(); err != nil {
+		return compacted{}, ioError(err, "close compacted log segment %s", tmp)
+	}
+	return compacted{seg: s, tmp: tmp, size: int64(out.Len()), kept: kept}, nil
+}
+
+// installCompacted puts the compacted segments in place of the old ones, all
+// or none across a crash: the segments replay to the same rows only
+// together (a key's kept record may be in one segment and its dropped ones
+// in another). The marker file COMPACTING, once its name is synced, commits
+// the compaction: Open finishes the renames of a committed one and deletes
+// the files of one that was not.
+func (l *Log) installCompacted(cs []compacted, st *CompactStats) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	dir := l.opts.Dir
+	marker := filepath.Join(dir, compactMarker)
+	f, err := l.fs.Create(marker)
+	if err != nil {
+		return errors.Join(ioError(err, "create %s", marker), l.removeCompactLeftovers())
+	}
+	if err := f.Close(); err != nil {
+		return ioError(err, "close %s", marker)
+	}
+	// One directory sync makes the compacted files' names and the marker
+	// durable: the commit point.
+	if err := vfs.SyncDir(l.fs, dir); err != nil {
+		return ioError(err, "sync log directory %s", dir)
+	}
+	// Readers wait while the files change under the segments' names.
+	l.readMu.Lock()
+	defer l.readMu.Unlock()
+	var closeErr error
+	replaced := map[*segment]*segment{}
+	for _, c := range cs {
+		if err := l.fs.Rename(c.tmp, c.seg.path); err != nil {
+			// Committed but not installed: the files no longer match what
+			// the log holds in memory. Open finishes the job.
+			perr := ioError(err, "rename compacted log segment %s", c.tmp)
+			l.mu.Lock()
+			if l.mu.failed == nil && !l.mu.closed {
+				l.mu.failed = pgerr.Wrap(perr, perr.Code,
+					fmt.Sprintf("log %s refuses appends after a failed compaction; reopen it", dir))
+				close(l.mu.notify)
+				l.mu.notify = closedChan
+			}
+			l.mu.Unlock()
+			return perr
+		}
+		ns := &segment{base: c.seg.base, path: c.seg.path, size: c.size, durable: c.size}
+		l.mu.RLock()
+		ns.end = c.seg.end
+		oldSize := c.seg.size
+		l.mu.RUnlock()
+		c.seg.rmu.Lock()
+		if c.seg.rf != nil {
+			if err := c.seg.rf.Close(); err != nil && closeErr == nil {
+				closeErr = ioError(err, "close compacted-away log segment %s", c.seg.path)
+			}
+			c.seg.rf = nil
+		}
+		c.seg.rmu.Unlock()
+		replaced[c.seg] = ns
+		l.size.Add(c.size - oldSize)
+		st.Segments++
+		st.BytesBefore += oldSize
+		st.BytesAfter += c.size
+	}
+	l.mu.Lock()
+	segs := slices.Clone(l.mu.segments)
+	for i, s := range segs {
+		if ns, ok := replaced[s]; ok {
+			segs[i] = ns
+		}
+	}
+	l.mu.segments = segs
+	l.mu.Unlock()
+	if err := l.fs.Remove(marker); err != nil {
+		return ioError(err, "remove %s", marker)
+	}
+	if err := vfs.SyncDir(l.fs, dir); err != nil {
+		return ioError(err, "sync log directory %s", dir)
+	}
+	return closeErr
+}
+
+// writeCompactedBatch appends a version 2 batch covering [base, end) to out.
+func writeCompactedBatch(out *bytes.Buffer, base, end uint64, appendTime int64, count uint32, payload []byte) {
+	var h [compactedHeaderLen]byte
+	binary.LittleEndian.PutUint32(h[0:], batchMagic)
+	h[8] = compactedVersion
+	binary.LittleEndian.PutUint64(h[12:], base)
+	binary.LittleEndian.PutUint32(h[20:], count)
+	binary.LittleEndian.PutUint32(h[24:], uint32(len(payload)))
+	binary.LittleEndian.PutUint64(h[28:], uint64(appendTime))
+	binary.LittleEndian.PutUint64(h[36:], end)
+	hdr := batchHeader{compacted: true, payloadLen: uint32(len(payload))}
+	buf := append(h[:], payload...)
+	binary.LittleEndian.PutUint32(buf[4:], hdr.checksum(buf))
+	out.Write(buf)
+}
+
+// compactMarker is the file whose presence says that the compacted segment
+// files in the directory are committed.
+const compactMarker = "COMPACTING"
+
+// recoverCompaction finishes or undoes a compaction a crash interrupted:
+// with the marker, the remaining compacted files replace their segments;
+// without it, they are deleted.
+func (l *Log) recoverCompaction(names []string) error {
+	if !slices.Contains(names, compactMarker) {
+		return l.removeCompactLeftovers()
+	}
+	dir := l.opts.Dir
+	for _, name := range names {
+		if seg, ok := strings.CutSuffix(name, compactSuffix); ok {
+			if err := l.fs.Rename(filepath.Join(dir, name), filepath.Join(dir, seg)); err != nil {
+				return ioError(err, "finish the compaction of log segment %s", seg)
+			}
+		}
+	}
+	if err := vfs.SyncDir(l.fs, dir); err != nil {
+		return ioError(err, "sync log directory %s", dir)
+	}
+	if err := l.fs.Remove(filepath.Join(dir, compactMarker)); err != nil {
+		return ioError(err, "remove %s", compactMarker)
+	}
+	if err := vfs.SyncDir(l.fs, dir); err != nil {
+		return ioError(err, "sync log directory %s", dir)
+	}
+	return nil
+}
+
+// removeCompactLeftovers deletes compacted segment files that were never
+// committed (their segments are whole under their own names).
+func (l *Log) removeCompactLeftovers() error {
+	names, err := l.fs.List(l.opts.Dir)
+	if err != nil {
+		return ioError(err, "list log directory %s", l.opts.Dir)
+	}
+	removed := false
+	for _, name := range names {
+		if strings.HasSuffix(name, segmentSuffix+compactSuffix) {
+			p := filepath.Join(l.opts.Dir, name)
+			if err := l.fs.Remove(p); err != nil {
+				return ioError(err, "remove unfinished compacted log segment %s", p)
+			}
+			removed = true
+		}
+	}
+	if removed {
+		if err := vfs.SyncDir(l.fs, l.opts.Dir); err != nil {
+			return ioError(err, "sync log directory %s", l.opts.Dir)
+		}
+	}
+	return nil
+}
