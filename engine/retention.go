@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -187,4 +188,46 @@ func (e *Engine) retentionLoop(stop <-chan struct{}, done chan<- struct{}) {
 			e.cfg.Logger.Warn("enforcing log retention", "err", err)
 		}
 	}
+}
+
+// alterTableOptions runs ALTER TABLE name SET (...) / RESET (...) on the
+// log options. The next retention pass applies them.
+func (st *statement) alterTableOptions(x *sql.AlterTableOptions) (string, error) {
+	s := st.s
+	const tag = "ALTER TABLE"
+	s.e.ddlMu.Lock()
+	defer s.e.ddlMu.Unlock()
+	o, ok := s.e.cat.Lookup(x.Name.Name)
+	if !ok || (x.Name.Schema != "" && x.Name.Schema != "public") {
+		return "", st.errAt(x.Name.Pos, pgerr.UndefinedTable, "relation %q does not exist", x.Name.Name)
+	}
+	if o.Kind != catalog.KindTable {
+		return "", st.errAt(x.Name.Pos, pgerr.WrongObjectType, "%q is not a table", o.Name)
+	}
+	if !s.superuser() && !s.roles().Owns(o) {
+		return "", mustBeOwner(o)
+	}
+	set, err := st.tableOptions(x.Set, len(o.PrimaryKey) > 0)
+	if err != nil {
+		return "", err
+	}
+	opts := maps.Clone(o.Options)
+	if opts == nil {
+		opts = map[string]string{}
+	}
+	for _, r := range x.Reset {
+		switch r.Key {
+		case optRetention, optRetentionBytes, optCompaction:
+			delete(opts, r.Key)
+		default:
+			return "", st.errAt(r.Pos, pgerr.InvalidParameterValue, "unrecognized table option %q", r.Key)
+		}
+	}
+	maps.Copy(opts, set)
+	if len(opts) == 0 {
+		opts = nil
+	}
+	cp := *o
+	cp.Options = opts
+	return tag, s.e.cat.UpdateObjects([]*catalog.Object{&cp})
 }

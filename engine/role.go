@@ -87,6 +87,8 @@ func (st *statement) executeRole(ctx context.Context, w pgwire.ResultWriter) (ta
 	switch x := st.ast.(type) {
 	case *sql.AlterOwner:
 		tag, err = st.alterOwner(x)
+	case *sql.AlterTableOptions:
+		tag, err = st.alterTableOptions(x)
 	case *sql.RenameRole:
 		tag, err = st.renameRole(x, w)
 	case *sql.ReassignOwned:

@@ -123,6 +123,19 @@ type AlterOwner struct {
 	Owner RoleSpec
 }
 
+// AlterTableOptions is ALTER TABLE name SET (key = value, ...) and RESET
+// (key, ...), in any number of commands.
+type AlterTableOptions struct {
+	StatementInfo
+	Pos   int
+	Name  ObjectName
+	Set   Options
+	Reset Options // keys only
+}
+
+func (n *AlterTableOptions) Position() int { return n.Pos }
+func (*AlterTableOptions) statementNode()  {}
+
 // ReassignOwned is REASSIGN OWNED BY roles TO role.
 type ReassignOwned struct {
 	StatementInfo
@@ -182,8 +195,13 @@ func (c *converter) roleStatement(n *pg.Node) (s Statement, ok bool, err error) 
 	case *pg.Node_GrantRoleStmt:
 		s, err = c.grantRoleStmt(v.GrantRoleStmt)
 	case *pg.Node_AlterTableStmt:
-		// Only ALTER ... OWNER TO; every other ALTER TABLE goes on.
+		// Only ALTER ... OWNER TO and ALTER TABLE ... SET/RESET (options);
+		// every other ALTER TABLE goes on.
 		a := v.AlterTableStmt
+		if a.Relation != nil && isSetOptions(a) {
+			s, err = c.alterTableOptions(a)
+			break
+		}
 		if len(a.Cmds) != 1 || a.Cmds[0].GetAlterTableCmd().GetSubtype() != pg.AlterTableType_AT_ChangeOwner || a.Relation == nil {
 			return nil, false, nil
 		}
@@ -416,6 +434,39 @@ func (c *converter) roleSpecs(nodes []*pg.Node) ([]RoleSpec, error) {
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// isSetOptions says that every command of a is SET (...) or RESET (...).
+func isSetOptions(a *pg.AlterTableStmt) bool {
+	for _, cmd := range a.Cmds {
+		switch cmd.GetAlterTableCmd().GetSubtype() {
+		case pg.AlterTableType_AT_SetRelOptions, pg.AlterTableType_AT_ResetRelOptions:
+		default:
+			return false
+		}
+	}
+	return len(a.Cmds) > 0
+}
+
+func (c *converter) alterTableOptions(a *pg.AlterTableStmt) (Statement, error) {
+	if a.Objtype != pg.ObjectType_OBJECT_TABLE {
+		return nil, c.unsupported(-1, "ALTER %s ... SET (...) is not supported", strings.ReplaceAll(strings.TrimPrefix(a.Objtype.String(), "OBJECT_"), "_", " "))
+	}
+	r := a.Relation
+	at := &AlterTableOptions{Pos: -1, Name: ObjectName{Pos: loc(r.Location), Catalog: r.Catalogname, Schema: r.Schemaname, Name: r.Relname}}
+	for _, cmd := range a.Cmds {
+		ac := cmd.GetAlterTableCmd()
+		opts, err := c.defElems(ac.GetDef().GetList().GetItems())
+		if err != nil {
+			return nil, err
+		}
+		if ac.GetSubtype() == pg.AlterTableType_AT_SetRelOptions {
+			at.Set = append(at.Set, opts...)
+		} else {
+			at.Reset = append(at.Reset, opts...)
+		}
+	}
+	return at, nil
 }
 
 func (c *converter) alterOwner(a *pg.AlterTableStmt) (Statement, error) {
