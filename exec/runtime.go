@@ -847,6 +847,20 @@ func (rt *Runtime) loadTableRows(s *source, in *Batch, pushIn func() error) erro
 		return pgerr.New(pgerr.ObjectNotInPrerequisite,
 			"the log of table %d starts at offset %d, but the table's rows are committed only up to offset %d", s.id, start, off)
 	}
+	if s.wm != nil {
+		// The table's rows are the ones its own dataflow admitted; the view
+		// takes them all and goes on from the table's watermark state, so
+		// that it drops the same later rows the table does.
+		val, ok, err := snap.Get(wmKey(s.id, s.id))
+		if err != nil {
+			return err
+		}
+		if ok {
+			if s.maxTS, s.late, err = decodeWatermarkState(val); err != nil {
+				return err
+			}
+		}
+	}
 	err = ScanRelation(snap, s.id, nil, func(_ []byte, cnt int64, row types.Row) error {
 		in.Add(row, cnt)
 		if in.Len() >= readChunk {

@@ -335,3 +335,47 @@ func TestCompactionReplayBench(t *testing.T) {
 	t.Logf("compaction: %v; the log is %.1f MB", compact.Round(time.Millisecond), float64(bytesAfter)/(1<<20))
 	t.Logf("replay after compaction: %v (%.1fx faster)", after.Round(time.Millisecond), before.Seconds()/after.Seconds())
 }
+
+// TestRetentionWatermark: a view created after retention cut the log of a
+// table with a watermark takes the rows the table admitted and its
+// watermark, so it drops the same late rows afterwards as the table and a
+// view that read the whole log.
+func TestRetentionWatermark(t *testing.T) {
+	dir := t.TempDir()
+	srv := startServer(t, server.Config{DataDir: dir, RetentionInterval: 10 * time.Millisecond, LogSegmentBytes: 1 << 10})
+	conn := connect(t, srv)
+	mustExec(t, conn, `CREATE TABLE bids (auction int, price int, ts timestamp, WATERMARK FOR ts AS ts - INTERVAL '2 seconds') WITH (retention_bytes = 2048)`)
+	const q = `SELECT auction, count(*) AS n, sum(price) AS s FROM bids GROUP BY auction`
+	mustExec(t, conn, `CREATE MATERIALIZED VIEW early AS `+q)
+	for i := 0; i < 200; i++ {
+		// Every tenth row is 5 seconds behind: late.
+		lag := 0
+		if i%10 == 9 {
+			lag = 5
+		}
+		mustExec(t, conn, fmt.Sprintf(`INSERT INTO bids VALUES (%d, %d, TIMESTAMP '2026-01-01 00:00:00' + INTERVAL '%d seconds')`, i%5, i, i-lag))
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if s := logStarts(t, dir); len(s) == 1 && slices.Collect(maps.Values(s))[0] > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("retention did not cut the log: %v", logStarts(t, dir))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	mustExec(t, conn, `CREATE MATERIALIZED VIEW late AS `+q)
+	// One more on-time row, one late row.
+	mustExec(t, conn, `INSERT INTO bids VALUES (1, 1000, TIMESTAMP '2026-01-01 00:03:30'), (2, 2000, TIMESTAMP '2026-01-01 00:00:01')`)
+	want := rowsOf(t, conn, q)
+	for _, v := range []string{"early", "late"} {
+		if got := rowsOf(t, conn, `SELECT * FROM `+v); !slices.Equal(got, want) {
+			t.Fatalf("%s = %v\nits query gives %v", v, got, want)
+		}
+	}
+	lates := rowsOf(t, conn, `SELECT late_rows FROM kappa_catalog.kappa_late_rows`)
+	if len(lates) != 3 || lates[0] != lates[2] {
+		t.Fatalf("late rows per dataflow: %v", lates)
+	}
+}
