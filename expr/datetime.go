@@ -1145,6 +1145,10 @@ func registerDatetime() {
 	for _, n := range []string{"now", "current_timestamp", "transaction_timestamp", "statement_timestamp"} {
 		addFunc0(n, tz, stmtNow).Volatile = true
 	}
+	// proctime() is Flink's processing time: in a materialized view over
+	// an append-only input, the time of the epoch that processes the row
+	// (the planner refuses it elsewhere in views); ad hoc, now().
+	addFunc0("proctime", tz, stmtNow).Volatile = true
 	addFunc0("clock_timestamp", tz, func(*EvalContext) (types.Value, error) {
 		return types.NewTimestampTZ(types.TimestampFromTime(time.Now())), nil
 	}).Volatile = true

@@ -79,7 +79,16 @@ func (b *binder) refuseClock(n exec.Node) error {
 			es = append(es, r...)
 		}
 	}
+	// proctime() is the epoch's time, fixed for a row once it is
+	// processed: over an input that never retracts, no row needs it again.
+	p, isProject := n.(*exec.Project)
+	proctimeOK := isProject && appendOnly(p.Input)
 	for _, e := range es {
+		if !proctimeOK && usesFunc(e, "proctime") {
+			return b.errAt(max(strings.Index(strings.ToLower(b.src), "proctime"), 0), pgerr.FeatureNotSupported,
+				"proctime() in a materialized view is only supported in the select list over an append-only input (sources through filters, projections, windows, unions and inner joins)").
+				WithHint("A row retracted later would get another processing time than it was inserted with.")
+		}
 		name := ""
 		walkBound(e, func(x expr.Expr) {
 			if c, ok := x.(*expr.Call); ok && clockReaders[c.Fn.Name] && name == "" {
@@ -229,4 +238,14 @@ func mapInputs(n exec.Node, f func(exec.Node) (exec.Node, error)) error {
 		return nil
 	}
 	return pgerr.New(pgerr.InternalError, "temporal filters: unknown plan node %T", n)
+}
+
+func usesFunc(e expr.Expr, name string) bool {
+	found := false
+	walkBound(e, func(x expr.Expr) {
+		if c, ok := x.(*expr.Call); ok && c.Fn.Name == name {
+			found = true
+		}
+	})
+	return found
 }

@@ -190,6 +190,12 @@ func (m *Main) runQuery(ctx context.Context, cfg config, q query) result {
 	}
 	defer conn.Close(ctx)
 
+	for _, st := range q.setup {
+		if _, err := conn.Exec(ctx, st); err != nil {
+			r.err = err
+			return r
+		}
+	}
 	opts := fmt.Sprintf(", nexmark.event.num = %d, nexmark.min.event.gap.in.ns = 0, nexmark.split.num = %d", cfg.events, cfg.split)
 	for _, s := range []string{"person", "auction", "bid"} {
 		if _, err := conn.Exec(ctx, sourceDDL(s, opts)); err != nil {

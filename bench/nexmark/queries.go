@@ -11,12 +11,42 @@ import (
 //go:embed queries
 var queryFiles embed.FS
 
-// query is one Nexmark query.
+// query is one Nexmark query. A query file may start with statements that
+// set up what the query needs (q13's side table), each ending in a
+// semicolon at the end of a line; its last statement is the query.
 type query struct {
 	name     string
-	kappa    string // kappa SQL
+	setup    []string // kappa statements to run before the query
+	kappa    string   // kappa SQL
+	pgSetup  []string
 	postgres string // the same in plain PostgreSQL SQL
-	sources  []string
+	// check, when set, is what the comparison with PostgreSQL runs over
+	// the query's rows (relation q) instead of comparing them: for a query
+	// whose answer depends on when it ran (q12's processing time).
+	check   string
+	sources []string
+}
+
+// splitStatements splits a query file into its setup statements and its
+// query.
+func splitStatements(text string) (setup []string, last string) {
+	var stmts []string
+	for _, part := range strings.SplitAfter(text, ";\n") {
+		st := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(part), ";"))
+		code := false
+		for _, line := range strings.Split(st, "\n") {
+			if l := strings.TrimSpace(line); l != "" && !strings.HasPrefix(l, "--") {
+				code = true
+			}
+		}
+		if code {
+			stmts = append(stmts, st)
+		}
+	}
+	if len(stmts) == 0 {
+		return nil, ""
+	}
+	return stmts[:len(stmts)-1], stmts[len(stmts)-1]
 }
 
 // queries returns every query in queries/, in numeric order.
@@ -35,9 +65,14 @@ func queries() ([]query, error) {
 		if err != nil {
 			return nil, err
 		}
-		q := query{name: name, kappa: string(k), postgres: string(k)}
+		q := query{name: name}
+		q.setup, q.kappa = splitStatements(string(k))
+		q.pgSetup, q.postgres = q.setup, q.kappa
 		if p, err := queryFiles.ReadFile("queries/postgres/" + e.Name()); err == nil {
-			q.postgres = string(p)
+			q.pgSetup, q.postgres = splitStatements(string(p))
+		}
+		if c, err := queryFiles.ReadFile("queries/check/" + e.Name()); err == nil {
+			q.check = string(c)
 		}
 		for _, s := range []string{"person", "auction", "bid"} {
 			if strings.Contains(q.kappa, s) {
