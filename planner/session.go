@@ -60,6 +60,9 @@ func (b *binder) planSession(t *sql.TableFunc) (*relation, error) {
 		return c, nil
 	}
 	n := len(f.Args)
+	if d, ok := f.Args[n-1].(*sql.FuncCall); ok && strings.EqualFold(d.Name, "descriptor") {
+		return nil, b.errAt(d.Pos, pgerr.SyntaxError, "SESSION needs a gap after its time column: %s", sessionUsage)
+	}
 	tsArg := f.Args[n-2]
 	if d, ok := tsArg.(*sql.FuncCall); ok && strings.EqualFold(d.Name, "descriptor") && len(d.Args) == 1 {
 		tsArg = d.Args[0]
