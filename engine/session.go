@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kappa-db/kappa/pgerr"
@@ -24,7 +25,10 @@ type Session struct {
 	user     string
 	database string
 	settings map[string]string
-	loc      *time.Location
+	// placeholders are the placeholder settings (my.x) this session has
+	// set; like PostgreSQL's, they exist in the session that set them.
+	placeholders map[string]setting
+	loc          *time.Location
 	// writes holds, per table, the log offset just past this session's last
 	// append: reads wait until the epoch containing it has committed.
 	writes map[uint64]uint64
@@ -56,7 +60,29 @@ type setting struct {
 	fixed bool
 }
 
+// settings are the built-in settings, keyed by lower-case name; fixed
+// after init, so sessions read it without a lock.
 var settings = map[string]setting{}
+
+// settingOrder is settings' keys in the order SHOW ALL prints them.
+var settingOrder = sync.OnceValue(func() []string {
+	keys := make([]string, 0, len(settings))
+	for k := range settings {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return settings[keys[i]].name < settings[keys[j]].name })
+	return keys
+})
+
+// lookupSetting finds a built-in setting or a placeholder this session has
+// set.
+func (s *Session) lookupSetting(name string) (setting, bool) {
+	if st, ok := settings[name]; ok {
+		return st, true
+	}
+	st, ok := s.placeholders[name]
+	return st, ok
+}
 
 func init() {
 	for _, s := range []setting{
@@ -251,14 +277,12 @@ func (s *Session) Prepare(ctx context.Context, query string, paramTypes []uint32
 }
 
 func (s *Session) showAll() [][]string {
-	var rows [][]string
-	for k, st := range settings {
-		if k != strings.ToLower(st.name) {
-			continue
-		}
-		rows = append(rows, []string{st.name, s.settings[k]})
+	// Placeholders are left out, as PostgreSQL leaves them out.
+	keys := settingOrder()
+	rows := make([][]string, 0, len(keys))
+	for _, k := range keys {
+		rows = append(rows, []string{settings[k].name, s.settings[k]})
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i][0] < rows[j][0] })
 	return rows
 }
 
@@ -272,6 +296,9 @@ func (s *Session) plannerSession(query string) *planner.Session {
 	ps := &planner.Session{User: user, Database: s.database, ApplicationName: s.settings["application_name"], Query: query}
 	for _, r := range s.showAll() {
 		ps.Settings = append(ps.Settings, [2]string{r[0], r[1]})
+	}
+	for k, st := range s.placeholders {
+		ps.Placeholders = append(ps.Placeholders, [2]string{st.name, s.settings[k]})
 	}
 	ps.Cursors = s.cursorRows()
 	ps.Prepared = s.preparedRows()

@@ -155,11 +155,11 @@ func (st *statement) bind() (*binding, error) {
 		case x.Name == "all":
 			b.cols, b.colTypes = textColumns("name", "setting")
 		default:
-			st, ok := settings[x.Name]
+			def, ok := st.s.lookupSetting(x.Name)
 			if !ok {
 				return nil, unknownSetting(x.Name)
 			}
-			b.cols, b.colTypes = textColumns(st.name)
+			b.cols, b.colTypes = textColumns(def.name)
 		}
 	default:
 		for _, t := range declared {
@@ -597,12 +597,16 @@ func (st *statement) set(x *sql.Set, w pgwire.ResultWriter) (string, error) {
 		return "RESET", nil
 	}
 	name := x.Name
-	def, known := settings[name]
+	def, known := s.lookupSetting(name)
 	if !known {
 		if strings.Contains(name, ".") {
-			// Placeholder variables (my.setting) are allowed, as in PostgreSQL.
+			// Placeholder variables (my.setting) are allowed, as in
+			// PostgreSQL, and belong to this session.
 			def = setting{name: name}
-			settings[name] = def
+			if s.placeholders == nil {
+				s.placeholders = map[string]setting{}
+			}
+			s.placeholders[name] = def
 		} else {
 			return "", unknownSetting(name)
 		}

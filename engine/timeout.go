@@ -116,5 +116,8 @@ func (s *Session) resetSettings(w pgwire.ResultWriter) {
 			w.SetParameter(v.name, v.def)
 		}
 	}
+	for k := range s.placeholders {
+		s.settings[k] = ""
+	}
 	s.loc = time.UTC
 }

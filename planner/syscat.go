@@ -34,8 +34,11 @@ type Session struct {
 	ApplicationName string
 	// Settings are the session's settings (name as SHOW prints it, value).
 	Settings [][2]string
-	PID      int32
-	Started  time.Time
+	// Placeholders are the placeholder settings (my.x) the session has
+	// set: current_setting reads them, pg_settings leaves them out.
+	Placeholders [][2]string
+	PID          int32
+	Started      time.Time
 	// Query is the statement being planned (pg_stat_activity.query).
 	Query string
 	// Cursors are the session's open cursors (pg_cursors).

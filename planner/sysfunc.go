@@ -531,7 +531,7 @@ func (b *binder) bindSysFunc(x *sql.FuncCall, args []expr.Expr) (expr.Expr, bool
 		sess := b.sess
 		return call(fnOf(x.Name, []types.Type{types.Text, types.Bool}[:len(args)], types.Text, true, func(a []types.Value) (types.Value, error) {
 			if sess != nil {
-				for _, s := range sess.Settings {
+				for _, s := range append(sess.Settings, sess.Placeholders...) {
 					if strings.EqualFold(s[0], a[0].S) {
 						return types.NewText(s[1]), nil
 					}
