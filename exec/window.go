@@ -47,13 +47,28 @@ func (f WindowFunc) String() string { return windowFuncNames[f] }
 // others read the whole partition or only the row's position and peers).
 func (f WindowFunc) UsesFrame() bool { return f >= WinFirstValue }
 
-// FrameMode is ROWS or RANGE.
+// FrameMode is ROWS, RANGE or GROUPS.
 type FrameMode uint8
 
-// Frame modes. (GROUPS is refused by the planner.)
+// Frame modes.
 const (
 	FrameRange FrameMode = iota
 	FrameRows
+	// FrameGroups counts offsets in peer groups (rows equal in the ORDER
+	// BY).
+	FrameGroups
+)
+
+// FrameExclude is a frame's EXCLUDE option: which rows around the current
+// one leave its frame.
+type FrameExclude uint8
+
+// Frame exclusions.
+const (
+	ExcludeNoOthers FrameExclude = iota
+	ExcludeCurrentRow
+	ExcludeGroup // the current row and its peers
+	ExcludeTies  // its peers but not itself
 )
 
 // FrameBoundKind is the kind of one end of a frame.
@@ -85,6 +100,7 @@ type FrameBound struct {
 type WindowFrame struct {
 	Mode       FrameMode
 	Start, End FrameBound
+	Exclude    FrameExclude
 }
 
 func (b FrameBound) String() string {
@@ -102,11 +118,12 @@ func (b FrameBound) String() string {
 }
 
 func (f WindowFrame) String() string {
-	mode := "RANGE"
-	if f.Mode == FrameRows {
-		mode = "ROWS"
+	mode := [...]string{"RANGE", "ROWS", "GROUPS"}[f.Mode]
+	s := fmt.Sprintf("%s BETWEEN %s AND %s", mode, f.Start, f.End)
+	if f.Exclude != ExcludeNoOthers {
+		s += " EXCLUDE " + [...]string{"", "CURRENT ROW", "GROUP", "TIES"}[f.Exclude]
 	}
-	return fmt.Sprintf("%s BETWEEN %s AND %s", mode, f.Start, f.End)
+	return s
 }
 
 // WindowCall is one window function of a Window node. Args are input
@@ -503,6 +520,8 @@ type winPart struct {
 	peerStart []int // first row of the row's peer group
 	peerEnd   []int // one past its last row
 	group     []int // the peer group's number, from 0
+	// groupStart is the first row of each peer group, then len(rows).
+	groupStart []int
 }
 
 func newWinPart(rows []types.Row, counts []int64, keys []SortKey) *winPart {
@@ -521,11 +540,13 @@ func newWinPart(rows []types.Row, counts []int64, keys []SortKey) *winPart {
 			j++
 		}
 		g++
+		p.groupStart = append(p.groupStart, i)
 		for k := i; k < j; k++ {
 			p.peerStart[k], p.peerEnd[k], p.group[k] = i, j, g
 		}
 		i = j
 	}
+	p.groupStart = append(p.groupStart, n)
 	return p
 }
 
@@ -676,7 +697,7 @@ func (w *windowOp) newFrameCalc(ec *epochCtx, call *WindowCall, p *winPart) (*fr
 		if v.IsNull() {
 			return nil, pgerr.New(pgerr.NullValueNotAllowed, "frame %s offset must not be null", which)
 		}
-		if call.Frame.Mode == FrameRows {
+		if call.Frame.Mode != FrameRange {
 			if v.I < 0 {
 				return nil, pgerr.New(pgerr.InvalidPrecedingFollowing, "frame %s offset must not be negative", which)
 			}
@@ -748,6 +769,22 @@ func (fc *frameCalc) pos(ec *epochCtx, i int, b FrameBound, off types.Value, sta
 			return fc.p.peerStart[i], nil
 		}
 		return fc.p.peerEnd[i], nil
+	}
+	if fc.f.Mode == FrameGroups {
+		// n groups before or after the current row's: from the start of
+		// that group, or to its end.
+		ng := int64(len(fc.p.groupStart) - 1)
+		o := min(off.I, ng+1)
+		g := int64(fc.p.group[i])
+		if b.Kind == BoundPreceding {
+			g -= o
+		} else {
+			g += o
+		}
+		if !start {
+			g++
+		}
+		return fc.p.groupStart[min(max(g, 0), ng)], nil
 	}
 	if fc.f.Mode == FrameRows {
 		o := off.I
@@ -851,6 +888,15 @@ func (w *windowOp) computeFramed(ec *epochCtx, p *winPart, call *WindowCall, col
 		if err != nil {
 			return err
 		}
+		if fc.f.Exclude != ExcludeNoOthers {
+			// The frame has holes: compute it from its pieces.
+			v, err := w.excludedFrame(ec, p, call, i, fc.pieces(i, s, e))
+			if err != nil {
+				return err
+			}
+			out[i][col] = v
+			continue
+		}
 		var v types.Value
 		switch call.Func {
 		case WinFirstValue:
@@ -893,6 +939,100 @@ func (w *windowOp) computeFramed(ec *epochCtx, p *winPart, call *WindowCall, col
 		out[i][col] = v
 	}
 	return nil
+}
+
+// pieces returns row i's frame [s, e) without the rows its EXCLUDE option
+// takes out, as up to three ranges in order.
+func (fc *frameCalc) pieces(i, s, e int) [][2]int {
+	ps, pe := fc.p.peerStart[i], fc.p.peerEnd[i]
+	var cuts [][2]int // the excluded ranges, in order
+	switch fc.f.Exclude {
+	case ExcludeCurrentRow:
+		cuts = [][2]int{{i, i + 1}}
+	case ExcludeGroup:
+		cuts = [][2]int{{ps, pe}}
+	case ExcludeTies:
+		cuts = [][2]int{{ps, i}, {i + 1, pe}}
+	}
+	var out [][2]int
+	from := s
+	for _, c := range cuts {
+		if to := min(c[0], e); from < to {
+			out = append(out, [2]int{from, to})
+		}
+		from = max(from, c[1])
+	}
+	if from < e {
+		out = append(out, [2]int{from, e})
+	}
+	return out
+}
+
+// excludedFrame computes a framed function over the rows of pieces.
+func (w *windowOp) excludedFrame(ec *epochCtx, p *winPart, call *WindowCall, i int, pieces [][2]int) (types.Value, error) {
+	rows := 0
+	for _, pc := range pieces {
+		rows += pc[1] - pc[0]
+	}
+	nth := -1
+	switch call.Func {
+	case WinFirstValue:
+		nth = 0
+	case WinLastValue:
+		nth = rows - 1
+	case WinNthValue:
+		n := p.rows[i][call.Args[1]]
+		if n.IsNull() {
+			return types.Null, nil
+		}
+		if n.I <= 0 {
+			return types.Null, pgerr.New(pgerr.InvalidArgumentForNthVal, "argument of nth_value must be greater than zero")
+		}
+		if n.I > int64(rows) {
+			return types.Null, nil
+		}
+		nth = int(n.I - 1)
+	}
+	if call.Func == WinFirstValue || call.Func == WinLastValue || call.Func == WinNthValue {
+		if nth < 0 {
+			return types.Null, nil
+		}
+		for _, pc := range pieces {
+			if nth < pc[1]-pc[0] {
+				return p.rows[pc[0]+nth][call.Args[0]], nil
+			}
+			nth -= pc[1] - pc[0]
+		}
+		return types.Null, nil
+	}
+	var acc accState
+	for _, pc := range pieces {
+		for j := pc[0]; j < pc[1]; j++ {
+			if call.Func == WinCountStar {
+				continue
+			}
+			v := p.rows[j][call.Args[0]]
+			if v.IsNull() {
+				continue
+			}
+			acc.n++
+			switch call.Func {
+			case WinSum, WinAvg:
+				if err := addWeighted(&acc.v, v, 1); err != nil {
+					return types.Null, err
+				}
+			case WinMin:
+				if acc.v.IsNull() || types.Compare(v, acc.v) < 0 {
+					acc.v = v
+				}
+			case WinMax:
+				if acc.v.IsNull() || types.Compare(v, acc.v) > 0 {
+					acc.v = v
+				}
+			}
+		}
+	}
+	return w.aggResult(ec, call, acc, int64(rows))
 }
 
 // aggResult is an aggregate's value over a frame of rows rows.

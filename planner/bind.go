@@ -33,6 +33,11 @@ type binder struct {
 	// pending holds the scalar subqueries bound in the current SELECT: each
 	// joins its relation onto the SELECT's input (attachPending).
 	pending *[]func(exec.Node) exec.Node
+	// pendingBase is the input attachPending joins them onto, before the
+	// first: a correlated subquery reads its outer values from it, not
+	// from the input the earlier subqueries already joined (which would
+	// double the plan with every subquery).
+	pendingBase exec.Node
 	// winCols maps the window calls of the SELECT being bound (by exprKey)
 	// to their columns (planner/window.go).
 	winCols map[string]*expr.ColRef
@@ -266,9 +271,10 @@ func (b *binder) bindExpr(e sql.Expr, s *scope, agg *postAgg, where string) (exp
 		return b.bindFunc(x, s, agg, where)
 	case *sql.ScalarSubquery:
 		e, err := b.scalarSubquery(x, s)
-		if pgerr.Code(err) == pgerr.FeatureNotSupported && !b.forView {
-			// A correlation the planner cannot turn into a join: evaluate
-			// the subquery per row (ad hoc only).
+		if pgerr.Code(err) == pgerr.FeatureNotSupported {
+			// A correlation the planner cannot turn into a join here:
+			// evaluate the subquery per row (ad hoc), or decorrelate it
+			// into joins once the view is planned (decorrelate.go).
 			return b.subPlan(x.Query, s, exec.SubScalar, x.Pos)
 		}
 		return e, err

@@ -32,6 +32,12 @@ func (b *binder) correlatedScalar(x *sql.ScalarSubquery, s *scope) (expr.Expr, b
 	if !ok {
 		return nil, false, nil
 	}
+	if b.forView && containsSubquery(q.Where) {
+		// Its subquery would be a SubPlan in the join's condition, which
+		// a view cannot decorrelate; as a SubPlan of its own, the whole
+		// subquery can be (decorrelate.go).
+		return nil, false, nil
+	}
 	if _, isAgg := isAggregateCall(call); !isAgg {
 		return nil, false, nil
 	}
@@ -131,7 +137,11 @@ func (b *binder) correlatedScalar(x *sql.ScalarSubquery, s *scope) (expr.Expr, b
 		for i, c := range dcols {
 			dtypes[i] = c.typ
 		}
-		d := &exec.Aggregate{Input: &exec.Project{Input: node, Exprs: dexprs}, GroupBy: groupBy, Types: dtypes}
+		base := node
+		if b.pendingBase != nil {
+			base = cloneNode(b.pendingBase)
+		}
+		d := &exec.Aggregate{Input: &exec.Project{Input: base, Exprs: dexprs}, GroupBy: groupBy, Types: dtypes}
 		j := &exec.Join{Left: d, Right: innerNode, Kind: exec.JoinLeft, On: on}
 		splitJoinCondition(j, k)
 		var pre []expr.Expr
@@ -148,4 +158,19 @@ func (b *binder) correlatedScalar(x *sql.ScalarSubquery, s *scope) (expr.Expr, b
 		return back
 	})
 	return &expr.ColRef{Idx: idx + k, T: agg.Type, Name: call.Name}, true, nil
+}
+
+// containsSubquery reports whether e has a subquery in it.
+func containsSubquery(e sql.Expr) bool {
+	found := false
+	walkExpr(e, func(x sql.Expr) bool {
+		switch x.(type) {
+		case *sql.ScalarSubquery, *sql.Exists, *sql.InSubquery, *sql.ArraySubquery:
+			found = true
+		case *sql.Quantified:
+			found = found || x.(*sql.Quantified).Query != nil
+		}
+		return !found
+	})
+	return found
 }

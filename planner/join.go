@@ -30,6 +30,11 @@ func (b *binder) planJoin(j *sql.Join) (*relation, error) {
 	if err != nil {
 		return nil, err
 	}
+	if t, ok := j.Right.(*sql.Subquery); ok && t.Lateral && (joinKinds[j.Kind] == exec.JoinInner || joinKinds[j.Kind] == exec.JoinLeft) {
+		// (A RIGHT or FULL JOIN LATERAL may not read its left side: it
+		// is planned as a plain subquery.)
+		return b.planLateralJoin(j, left, t)
+	}
 	right, err := b.planFromItem(j.Right)
 	if err != nil {
 		return nil, err
@@ -225,6 +230,10 @@ func distribute(j *exec.Join, c expr.Expr, nl int, inON bool) bool {
 	if !inON && j.Kind != exec.JoinInner {
 		return false
 	}
+	if j.NullSafe {
+		// Its keys match NULL with NULL; an equality does not.
+		return false
+	}
 	call, ok := c.(*expr.Call)
 	if !ok || call.Fn.Name != "=" || len(call.Args) != 2 {
 		return false
@@ -338,4 +347,33 @@ func pushDown(n exec.Node) exec.Node {
 		x.Left, x.Right = pushDown(x.Left), pushDown(x.Right)
 	}
 	return n
+}
+
+// planLateralJoin plans `left [INNER | LEFT] JOIN LATERAL (...) ON cond`.
+func (b *binder) planLateralJoin(j *sql.Join, left *relation, t *sql.Subquery) (*relation, error) {
+	kind := joinKinds[j.Kind]
+	if j.Natural || len(j.Using) > 0 {
+		return nil, b.errAt(j.Pos, pgerr.FeatureNotSupported, "USING and NATURAL with LATERAL are not supported yet")
+	}
+	rel, err := b.lateralJoin(left, t, kind)
+	if err != nil || j.On == nil {
+		return rel, err
+	}
+	if containsAggregate(j.On) {
+		return nil, b.errAt(firstAggregatePos(j.On), pgerr.GroupingError, "aggregate functions are not allowed in JOIN conditions")
+	}
+	on, err := b.bindExpr(j.On, rel.scope, nil, "JOIN conditions")
+	if err != nil {
+		return nil, err
+	}
+	if on, err = b.coerce(on, types.Bool, j.On.Position(), "argument of JOIN/ON"); err != nil {
+		return nil, err
+	}
+	join := rel.node.(*exec.Join)
+	if join.On != nil {
+		on = &expr.And{Args: []expr.Expr{join.On, on}}
+	}
+	join.On = on
+	splitJoinCondition(join, len(join.Left.Columns())) // (filters only: its keys are null-safe)
+	return rel, nil
 }

@@ -183,6 +183,9 @@ func (p *Planner) PlanMaterializedView(src string, sel *sql.Select, names []stri
 	if len(b.params) > 0 {
 		return nil, pgerr.New(pgerr.UndefinedParameter, "there is no parameter $1")
 	}
+	if rel.node, err = removeSubPlans(rel.node); err != nil {
+		return nil, err
+	}
 	rel.node = pushDown(rel.node)
 	if rel.node, err = b.temporalFilters(rel.node); err != nil {
 		return nil, err

@@ -75,10 +75,26 @@ func children(e expr.Expr) []expr.Expr {
 // remapCols returns e with every column reference i replaced by f(i). The
 // tree is rebuilt, not mutated: plans may share subtrees.
 func remapCols(e expr.Expr, f func(int) int) expr.Expr {
+	return rewriteExpr(e, func(x expr.Expr) expr.Expr {
+		if c, ok := x.(*expr.ColRef); ok {
+			return &expr.ColRef{Idx: f(c.Idx), T: c.T, Name: c.Name}
+		}
+		return nil
+	})
+}
+
+// rewriteExpr returns e rebuilt bottom-up, with every node for which leaf
+// returns non-nil replaced by that (leaf sees a node before its children,
+// and a replaced node's children are not visited). The tree is rebuilt, not
+// mutated: plans may share subtrees.
+func rewriteExpr(e expr.Expr, leaf func(expr.Expr) expr.Expr) expr.Expr {
 	if e == nil {
 		return nil
 	}
-	m := func(x expr.Expr) expr.Expr { return remapCols(x, f) }
+	if r := leaf(e); r != nil {
+		return r
+	}
+	m := func(x expr.Expr) expr.Expr { return rewriteExpr(x, leaf) }
 	ms := func(xs []expr.Expr) []expr.Expr {
 		out := make([]expr.Expr, len(xs))
 		for i, x := range xs {
@@ -88,7 +104,7 @@ func remapCols(e expr.Expr, f func(int) int) expr.Expr {
 	}
 	switch x := e.(type) {
 	case *expr.ColRef:
-		return &expr.ColRef{Idx: f(x.Idx), T: x.T, Name: x.Name}
+		return &expr.ColRef{Idx: x.Idx, T: x.T, Name: x.Name}
 	case *expr.Call:
 		return &expr.Call{Fn: x.Fn, Args: ms(x.Args)}
 	case *expr.And:

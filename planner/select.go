@@ -71,6 +71,12 @@ func (b *binder) planFrom(from []sql.TableRef) (*relation, error) {
 		return nil, err
 	}
 	for _, item := range from[1:] {
+		if t, ok := item.(*sql.Subquery); ok && t.Lateral {
+			if rel, err = b.lateralJoin(rel, t, exec.JoinInner); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		right, err := b.planFromItem(item)
 		if err != nil {
 			return nil, err
@@ -89,9 +95,7 @@ func (b *binder) planFromItem(item sql.TableRef) (*relation, error) {
 		}
 		return rel, b.applyAlias(rel, t.Name, t.Alias, t.Pos)
 	case *sql.Subquery:
-		if t.Lateral {
-			return nil, b.errAt(t.Pos, pgerr.FeatureNotSupported, "LATERAL is not supported yet")
-		}
+		// LATERAL first in FROM has nothing to its left to read.
 		rel, err := b.planSelect(t.Query, false)
 		if err != nil {
 			return nil, err

@@ -21,6 +21,19 @@ import (
 // semi-join plans in subquery.go remain the fast path for top-level WHERE
 // conjuncts correlated by equalities.
 
+// x op ANY (q) and x op ALL (q) follow the same pattern (= ANY is IN, <> ALL
+// is NOT IN):
+//
+//	x op ANY (q)  →  CASE WHEN (SELECT count(*) ... WHERE x op s) > 0 THEN true
+//	                      WHEN (SELECT count(*) ... WHERE (x op s) IS NULL) > 0 THEN NULL
+//	                      ELSE false END
+//	x op ALL (q)  →  CASE WHEN (SELECT count(*) ... WHERE NOT (x op s)) > 0 THEN false
+//	                      WHEN (SELECT count(*) ... WHERE (x op s) IS NULL) > 0 THEN NULL
+//	                      ELSE true END
+//
+// so an empty q gives false for ANY and true for ALL, and NULLs make the
+// result unknown only when nothing decides it, as in PostgreSQL.
+
 // countSubquery is SELECT <agg> FROM q's FROM WHERE q's WHERE [AND extra],
 // or, for a query with grouping, limits or set operations, the same over q
 // as a derived table whose one column is named "__s".
@@ -102,4 +115,50 @@ func (b *binder) inAsCounts(x *sql.InSubquery) (sql.Expr, error) {
 		return &sql.Unary{Pos: p, Op: "NOT", Operand: in}, nil
 	}
 	return in, nil
+}
+
+// quantifiedAsCounts rewrites x op ANY|ALL (q).
+func (b *binder) quantifiedAsCounts(x *sql.Quantified) (sql.Expr, error) {
+	p := x.Pos
+	if x.Schema == "" && ((x.Op == "=" && !x.All) || (x.Op == "<>" && x.All)) {
+		return b.inAsCounts(&sql.InSubquery{Pos: p, Arg: x.Left, Query: x.Query, Not: x.All})
+	}
+	if _, isRow := x.Left.(*sql.Row); isRow {
+		return nil, b.errAt(p, pgerr.FeatureNotSupported, "row-valued %s (subquery) is not supported yet", quantifier(x))
+	}
+	q := x.Query
+	if len(q.Targets) != 1 {
+		return nil, b.errAt(q.Pos, pgerr.SyntaxError, "subquery has too many columns")
+	}
+	if ref, ok := q.Targets[0].Expr.(*sql.ColumnRef); ok && ref.Star {
+		return nil, b.errAt(q.Pos, pgerr.FeatureNotSupported, "%s (SELECT * ...) is not supported yet", quantifier(x))
+	}
+	var s sql.Expr = q.Targets[0].Expr
+	if _, derived := countSubquery(q, countStar(p), nil, p).From[0].(*sql.Subquery); derived {
+		s = &sql.ColumnRef{Pos: p, Names: []string{"__sub", "__s"}}
+	}
+	cmp := &sql.Binary{Pos: p, Op: x.Op, Schema: x.Schema, Left: x.Left, Right: s}
+	decide := sql.Expr(cmp)
+	decided, other := "true", "false"
+	if x.All {
+		decide = &sql.Unary{Pos: p, Op: "NOT", Operand: cmp}
+		decided, other = "false", "true"
+	}
+	count := func(w sql.Expr) sql.Expr {
+		return &sql.Binary{Pos: p, Op: ">", Left: &sql.ScalarSubquery{Pos: p, Query: countSubquery(q, countStar(p), w, p)}, Right: intLit(p, "0")}
+	}
+	return &sql.Case{Pos: p,
+		Whens: []*sql.When{
+			{Pos: p, Cond: count(decide), Result: &sql.Literal{Pos: p, Kind: sql.LitBool, Value: decided}},
+			{Pos: p, Cond: count(&sql.IsNull{Pos: p, Arg: cmp}), Result: &sql.Literal{Pos: p, Kind: sql.LitNull}},
+		},
+		Else: &sql.Literal{Pos: p, Kind: sql.LitBool, Value: other},
+	}, nil
+}
+
+func quantifier(x *sql.Quantified) string {
+	if x.All {
+		return x.Op + " ALL"
+	}
+	return x.Op + " ANY"
 }

@@ -43,6 +43,12 @@ func (b *binder) planWhereSubqueries(rel *relation, where sql.Expr) (*relation, 
 			} else {
 				handled = false
 			}
+		case *sql.Quantified:
+			if _, isRow := x.Left.(*sql.Row); !isRow && x.Query != nil && x.Schema == "" && x.Op == "=" && !x.All {
+				next, err = b.semiJoin(rel, x.Query, x.Left, false, x.Pos) // = ANY is IN
+			} else {
+				handled = false
+			}
 		case *sql.InSubquery:
 			if _, isRow := x.Arg.(*sql.Row); isRow {
 				return nil, nil, b.errAt(x.Pos, pgerr.FeatureNotSupported, "row-valued IN (subquery) is not supported yet")
@@ -333,7 +339,11 @@ func (b *binder) scalarSubquery(x *sql.ScalarSubquery, s *scope) (expr.Expr, err
 	if err != nil {
 		if c := pgerr.Code(err); c == pgerr.UndefinedColumn || c == pgerr.UndefinedTable {
 			if e, ok, cerr := b.correlatedScalar(x, s); ok {
-				return e, cerr
+				// A name it cannot resolve is a correlation deeper than
+				// the one it handles: left to a SubPlan.
+				if c := pgerr.Code(cerr); cerr == nil || (c != pgerr.UndefinedColumn && c != pgerr.UndefinedTable) {
+					return e, cerr
+				}
 			}
 			// Most likely a reference to the outer query.
 			return nil, b.errAt(x.Pos, pgerr.FeatureNotSupported, "correlated scalar subqueries are not supported yet").
@@ -379,9 +389,12 @@ func (b *binder) attachPending(node exec.Node) exec.Node {
 	if b.pending == nil {
 		return node
 	}
+	saved := b.pendingBase
+	b.pendingBase = node
 	for _, attach := range *b.pending {
 		node = attach(node)
 	}
+	b.pendingBase = saved
 	*b.pending = (*b.pending)[:0]
 	return node
 }

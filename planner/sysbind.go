@@ -55,9 +55,6 @@ func (b *binder) resolveOuter(o *outerScope, ref *sql.ColumnRef) (expr.Expr, boo
 
 // subPlan plans q as a subquery evaluated per row of scope s.
 func (b *binder) subPlan(q *sql.Select, s *scope, mode exec.SubPlanMode, pos int) (expr.Expr, error) {
-	if b.forView {
-		return nil, b.errAt(pos, pgerr.FeatureNotSupported, "this subquery is not supported in a materialized view yet")
-	}
 	if s == nil {
 		s = &scope{}
 	}
@@ -72,8 +69,12 @@ func (b *binder) subPlan(q *sql.Select, s *scope, mode exec.SubPlanMode, pos int
 	if mode != exec.SubExists && len(rel.node.Columns()) != 1 {
 		return nil, b.errAt(pos, pgerr.SyntaxError, "subquery must return only one column")
 	}
-	node := pushDown(rel.node)
-	node = usePointLookups(node, b.p.Catalog)
+	node := rel.node
+	if !b.forView {
+		// A view's SubPlans become joins (decorrelate.go): no lookups
+		// by the outer row.
+		node = usePointLookups(pushDown(node), b.p.Catalog)
+	}
 	t := types.Bool
 	switch mode {
 	case exec.SubScalar:
@@ -137,10 +138,12 @@ func (b *binder) bindExtra(e sql.Expr, s *scope, agg *postAgg, where string) (ex
 		return e, true, err
 	case *sql.Quantified:
 		if x.Query != nil {
-			if x.Op == "=" && !x.All {
-				return nil, false, nil
+			e, err := b.quantifiedAsCounts(x)
+			if err != nil {
+				return nil, true, err
 			}
-			return nil, true, b.errAt(x.Pos, pgerr.FeatureNotSupported, "%s %s (subquery) is not supported yet", x.Op, map[bool]string{true: "ALL", false: "ANY"}[x.All])
+			out, err := b.bindExpr(e, s, agg, where)
+			return out, true, err
 		}
 		l, err := b.bindExpr(x.Left, s, agg, where)
 		if err != nil {

@@ -517,18 +517,23 @@ func (wp *windowPlanner) bindFrame(spec *windowSpec, order []exec.SortKey) (exec
 	if sf == nil {
 		return fr, nil
 	}
+	mode := "RANGE"
 	switch sf.Mode {
 	case sql.FrameGroups:
-		return fr, b.errAt(spec.pos, pgerr.FeatureNotSupported, "window frames in GROUPS mode are not supported yet")
+		if len(order) == 0 {
+			return fr, b.errAt(spec.pos, pgerr.WindowingError, "GROUPS mode requires an ORDER BY clause")
+		}
+		fr.Mode, mode = exec.FrameGroups, "GROUPS"
 	case sql.FrameRows:
-		fr.Mode = exec.FrameRows
+		fr.Mode, mode = exec.FrameRows, "ROWS"
 	}
-	if sf.Exclude != sql.ExcludeNoOthers {
-		return fr, b.errAt(spec.pos, pgerr.FeatureNotSupported, "EXCLUDE in window frames is not supported yet")
-	}
-	mode := "RANGE"
-	if fr.Mode == exec.FrameRows {
-		mode = "ROWS"
+	switch sf.Exclude {
+	case sql.ExcludeCurrentRow:
+		fr.Exclude = exec.ExcludeCurrentRow
+	case sql.ExcludeGroup:
+		fr.Exclude = exec.ExcludeGroup
+	case sql.ExcludeTies:
+		fr.Exclude = exec.ExcludeTies
 	}
 	bind := func(sb sql.FrameBound, start bool) (exec.FrameBound, error) {
 		out := exec.FrameBound{Kind: exec.FrameBoundKind(sb.Kind)}
@@ -549,8 +554,8 @@ func (wp *windowPlanner) bindFrame(spec *windowSpec, order []exec.SortKey) (exec
 		if err != nil {
 			return out, err
 		}
-		if fr.Mode == exec.FrameRows {
-			out.Offset, err = b.coerce(off, types.Int8, sb.Offset.Position(), "argument of ROWS")
+		if fr.Mode != exec.FrameRange {
+			out.Offset, err = b.coerce(off, types.Int8, sb.Offset.Position(), "argument of "+mode)
 			return out, err
 		}
 		if len(order) != 1 {
