@@ -139,6 +139,14 @@ func removeSubPlans(n exec.Node) (exec.Node, error) {
 		c := *x
 		c.Input, err = removeSubPlans(x.Input)
 		return &c, err
+	case *exec.SessionWindow:
+		c := *x
+		c.Input, err = removeSubPlans(x.Input)
+		return &c, err
+	case *exec.TemporalFilter:
+		c := *x
+		c.Input, err = removeSubPlans(x.Input)
+		return &c, err
 	case *exec.ProjectSet:
 		for _, call := range x.Calls {
 			for _, a := range call.Args {
@@ -815,6 +823,14 @@ func cloneNode(n exec.Node) exec.Node {
 		c.Input = cloneNode(x.Input)
 		return &c
 	case *exec.TimeWindow:
+		c := *x
+		c.Input = cloneNode(x.Input)
+		return &c
+	case *exec.SessionWindow:
+		c := *x
+		c.Input = cloneNode(x.Input)
+		return &c
+	case *exec.TemporalFilter:
 		c := *x
 		c.Input = cloneNode(x.Input)
 		return &c
