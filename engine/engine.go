@@ -39,6 +39,10 @@ type Config struct {
 	// LogSegmentBytes is the size at which a table log starts a new segment
 	// (log.DefaultSegmentBytes by default); retention deletes whole segments.
 	LogSegmentBytes int64
+	// QueryMemory is the default of the query_memory setting: the bytes
+	// one ad hoc query may hold in memory (0: exec.DefaultQueryMemory,
+	// negative: no bound).
+	QueryMemory int64
 }
 
 // Engine is one kappa database.

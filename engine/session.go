@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kappa-db/kappa/exec"
 	"github.com/kappa-db/kappa/pgerr"
 	"github.com/kappa-db/kappa/pgwire"
 	"github.com/kappa-db/kappa/planner"
@@ -49,6 +50,23 @@ type Session struct {
 	prepared map[string]*sqlPrepared
 	// stmtTimeout is statement_timeout (timeout.go); 0 is none.
 	stmtTimeout time.Duration
+	// queryMemory is query_memory in bytes (negative: no bound).
+	queryMemory int64
+}
+
+// defaultSetting is the value RESET gives setting k.
+func (s *Session) defaultSetting(k string) string {
+	if k == "query_memory" {
+		m := s.e.cfg.QueryMemory
+		switch {
+		case m == 0:
+			m = exec.DefaultQueryMemory
+		case m < 0:
+			return "-1"
+		}
+		return exec.FormatBytes(m)
+	}
+	return settings[k].def
 }
 
 // setting describes a run-time parameter a session can SET and SHOW.
@@ -101,6 +119,8 @@ func init() {
 		{name: "search_path", def: `"$user", public`},
 		{name: "extra_float_digits", def: "1"},
 		{name: "statement_timeout", def: "0"},
+		// query_memory's default comes from the engine (defaultSetting).
+		{name: "query_memory", def: ""},
 		{name: "lock_timeout", def: "0"},
 		{name: "idle_in_transaction_session_timeout", def: "0"},
 		{name: "client_min_messages", def: "notice"},
@@ -121,9 +141,10 @@ func init() {
 
 func newSession(e *Engine, p pgwire.SessionParams) *Session {
 	s := &Session{e: e, user: p.User, database: p.Database, settings: map[string]string{}, loc: time.UTC, writes: map[uint64]uint64{}, tx: 'I'}
-	for k, st := range settings {
-		s.settings[k] = st.def
+	for k := range settings {
+		s.settings[k] = s.defaultSetting(k)
 	}
+	_ = s.set("query_memory", s.settings["query_memory"])
 	if s.user == "" {
 		s.user = "kappa"
 	}
@@ -206,6 +227,17 @@ func (s *Session) set(name, value string) error {
 			return pgerr.New(pgerr.FeatureNotSupported, "client_encoding %q is not supported: kappa speaks UTF8 only", value)
 		}
 		value = "UTF8"
+	case "query_memory":
+		n, err := parseBytes("query_memory", value)
+		if err != nil {
+			return err
+		}
+		s.queryMemory = n
+		if n < 0 {
+			value = "-1"
+		} else {
+			value = exec.FormatBytes(n)
+		}
 	case "statement_timeout":
 		ms, err := parseMillis("statement_timeout", value)
 		if err != nil {

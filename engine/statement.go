@@ -230,7 +230,7 @@ func (st *statement) decodeParams(b *binding, raw [][]byte, formats []int16, val
 
 func (st *statement) evalContext(params []types.Value) *expr.EvalContext {
 	return &expr.EvalContext{Params: params, Now: types.TimestampFromTime(time.Now()), Loc: st.s.loc,
-		User: st.s.userName, SessionUser: st.s.sessionUserName}
+		User: st.s.userName, SessionUser: st.s.sessionUserName, QueryMemory: st.s.queryMemory}
 }
 
 // Execute implements pgwire.Statement.
@@ -488,7 +488,8 @@ func (st *statement) runQuery(ctx context.Context, raw [][]byte, pf, rf []int16,
 		en = newEncoder(b.colTypes, rf, s.loc)
 		st.enc = en
 	}
-	st.eval = expr.EvalContext{Params: params, Now: types.TimestampFromTime(time.Now()), Loc: s.loc, User: s.userName, SessionUser: s.sessionUserName}
+	st.eval = expr.EvalContext{Params: params, Now: types.TimestampFromTime(time.Now()), Loc: s.loc, User: s.userName,
+		SessionUser: s.sessionUserName, QueryMemory: s.queryMemory}
 	if st.out.rowFn == nil {
 		st.out.rowFn = st.sendRow
 	}
@@ -614,7 +615,7 @@ func (st *statement) set(x *sql.Set, w pgwire.ResultWriter) (string, error) {
 	if def.fixed {
 		return "", pgerr.New("55P02", "parameter %q cannot be changed", def.name)
 	}
-	value := def.def
+	value := s.defaultSetting(name)
 	if x.Kind == sql.SetValue {
 		value = strings.Join(x.Values, ", ")
 	}

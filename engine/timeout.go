@@ -108,16 +108,59 @@ func formatMillis(ms int64) string {
 // reported to the client when it changed and is reported (w may be nil).
 func (s *Session) resetSettings(w pgwire.ResultWriter) {
 	for k, v := range settings {
-		if v.fixed || s.settings[k] == v.def {
+		def := s.defaultSetting(k)
+		if v.fixed || s.settings[k] == def {
 			continue
 		}
-		_ = s.set(k, v.def) // the defaults are valid
+		_ = s.set(k, def) // the defaults are valid
 		if v.report && w != nil {
-			w.SetParameter(v.name, v.def)
+			w.SetParameter(v.name, def)
 		}
 	}
 	for k := range s.placeholders {
 		s.settings[k] = ""
 	}
 	s.loc = time.UTC
+}
+
+// ParseMemory parses a memory size as query_memory takes it ("512MB",
+// "1GB", a bare number in kB, -1 for no bound) and returns bytes (-1: no
+// bound).
+func ParseMemory(value string) (int64, error) { return parseBytes("query_memory", value) }
+
+// parseBytes parses a memory setting as PostgreSQL does (a bare number is
+// kB; units B, kB, MB, GB, TB), -1 meaning no bound, and returns bytes.
+func parseBytes(name, value string) (int64, error) {
+	v := strings.TrimSpace(value)
+	if v == "-1" {
+		return -1, nil
+	}
+	i := 0
+	for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+		i++
+	}
+	n, err := strconv.ParseInt(v[:i], 10, 64)
+	if err != nil {
+		return 0, pgerr.New(pgerr.InvalidParameterValue, "invalid value for parameter %q: %q", name, value)
+	}
+	var unit int64
+	switch strings.TrimSpace(v[i:]) {
+	case "B":
+		unit = 1
+	case "", "kB":
+		unit = 1 << 10
+	case "MB":
+		unit = 1 << 20
+	case "GB":
+		unit = 1 << 30
+	case "TB":
+		unit = 1 << 40
+	default:
+		return 0, pgerr.New(pgerr.InvalidParameterValue, "invalid value for parameter %q: %q", name, value).
+			WithHint(`Valid units for this parameter are "B", "kB", "MB", "GB", and "TB".`)
+	}
+	if n > (1<<62)/unit {
+		return 0, pgerr.New(pgerr.InvalidParameterValue, "%s is outside the valid range for parameter %q", v, name)
+	}
+	return n * unit, nil
 }

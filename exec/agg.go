@@ -240,7 +240,8 @@ func (a *aggOp) load(ec *epochCtx, keyEnc []byte, row types.Row, set int) (*grou
 		g.oldOut = out
 	}
 	if ec.ephemeral {
-		if err := ec.hold(1); err != nil {
+		// The group's key, its accumulators and the maps that find it.
+		if err := ec.hold(int64(len(g.keyEnc))*2 + 64*int64(len(a.spec.Aggs)+2)); err != nil {
 			return nil, err
 		}
 	}

@@ -119,7 +119,7 @@ func (a *aggOp) addElement(ec *epochCtx, j int, g *groupState, row types.Row, w 
 		return nil
 	}
 	if ec.ephemeral {
-		if err := ec.hold(1); err != nil {
+		if err := ec.holdRow(vals, int64(len(key))+64); err != nil {
 			return err
 		}
 	}

@@ -107,7 +107,7 @@ func (j *joinOp) residual(ec *epochCtx, row types.Row, w int64) (bool, error) {
 
 func (j *joinOp) apply(ec *epochCtx, side int, in *Batch) (*Batch, error) {
 	if ec.ephemeral {
-		if err := ec.hold(in.Len()); err != nil {
+		if err := ec.holdBatch(in); err != nil {
 			return nil, err
 		}
 		for i, r := range in.Rows {

@@ -2,6 +2,8 @@ package exec
 
 import (
 	"context"
+	"strconv"
+	"unsafe"
 
 	"github.com/kappa-db/kappa/expr"
 	"github.com/kappa-db/kappa/pgerr"
@@ -23,11 +25,11 @@ type epochCtx struct {
 	// retracts its error, and a view is in an error state exactly while some
 	// error's count is non-zero.
 	errs map[string]int64
-	// rows counts the rows an ad hoc query holds in memory (join inputs,
-	// groups, rows to sort); past maxRows the query fails instead of
-	// taking the server down.
-	rows    int64
-	maxRows int64
+	// held estimates the bytes an ad hoc query holds in memory (join
+	// inputs, groups, rows to sort); past maxHeld the query fails instead
+	// of taking the server down.
+	held    int64
+	maxHeld int64
 	// wms are the dataflow's input watermarks at the end of the epoch,
 	// set while its operators flush (nil in ad hoc queries), and as they
 	// were at the epoch's start (as committed: a rerun epoch closes the
@@ -35,17 +37,67 @@ type epochCtx struct {
 	wms, wmsBefore map[uint64]int64
 }
 
-// DefaultMaxQueryRows bounds the rows one ad hoc query may hold in memory.
-const DefaultMaxQueryRows = 5_000_000
+// DefaultQueryMemory bounds the memory one ad hoc query may hold when its
+// EvalContext does not say (expr.EvalContext.QueryMemory).
+const DefaultQueryMemory = 1 << 30
 
-// hold accounts for n more rows held in memory by an ad hoc query.
-func (ec *epochCtx) hold(n int) error {
-	ec.rows += int64(n)
-	if ec.maxRows > 0 && ec.rows > ec.maxRows {
-		return pgerr.New(pgerr.OutOfMemory, "query needs to hold more than %d rows in memory", ec.maxRows).
-			WithHint("Add a WHERE clause or a join condition that narrows it, or create a materialized view for it.")
+// valueSize is the in-memory size of a types.Value.
+const valueSize = int64(unsafe.Sizeof(types.Value{}))
+
+// rowBytes estimates the memory row holds: its slice, its values and what
+// they point to.
+func rowBytes(row types.Row) int64 {
+	n := 24 + valueSize*int64(len(row))
+	for i := range row {
+		v := &row[i]
+		n += int64(len(v.S))
+		if v.D != nil {
+			n += 48
+		}
+		if v.Arr != nil {
+			n += rowBytes(v.Arr)
+		}
+	}
+	return n
+}
+
+// hold accounts for n more bytes held in memory by an ad hoc query.
+func (ec *epochCtx) hold(n int64) error {
+	ec.held += n
+	if ec.maxHeld > 0 && ec.held > ec.maxHeld {
+		return pgerr.New(pgerr.OutOfMemory, "query needs more than %s of memory", FormatBytes(ec.maxHeld)).
+			WithHint("Add a WHERE clause or a join condition that narrows it, raise query_memory, or create a materialized view for it.")
 	}
 	return nil
+}
+
+// holdRow accounts for row, kept with bookkeeping of extra bytes.
+func (ec *epochCtx) holdRow(row types.Row, extra int64) error {
+	return ec.hold(rowBytes(row) + extra)
+}
+
+// holdBatch accounts for the rows of b, kept in another batch.
+func (ec *epochCtx) holdBatch(b *Batch) error {
+	n := int64(0)
+	for _, r := range b.Rows {
+		n += rowBytes(r) + 8 // its weight
+	}
+	return ec.hold(n)
+}
+
+// FormatBytes prints n as PostgreSQL prints a memory setting: in the
+// largest unit (kB, MB, GB, TB) that divides it, else in bytes.
+func FormatBytes(n int64) string {
+	units := []struct {
+		name string
+		size int64
+	}{{"TB", 1 << 40}, {"GB", 1 << 30}, {"MB", 1 << 20}, {"kB", 1 << 10}}
+	for _, u := range units {
+		if n >= u.size && n%u.size == 0 {
+			return strconv.FormatInt(n/u.size, 10) + u.name
+		}
+	}
+	return strconv.FormatInt(n, 10) + "B"
 }
 
 // rowError handles an error raised while evaluating a row of weight w: a

@@ -72,7 +72,10 @@ func Query(ctx context.Context, plan Node, r storage.Reader, eval *expr.EvalCont
 		ev.Query = &queryEnv{ctx: ctx, r: r, memo: map[*SubPlan]types.Value{}}
 		eval = &ev
 	}
-	ec := &epochCtx{ctx: ctx, eval: eval, ephemeral: true, maxRows: DefaultMaxQueryRows}
+	ec := &epochCtx{ctx: ctx, eval: eval, ephemeral: true, maxHeld: DefaultQueryMemory}
+	if m := eval.QueryMemory; m != 0 {
+		ec.maxHeld = max(m, 0)
+	}
 
 	var collected []types.Row
 	emitted := int64(0)
@@ -85,7 +88,7 @@ func Query(ctx context.Context, plan Node, r storage.Reader, eval *expr.EvalCont
 			}
 			for ; w > 0; w-- {
 				if sortKeys != nil {
-					if err := ec.hold(1); err != nil {
+					if err := ec.holdRow(row, 24); err != nil {
 						return err
 					}
 					collected = append(collected, row)

@@ -74,7 +74,7 @@ func (s *setOp) apply(ec *epochCtx, side int, in *Batch) (*Batch, error) {
 		if !ok {
 			e = &setEntry{key: string(key), row: row}
 			if ec.ephemeral {
-				if err := ec.hold(1); err != nil {
+				if err := ec.holdRow(row, 2*int64(len(key))+64); err != nil {
 					return nil, err
 				}
 			} else {

@@ -223,7 +223,7 @@ rows:
 			results[j] = out
 			longest = max(longest, len(out))
 		}
-		if err := ec.hold(longest); err != nil && ec.ephemeral {
+		if err := ec.hold(int64(longest) * valueSize * int64(width)); err != nil && ec.ephemeral {
 			return nil, err
 		}
 		for k := 0; k < longest; k++ {

@@ -59,7 +59,7 @@ func (t *topNOp) sortKey(dst []byte, row types.Row) []byte {
 
 func (t *topNOp) apply(ec *epochCtx, _ int, in *Batch) (*Batch, error) {
 	if ec.ephemeral {
-		if err := ec.hold(in.Len()); err != nil {
+		if err := ec.holdBatch(in); err != nil {
 			return nil, err
 		}
 		for i, r := range in.Rows {

@@ -245,7 +245,7 @@ func (p *partitioned) reset() {
 
 func (p *partitioned) add(ec *epochCtx, in *Batch) error {
 	if ec.ephemeral {
-		if err := ec.hold(in.Len()); err != nil {
+		if err := ec.holdBatch(in); err != nil {
 			return err
 		}
 	}

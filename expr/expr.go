@@ -21,6 +21,10 @@ type EvalContext struct {
 	// Query is exec's per-query state for subqueries evaluated per row
 	// (exec.SubPlan); nil in dataflows. expr never looks inside.
 	Query any
+	// QueryMemory bounds the bytes an ad hoc query may hold in memory
+	// (exec.Query: join inputs, groups, rows to sort); 0 is exec's default,
+	// negative is no bound.
+	QueryMemory int64
 }
 
 // loc returns the session time zone, UTC when unset.

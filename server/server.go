@@ -37,6 +37,8 @@ type Config struct {
 	// RetentionInterval and LogSegmentBytes: see engine.Config.
 	RetentionInterval time.Duration
 	LogSegmentBytes   int64
+	// QueryMemory: see engine.Config.
+	QueryMemory int64
 }
 
 // Server is a running kappa.
@@ -60,7 +62,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	eng, err := engine.Open(engine.Config{DataDir: cfg.DataDir, BarrierInterval: cfg.BarrierInterval, Sync: cfg.Sync, Logger: cfg.Logger,
-		ProgressInterval: cfg.ProgressInterval, RetentionInterval: cfg.RetentionInterval, LogSegmentBytes: cfg.LogSegmentBytes})
+		ProgressInterval: cfg.ProgressInterval, RetentionInterval: cfg.RetentionInterval, LogSegmentBytes: cfg.LogSegmentBytes,
+		QueryMemory: cfg.QueryMemory})
 	if err != nil {
 		return nil, err
 	}

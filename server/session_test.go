@@ -3,6 +3,8 @@ package server_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"testing"
 	"time"
 
@@ -179,4 +181,62 @@ func TestStatementTimeoutFetch(t *testing.T) {
 		t.Fatalf("the timeout took %v", d)
 	}
 	mustExec(t, c2, "ROLLBACK")
+}
+
+// TestQueryMemory: an ad hoc query that would hold more than query_memory
+// (a cross join of two 100k-row tables, sorted) fails with 53200 while
+// another session keeps working; --query-memory sets the default.
+func TestQueryMemory(t *testing.T) {
+	ctx := context.Background()
+	// As under GOMEMLIMIT=512MiB: the bound, not the collector, stops the
+	// query.
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(512 << 20))
+	srv := startServer(t, server.Config{QueryMemory: 64 << 20})
+	conn := connect(t, srv)
+	other := connect(t, srv)
+	var def string
+	if err := conn.QueryRow(ctx, "SHOW query_memory").Scan(&def); err != nil || def != "64MB" {
+		t.Fatalf("SHOW query_memory: %q %v", def, err)
+	}
+	mustExec(t, conn, "CREATE TABLE a (g int PRIMARY KEY)", "INSERT INTO a SELECT generate_series(1, 100000)",
+		"CREATE TABLE b (g int PRIMARY KEY)", "INSERT INTO b SELECT generate_series(1, 100000)")
+	done := make(chan error, 1)
+	go func() {
+		// The other session's queries go on while the big one runs.
+		for i := range 20 {
+			var n int
+			if err := other.QueryRow(ctx, "SELECT count(*) FROM a WHERE g <= $1", i+1).Scan(&n); err != nil || n != i+1 {
+				done <- fmt.Errorf("other session: %d %v", n, err)
+				return
+			}
+		}
+		done <- nil
+	}()
+	_, err := conn.Exec(ctx, "SELECT a.g, b.g FROM a, b ORDER BY a.g + b.g DESC, 1")
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "53200" || pe.Message != "query needs more than 64MB of memory" {
+		t.Fatalf("got %v, want 53200", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// A smaller bound for one session; the rest of it still runs.
+	if _, err := conn.Exec(ctx, "SET query_memory = 'lots'"); !errors.As(err, &pe) || pe.Code != "22023" {
+		t.Fatalf("SET query_memory = 'lots': %v", err)
+	}
+	mustExec(t, conn, "SET query_memory = '1MB'")
+	if _, err := conn.Exec(ctx, "SELECT g FROM a ORDER BY g DESC"); !errors.As(err, &pe) || pe.Code != "53200" {
+		t.Fatalf("sort of 100k rows under 1MB: %v", err)
+	}
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM (SELECT g FROM a WHERE g < 1000 ORDER BY g DESC) s").Scan(&n); err != nil || n != 999 {
+		t.Fatalf("a small sort: %d %v", n, err)
+	}
+	mustExec(t, conn, "RESET query_memory")
+	if err := conn.QueryRow(ctx, "SHOW query_memory").Scan(&def); err != nil || def != "64MB" {
+		t.Fatalf("after RESET: %q %v", def, err)
+	}
+	if _, err := conn.Exec(ctx, "SELECT g FROM a ORDER BY g DESC"); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kappa-db/kappa/engine"
 	"github.com/kappa-db/kappa/log"
 	"github.com/kappa-db/kappa/server"
 )
@@ -57,6 +58,7 @@ func (m *Main) serve(ctx context.Context, args []string) int {
 	hbaFile := fs.String("hba-file", "", "client authentication rules in pg_hba.conf format (default: trust loopback, passwords elsewhere)")
 	tlsCert := fs.String("tls-cert", "", "TLS certificate (PEM) offered to clients; needs --tls-key")
 	tlsKey := fs.String("tls-key", "", "TLS private key (PEM)")
+	queryMem := fs.String("query-memory", "1GB", "memory one ad hoc query may hold (sort buffers, hash tables), the default of the query_memory setting (-1: no bound)")
 	verbose := fs.Bool("v", false, "log debug messages")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -73,6 +75,11 @@ func (m *Main) serve(ctx context.Context, args []string) int {
 		fmt.Fprintf(m.Stderr, "kappa: --fsync must be always, group or off, not %q\n", *fsync)
 		return 2
 	}
+	qmem, err := engine.ParseMemory(*queryMem)
+	if err != nil {
+		fmt.Fprintf(m.Stderr, "kappa: --query-memory: %v\n", err)
+		return 2
+	}
 	hba, tlsConfig, err := server.LoadSecurity(*hbaFile, *tlsCert, *tlsKey)
 	if err != nil {
 		fmt.Fprintf(m.Stderr, "kappa: %v\n", err)
@@ -85,7 +92,8 @@ func (m *Main) serve(ctx context.Context, args []string) int {
 	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv, err := server.Start(ctx, server.Config{DataDir: *dataDir, Listen: *listen, BarrierInterval: *barrier, Sync: mode, MaxConnections: *maxConns, Logger: logger, HBA: hba, TLS: tlsConfig})
+	srv, err := server.Start(ctx, server.Config{DataDir: *dataDir, Listen: *listen, BarrierInterval: *barrier, Sync: mode, MaxConnections: *maxConns, Logger: logger, HBA: hba, TLS: tlsConfig,
+		QueryMemory: qmem})
 	if err != nil {
 		logger.Error("kappa could not start", "err", err)
 		return 1
