@@ -155,8 +155,6 @@ func TestCancelRequest(t *testing.T) {
 func TestStatementTimeoutFetch(t *testing.T) {
 	ctx := context.Background()
 	srv := startServer(t, server.Config{})
-	conn := connect(t, srv)
-	mustExec(t, conn, "CREATE TABLE s (g int PRIMARY KEY)", "INSERT INTO s SELECT generate_series(1, 400)")
 	cfg, err := pgx.ParseConfig(dsn(srv.Addr(), "kappa", "", "sslmode=disable options='-c statement_timeout=200'"))
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +168,9 @@ func TestStatementTimeoutFetch(t *testing.T) {
 	if err := c2.QueryRow(ctx, "SHOW statement_timeout").Scan(&to); err != nil || to != "200ms" {
 		t.Fatalf("statement_timeout from the startup options: %q %v", to, err)
 	}
-	mustExec(t, c2, "BEGIN", "DECLARE c CURSOR FOR SELECT count(*) FROM s a, s b, s c")
+	// This session writes the rows, so its cursor waits for them.
+	mustExec(t, c2, "CREATE TABLE s (g int PRIMARY KEY)", "INSERT INTO s SELECT generate_series(1, 400)",
+		"BEGIN", "DECLARE c CURSOR FOR SELECT count(*) FROM s a, s b, s c")
 	start := time.Now()
 	_, err = c2.Exec(ctx, "FETCH c")
 	var pe *pgconn.PgError
@@ -200,6 +200,19 @@ func TestQueryMemory(t *testing.T) {
 	}
 	mustExec(t, conn, "CREATE TABLE a (g int PRIMARY KEY)", "INSERT INTO a SELECT generate_series(1, 100000)",
 		"CREATE TABLE b (g int PRIMARY KEY)", "INSERT INTO b SELECT generate_series(1, 100000)")
+	// Another session sees the rows once their epoch commits.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var n int
+		if err := other.QueryRow(ctx, "SELECT count(*) FROM a").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 100000 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the other session sees %d rows", n)
+		}
+	}
 	done := make(chan error, 1)
 	go func() {
 		// The other session's queries go on while the big one runs.
