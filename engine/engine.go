@@ -58,8 +58,10 @@ type Engine struct {
 	// ddlMu serializes DDL statements.
 	ddlMu sync.Mutex
 
-	// retentionStop and retentionDone stop the retention loop.
+	// retentionStop and retentionDone stop the retention loop;
+	// retentionMu serialises its passes.
 	retentionStop, retentionDone chan struct{}
+	retentionMu                  sync.Mutex
 
 	// recovered holds, per table, the end of its log when the engine
 	// opened. Every session's reads wait until the dataflows have caught up
@@ -123,7 +125,7 @@ func Open(cfg Config) (*Engine, error) {
 	if e.cat, err = catalog.Open(e.db); err != nil {
 		return nil, err
 	}
-	e.planner = &planner.Planner{Catalog: e.cat, Feed: e.sourceFeed, Backfills: e.backfillInfo, Watermarks: e.watermarkInfo}
+	e.planner = &planner.Planner{Catalog: e.cat, Feed: e.sourceFeed, Backfills: e.backfillInfo, Watermarks: e.watermarkInfo, Logs: e.logInfo}
 	e.rt = exec.NewRuntime(exec.Options{
 		DB:              e.db,
 		Logs:            e.tableLog,

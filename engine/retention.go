@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/kappa-db/kappa/exec"
 	"github.com/kappa-db/kappa/log"
 	"github.com/kappa-db/kappa/pgerr"
+	"github.com/kappa-db/kappa/planner"
 	"github.com/kappa-db/kappa/sql"
 	"github.com/kappa-db/kappa/types"
 )
@@ -122,6 +124,10 @@ func rollAge(retention time.Duration) time.Duration { return retention / 8 }
 // the rest. The background loop calls it every Config.RetentionInterval;
 // tests call it directly.
 func (e *Engine) EnforceRetention() error {
+	// One pass at a time: Retain runs inside the epoch lock and takes the
+	// log's compaction lock, Compact the other way round.
+	e.retentionMu.Lock()
+	defer e.retentionMu.Unlock()
 	for _, o := range e.cat.All() {
 		if o.Kind != catalog.KindTable {
 			continue
@@ -147,25 +153,37 @@ func (e *Engine) EnforceRetention() error {
 				return err
 			}
 		}
-		err := e.rt.TrimLog(o.ID, lg.End(), func(keep uint64) error {
+		var keep uint64
+		err := e.rt.TrimLog(o.ID, lg.End(), func(k uint64) error {
+			keep = k
 			if retain {
 				if _, err := lg.Retain(p, keep); err != nil {
 					return err
 				}
 			}
-			if compact {
-				st, err := lg.Compact(keep, exec.CompactionKey(o.PrimaryKey))
-				if err != nil {
-					return err
-				}
-				if st.Segments > 0 {
-					e.cfg.Logger.Info("compacted table log", "table", o.Name, "segments", st.Segments,
-						"records_before", st.RecordsBefore, "records_after", st.RecordsAfter,
-						"bytes_before", st.BytesBefore, "bytes_after", st.BytesAfter)
-				}
-			}
 			return nil
 		})
+		if err == nil && compact {
+			// Compaction reads and writes while epochs run; only its
+			// install waits for a point between epochs at which every
+			// dataflow is still past what it compacted (a view created
+			// meanwhile, reading from the start, is not: the compaction
+			// is dropped and the next pass tries again).
+			var st log.CompactStats
+			st, err = lg.Compact(keep, exec.CompactionKey(o.PrimaryKey), func(end uint64, install func() error) error {
+				return e.rt.TrimLog(o.ID, lg.End(), func(now uint64) error {
+					if now < end {
+						return log.ErrCompactionStale
+					}
+					return install()
+				})
+			})
+			if err == nil && st.Segments > 0 {
+				e.cfg.Logger.Info("compacted table log", "table", o.Name, "segments", st.Segments,
+					"records_before", st.RecordsBefore, "records_after", st.RecordsAfter,
+					"bytes_before", st.BytesBefore, "bytes_after", st.BytesAfter)
+			}
+		}
 		if err != nil && !errors.Is(err, log.ErrClosed) {
 			return err
 		}
@@ -230,4 +248,27 @@ func (st *statement) alterTableOptions(x *sql.AlterTableOptions) (string, error)
 	cp := *o
 	cp.Options = opts
 	return tag, s.e.cat.UpdateObjects([]*catalog.Object{&cp})
+}
+
+// logInfo lists the tables' logs, for kappa_catalog.kappa_logs.
+func (e *Engine) logInfo() []planner.LogInfo {
+	var out []planner.LogInfo
+	for _, o := range e.cat.All() {
+		if o.Kind != catalog.KindTable {
+			continue
+		}
+		e.mu.Lock()
+		lg, open := e.mu.logs[o.ID]
+		e.mu.Unlock()
+		if !open {
+			continue
+		}
+		p, _ := retentionOf(o)
+		out = append(out, planner.LogInfo{
+			Table: o.Name, Start: lg.Start(), End: lg.End(), Bytes: lg.Size(), Segments: lg.Segments(),
+			Retention: p.Age, RetentionBytes: p.Bytes, Compaction: o.Options[optCompaction] == "on",
+		})
+	}
+	slices.SortFunc(out, func(a, b planner.LogInfo) int { return strings.Compare(a.Table, b.Table) })
+	return out
 }

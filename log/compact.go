@@ -55,7 +55,14 @@ const compactSuffix = ".compact"
 // replay to the same rows. A segment whose records all survive is not
 // rewritten, and nothing is done unless a sealed segment was added since the
 // last Compact.
-func (l *Log) Compact(keep uint64, key KeyFunc) (CompactStats, error) {
+//
+// The reading and writing take no lock that readers or appenders wait for;
+// only the install does. install, when not nil, is called with the
+// installing function and the end of the compacted range: the caller runs
+// it once no reader can be inside that range any more (a reader that
+// started meanwhile would see old segments and then new ones), or returns
+// ErrCompactionStale instead, and the compaction is dropped.
+func (l *Log) Compact(keep uint64, key KeyFunc, install func(end uint64, do func() error) error) (CompactStats, error) {
 	var st CompactStats
 	l.compactMu.Lock()
 	defer l.compactMu.Unlock()
@@ -82,7 +89,8 @@ func (l *Log) Compact(keep uint64, key KeyFunc) (CompactStats, error) {
 		weight int64
 		last   uint64
 	}
-	versions := map[string][]version{}
+	index := map[string]int{} // key -> its list in versions
+	var versions [][]version
 	seed := maphash.MakeSeed()
 	var kb []byte
 	_, err := l.readOpts(start, end, int(^uint(0)>>1), false, func(off uint64, _ int64, rec []byte) error {
@@ -92,7 +100,13 @@ func (l *Log) Compact(keep uint64, key KeyFunc) (CompactStats, error) {
 		}
 		kb = k
 		h := maphash.Bytes(seed, row)
-		vs := versions[string(k)]
+		ki, known := index[string(k)] // no allocation for a known key
+		if !known {
+			ki = len(versions)
+			index[string(k)] = ki
+			versions = append(versions, nil)
+		}
+		vs := versions[ki]
 		i := slices.IndexFunc(vs, func(v version) bool { return v.hash == h })
 		if i < 0 {
 			vs = append(vs, version{hash: h})
@@ -102,7 +116,14 @@ func (l *Log) Compact(keep uint64, key KeyFunc) (CompactStats, error) {
 		if w > 0 {
 			vs[i].last = off
 		}
-		versions[string(k)] = vs
+		if vs[i].weight == 0 {
+			// A row that came and went adds nothing: forget it, so that a
+			// key's list stays as short as its live rows (one), however
+			// long its history. If it comes back, its next insert is the
+			// one to keep.
+			vs = slices.Delete(vs, i, i+1)
+		}
+		versions[ki] = vs
 		st.RecordsBefore++
 		return nil
 	})
@@ -113,7 +134,8 @@ func (l *Log) Compact(keep uint64, key KeyFunc) (CompactStats, error) {
 	// (a removed key), or everything (allKept).
 	const none, allKept = ^uint64(0), ^uint64(0) - 1
 	kept := make(map[string]uint64, len(versions))
-	for k, vs := range versions {
+	for k, ki := range index {
+		vs := versions[ki]
 		keepOff := none
 		for _, v := range vs {
 			switch {
@@ -126,7 +148,7 @@ func (l *Log) Compact(keep uint64, key KeyFunc) (CompactStats, error) {
 		}
 		kept[k] = keepOff
 	}
-	versions = nil
+	index, versions = nil, nil
 	keepRecord := func(off uint64, rec []byte) (bool, error) {
 		k, _, _, err := key(kb[:0], rec)
 		if err != nil {
@@ -147,12 +169,25 @@ func (l *Log) Compact(keep uint64, key KeyFunc) (CompactStats, error) {
 			written = append(written, c)
 		}
 	}
-	if err := l.installCompacted(written, &st); err != nil {
+	do := func() error { return l.installCompacted(written, &st) }
+	if install == nil {
+		err = do()
+	} else {
+		err = install(end, do)
+	}
+	if errors.Is(err, ErrCompactionStale) {
+		return CompactStats{}, l.removeCompactLeftovers()
+	}
+	if err != nil {
 		return st, err
 	}
 	l.compactedTo = end
 	return st, nil
 }
+
+// ErrCompactionStale is what Compact's install callback returns to drop the
+// compaction: a reader is inside the compacted range.
+var ErrCompactionStale = errors.New("a reader is inside the compacted range")
 
 // compacted is a segment's compacted version, written and synced under a
 // temporary name.

@@ -124,7 +124,7 @@ func TestCompact(t *testing.T) {
 		t.Fatal(err)
 	}
 	sizeBefore := l.Size()
-	st, err := l.Compact(keep, kvKey)
+	st, err := l.Compact(keep, kvKey, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,12 +172,12 @@ func TestCompact(t *testing.T) {
 		}
 	}
 	// Nothing new: a second Compact does nothing.
-	if st, err := l.Compact(keep, kvKey); err != nil || st.Segments != 0 {
+	if st, err := l.Compact(keep, kvKey, nil); err != nil || st.Segments != 0 {
 		t.Fatalf("second Compact: %+v %v", st, err)
 	}
 	more := want
 	writeHistory(t, l, more, 40, 300, 50)
-	if st, err := l.Compact(l.End(), kvKey); err != nil || st.Segments == 0 {
+	if st, err := l.Compact(l.End(), kvKey, nil); err != nil || st.Segments == 0 {
 		t.Fatalf("third Compact: %+v %v", st, err)
 	}
 	if got := replayKV(t, l, 0); !maps.Equal(got, more) {
@@ -215,7 +215,7 @@ func TestCompactCrash(t *testing.T) {
 	writeHistory(t, l, want, 20, 0, 60)
 	end := l.End()
 	armed = true
-	if _, err := l.Compact(end, kvKey); err != nil {
+	if _, err := l.Compact(end, kvKey, nil); err != nil {
 		t.Fatal(err)
 	}
 	armed = false
@@ -251,4 +251,39 @@ func TestCompactCrash(t *testing.T) {
 		}
 	}
 	t.Logf("checked %d crash points", len(clones))
+}
+
+// TestCompactStale: when the install callback finds a reader inside the
+// compacted range, nothing changes and no file is left behind.
+func TestCompactStale(t *testing.T) {
+	fs := vfs.NewMem()
+	l := mustOpen(t, Options{FS: fs, Dir: "/p", SegmentBytes: 2 << 10})
+	defer l.Close()
+	want := map[string]string{}
+	writeHistory(t, l, want, 20, 0, 60)
+	size := l.Size()
+	st, err := l.Compact(l.End(), kvKey, func(end uint64, install func() error) error {
+		if names, _ := fs.List("/p"); !slices.ContainsFunc(names, func(n string) bool { return strings.HasSuffix(n, compactSuffix) }) {
+			t.Errorf("no compacted files written before install: %v", names)
+		}
+		return ErrCompactionStale
+	})
+	if err != nil || st.Segments != 0 || l.Size() != size {
+		t.Fatalf("stale Compact = %+v, %v; size %d -> %d", st, err, size, l.Size())
+	}
+	names, _ := fs.List("/p")
+	for _, n := range names {
+		if strings.HasSuffix(n, compactSuffix) || n == compactMarker {
+			t.Fatalf("%s left behind", n)
+		}
+	}
+	if got := replayKV(t, l, 0); !maps.Equal(got, want) {
+		t.Fatal("replay differs")
+	}
+	if st, err := l.Compact(l.End(), kvKey, nil); err != nil || st.Segments == 0 {
+		t.Fatalf("Compact after a stale one: %+v %v", st, err)
+	}
+	if got := replayKV(t, l, 0); !maps.Equal(got, want) {
+		t.Fatal("replay after compaction differs")
+	}
 }

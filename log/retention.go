@@ -108,3 +108,10 @@ func (l *Log) Retain(p Retention, keep uint64) (start uint64, err error) {
 	}
 	return l.RemoveBefore(min(segs[n].base, keep))
 }
+
+// Segments returns how many segment files the log has.
+func (l *Log) Segments() int {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return len(l.mu.segments)
+}

@@ -34,7 +34,39 @@ type WatermarkInfo struct {
 	Late      int64
 }
 
+// LogInfo is one table's log.
+type LogInfo struct {
+	Table          string
+	Start, End     uint64 // offsets: the records [Start, End) are kept
+	Bytes          int64
+	Segments       int
+	Retention      time.Duration // 0: none
+	RetentionBytes int64         // 0: none
+	Compaction     bool
+}
+
 func init() {
+	addKappaSys(&sysRel{oid: 13103, schema: "kappa_catalog", name: "kappa_logs", kind: 'v',
+		cols: cols("table_name name, start_offset int8, end_offset int8, bytes int8, segments int4, " +
+			"retention interval, retention_bytes int8, compaction bool"),
+		rows: func(env *sysEnv) [][]any {
+			if env.p == nil || env.p.Logs == nil {
+				return nil
+			}
+			var out [][]any
+			for _, l := range env.p.Logs() {
+				var ret, retBytes any
+				if l.Retention > 0 {
+					day := 24 * time.Hour
+					ret = types.NewInterval(0, int32(l.Retention/day), (l.Retention % day).Microseconds())
+				}
+				if l.RetentionBytes > 0 {
+					retBytes = l.RetentionBytes
+				}
+				out = append(out, []any{l.Table, int64(l.Start), int64(l.End), l.Bytes, int32(l.Segments), ret, retBytes, l.Compaction})
+			}
+			return out
+		}})
 	addKappaSys(&sysRel{oid: 13102, schema: "kappa_catalog", name: "kappa_late_rows", kind: 'v',
 		cols: cols("relation_name name, input_name name, watermark timestamp, late_rows int8"),
 		rows: func(env *sysEnv) [][]any {

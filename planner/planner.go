@@ -23,6 +23,9 @@ type Planner struct {
 	// Watermarks lists the watermarked inputs of the running dataflows,
 	// for kappa_catalog.kappa_late_rows (none when nil).
 	Watermarks func() []WatermarkInfo
+	// Logs lists the tables' logs, for kappa_catalog.kappa_logs (none when
+	// nil).
+	Logs func() []LogInfo
 }
 
 // Column is one result column.
