@@ -36,6 +36,13 @@ type joinOp struct {
 	preserve   [2]bool
 	out        Batch
 	buf        [2]Batch // ephemeral: buffered inputs
+	// keyOrder is the order in which the key columns are encoded: a key
+	// pair with a watermark on both sides comes first, so the rows of the
+	// windows the watermarks closed are a prefix of each side's state
+	// (closeWM bounds that pair; nil: no such pair).
+	keyOrder  []int
+	closeWM   *colWatermark
+	closeKind types.Kind
 }
 
 func newJoinOp(spec *Join, opID uint64) *joinOp {
@@ -43,6 +50,19 @@ func newJoinOp(spec *Join, opID uint64) *joinOp {
 		leftWidth: len(spec.Left.Columns()), rightWidth: len(spec.Right.Columns())}
 	j.preserve[0] = spec.Kind == JoinLeft || spec.Kind == JoinFull
 	j.preserve[1] = spec.Kind == JoinRight || spec.Kind == JoinFull
+	for i := range spec.LeftKeys {
+		j.keyOrder = append(j.keyOrder, i)
+	}
+	l, r := columnWatermarks(spec.Left), columnWatermarks(spec.Right)
+	for i := range spec.LeftKeys {
+		a, b := l[spec.LeftKeys[i]], r[spec.RightKeys[i]]
+		if a != nil && b != nil {
+			j.closeWM = &colWatermark{in: a, other: b}
+			j.closeKind = spec.Left.Columns()[spec.LeftKeys[i]].Kind
+			j.keyOrder[0], j.keyOrder[i] = i, 0
+			break
+		}
+	}
 	return j
 }
 
@@ -61,7 +81,9 @@ func (j *joinOp) keys(side int) []int {
 
 // joinKey encodes row's join key, or reports that it has a NULL.
 func (j *joinOp) joinKey(dst []byte, side int, row types.Row) ([]byte, bool) {
-	for _, c := range j.keys(side) {
+	keys := j.keys(side)
+	for _, i := range j.keyOrder {
+		c := keys[i]
 		if row[c].IsNull() && !j.spec.NullSafe {
 			return dst, false
 		}
@@ -256,7 +278,7 @@ func decodeJoinEntry(val []byte) (joinEntry, error) {
 // right side's keys, emitted in chunks so that a large result streams.
 func (j *joinOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 	if !ec.ephemeral {
-		return nil
+		return j.closeWindows(ec)
 	}
 	const chunk = 1024
 	out := &Batch{}
@@ -314,4 +336,30 @@ func (j *joinOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 	}
 	j.reset()
 	return send()
+}
+
+// closeWindows deletes, on both sides, the rows whose key is below the
+// watermark of the key pair that has one: no change to come on either
+// side can have such a key, so they will never join or change again (a
+// window join's closed windows). It runs when the watermark advanced.
+func (j *joinOp) closeWindows(ec *epochCtx) error {
+	if j.closeWM == nil || ec.wms == nil {
+		return nil
+	}
+	wm, ok := j.closeWM.value(ec.wms)
+	if !ok {
+		return nil
+	}
+	if before, ok := j.closeWM.value(ec.wmsBefore); ok && before >= wm {
+		return nil
+	}
+	bound := types.AppendKey(nil, types.Value{K: j.closeKind, I: wm}, false)
+	for side := 0; side < 2; side++ {
+		lo := append(append([]byte(nil), j.prefix...), byte(side))
+		hi := append(append([]byte(nil), lo...), bound...)
+		if err := ec.store.DeleteRange(lo, hi); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -123,6 +123,12 @@ func columnWatermarks(n Node) []*colWatermark {
 		for i, c := range x.GroupBy {
 			out[i] = in[c]
 		}
+	case *GroupTopN:
+		// A partition's top changes only when a change reaches it.
+		in := columnWatermarks(x.Input)
+		for _, c := range x.PartitionBy {
+			out[c] = in[c]
+		}
 	case *Join:
 		if x.Kind != JoinInner {
 			break
@@ -162,6 +168,31 @@ func ColumnWatermarks(n Node) []bool {
 func WindowCloseColumn(a *Aggregate) int {
 	col, _ := closeColumn(a)
 	return col
+}
+
+// JoinCloseKey is the key pair (a position in LeftKeys) whose watermarks
+// let j delete the state of closed windows, or -1 when none has one on
+// both sides.
+func JoinCloseKey(j *Join) int {
+	l, r := columnWatermarks(j.Left), columnWatermarks(j.Right)
+	for i := range j.LeftKeys {
+		if l[j.LeftKeys[i]] != nil && r[j.RightKeys[i]] != nil {
+			return i
+		}
+	}
+	return -1
+}
+
+// GroupTopNCloseColumn is the partition column of g whose watermark lets
+// it delete closed windows' partitions, or -1.
+func GroupTopNCloseColumn(g *GroupTopN) int {
+	in := columnWatermarks(g.Input)
+	for _, c := range g.PartitionBy {
+		if in[c] != nil {
+			return c
+		}
+	}
+	return -1
 }
 
 func closeColumn(a *Aggregate) (int, *colWatermark) {

@@ -1079,10 +1079,52 @@ func (w *windowOp) aggResult(ec *epochCtx, call *WindowCall, acc accState, rows 
 type groupTopNOp struct {
 	spec *GroupTopN
 	partitioned
+	// closeWM bounds the first partition column (its key comes first):
+	// the partitions below it are closed windows (nil: none).
+	closeWM   *colWatermark
+	closeKind types.Kind
 }
 
 func newGroupTopNOp(spec *GroupTopN, opID uint64) *groupTopNOp {
-	return &groupTopNOp{spec: spec, partitioned: newPartitioned(spec.PartitionBy, spec.OrderBy, opID)}
+	part := spec.PartitionBy
+	var closeWM *colWatermark
+	var closeKind types.Kind
+	{
+		in := columnWatermarks(spec.Input)
+		for i, c := range part {
+			if in[c] != nil {
+				// The partition key's encoding starts with this column.
+				part = append([]int{c}, append(append([]int(nil), part[:i]...), part[i+1:]...)...)
+				closeWM, closeKind = in[c], spec.Input.Columns()[c].Kind
+				break
+			}
+		}
+	}
+	return &groupTopNOp{spec: spec, partitioned: newPartitioned(part, spec.OrderBy, opID), closeWM: closeWM, closeKind: closeKind}
+}
+
+// closeWindows deletes the rows and the last top of the partitions the
+// watermark closed: no change to come can reach them.
+func (g *groupTopNOp) closeWindows(ec *epochCtx) error {
+	if g.closeWM == nil || ec.ephemeral || ec.wms == nil {
+		return nil
+	}
+	wm, ok := g.closeWM.value(ec.wms)
+	if !ok {
+		return nil
+	}
+	if before, ok := g.closeWM.value(ec.wmsBefore); ok && before >= wm {
+		return nil
+	}
+	bound := types.AppendKey(nil, types.Value{K: g.closeKind, I: wm}, false)
+	for _, space := range []byte{0, 1} {
+		lo := append(append([]byte(nil), g.prefix...), space)
+		hi := append(append([]byte(nil), lo...), bound...)
+		if err := ec.store.DeleteRange(lo, hi); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (g *groupTopNOp) apply(ec *epochCtx, _ int, in *Batch) (*Batch, error) {
@@ -1266,5 +1308,5 @@ func (g *groupTopNOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 			return err
 		}
 	}
-	return nil
+	return g.closeWindows(ec)
 }

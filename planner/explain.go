@@ -102,8 +102,12 @@ func Explain(n exec.Node) []string {
 				ind, x.PartitionBy, sortKeys(x.OrderBy), strings.Join(calls, ", ")))
 			walk(x.Input, depth+1)
 		case *exec.GroupTopN:
-			lines = append(lines, fmt.Sprintf("%sGroupTopN %s partition=%v order=[%s] range=[%d, %d] (state: input rows by partition in sort order; reads each changed partition's top)",
-				ind, x.Func, x.PartitionBy, sortKeys(x.OrderBy), x.Lo, x.Hi))
+			closes := ""
+			if c := exec.GroupTopNCloseColumn(x); c >= 0 {
+				closes = fmt.Sprintf(" closes=#%d", c)
+			}
+			lines = append(lines, fmt.Sprintf("%sGroupTopN %s partition=%v order=[%s] range=[%d, %d]%s (state: input rows by partition in sort order; reads each changed partition's top)",
+				ind, x.Func, x.PartitionBy, sortKeys(x.OrderBy), x.Lo, x.Hi, closes))
 			walk(x.Input, depth+1)
 		case *exec.Join:
 			line := fmt.Sprintf("%sJoin %s", ind, x.Kind)
@@ -114,6 +118,9 @@ func Explain(n exec.Node) []string {
 			}
 			if x.On != nil {
 				line += " on " + x.On.String()
+			}
+			if k := exec.JoinCloseKey(x); k >= 0 {
+				line += fmt.Sprintf(" closes=#%d=#%d", x.LeftKeys[k], x.RightKeys[k])
 			}
 			line += " (state: both inputs by key"
 			if x.Kind != exec.JoinInner {
