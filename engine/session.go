@@ -326,8 +326,10 @@ func (s *Session) plannerSession(query string) *planner.Session {
 		user = s.user
 	}
 	ps := &planner.Session{User: user, Database: s.database, ApplicationName: s.settings["application_name"], Query: query}
-	for _, r := range s.showAll() {
-		ps.Settings = append(ps.Settings, [2]string{r[0], r[1]})
+	keys := settingOrder()
+	ps.Settings = make([][2]string, len(keys))
+	for i, k := range keys {
+		ps.Settings[i] = [2]string{settings[k].name, s.settings[k]}
 	}
 	for k, st := range s.placeholders {
 		ps.Placeholders = append(ps.Placeholders, [2]string{st.name, s.settings[k]})
