@@ -38,6 +38,11 @@ type binder struct {
 	// from the input the earlier subqueries already joined (which would
 	// double the plan with every subquery).
 	pendingBase exec.Node
+	// lifted numbers the operands liftOperand made columns.
+	lifted int
+	// liftedExprs are their expressions over the SELECT's input, by the
+	// hidden table name of their column.
+	liftedExprs map[string]expr.Expr
 	// winCols maps the window calls of the SELECT being bound (by exprKey)
 	// to their columns (planner/window.go).
 	winCols map[string]*expr.ColRef
@@ -281,7 +286,13 @@ func (b *binder) bindExpr(e sql.Expr, s *scope, agg *postAgg, where string) (exp
 	case *sql.Exists:
 		return b.bindExpr(existsAsCount(x), s, agg, where)
 	case *sql.InSubquery:
-		e, err := b.inAsCounts(x)
+		arg, err := b.liftOperand(x.Arg, s, agg, where)
+		if err != nil {
+			return nil, err
+		}
+		in := *x
+		in.Arg = arg
+		e, err := b.inAsCounts(&in)
 		if err != nil {
 			return nil, err
 		}

@@ -129,16 +129,31 @@ func (b *binder) correlatedScalar(x *sql.ScalarSubquery, s *scope) (expr.Expr, b
 		// D: the distinct outer values, from the same input.
 		dexprs := make([]expr.Expr, k)
 		groupBy := make([]int, k)
+		fromBase := b.pendingBase != nil
 		for i, o := range outer {
 			dexprs[i] = &expr.ColRef{Idx: o, T: s.cols[o].typ}
 			groupBy[i] = i
+			if b.pendingBase != nil && o >= len(b.pendingBase.Columns()) {
+				// A lifted operand (subexpr.go) is its expression over
+				// the base; any other later column is only in node.
+				if e, ok := b.liftedExprs[s.cols[o].table]; ok {
+					dexprs[i] = e
+				} else {
+					fromBase = false
+				}
+			}
+		}
+		if !fromBase {
+			for i, o := range outer {
+				dexprs[i] = &expr.ColRef{Idx: o, T: s.cols[o].typ}
+			}
 		}
 		dtypes := make([]types.Type, k)
 		for i, c := range dcols {
 			dtypes[i] = c.typ
 		}
 		base := node
-		if b.pendingBase != nil {
+		if fromBase {
 			base = cloneNode(b.pendingBase)
 		}
 		d := &exec.Aggregate{Input: &exec.Project{Input: base, Exprs: dexprs}, GroupBy: groupBy, Types: dtypes}

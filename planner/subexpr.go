@@ -1,6 +1,10 @@
 package planner
 
 import (
+	"fmt"
+
+	"github.com/kappa-db/kappa/exec"
+	"github.com/kappa-db/kappa/expr"
 	"github.com/kappa-db/kappa/pgerr"
 	"github.com/kappa-db/kappa/sql"
 )
@@ -161,4 +165,42 @@ func quantifier(x *sql.Quantified) string {
 		return x.Op + " ALL"
 	}
 	return x.Op + " ANY"
+}
+
+// liftOperand makes the left operand of IN or op ANY|ALL a hidden column of
+// scope s, computed by a projection the SELECT's input goes through, and
+// returns a reference to it. The rewrites above move the operand into
+// subqueries, where a column of the subquery's own FROM with the same name
+// would capture it (x IN (SELECT ... FROM t c WHERE ...) with x a column of
+// both); the reference cannot be captured. Where no projection can be added
+// (no FROM being bound, above an aggregation) the operand stays as is.
+func (b *binder) liftOperand(e sql.Expr, s *scope, agg *postAgg, where string) (sql.Expr, error) {
+	if b.pending == nil || agg != nil || s == nil {
+		return e, nil
+	}
+	hasColumn := false
+	walkExpr(e, func(x sql.Expr) bool {
+		if _, ok := x.(*sql.ColumnRef); ok {
+			hasColumn = true
+		}
+		return !hasColumn
+	})
+	if !hasColumn || containsSubquery(e) {
+		return e, nil
+	}
+	bound, err := b.bindExpr(e, s, agg, where)
+	if err != nil {
+		return nil, err
+	}
+	b.lifted++
+	table := fmt.Sprintf("?lifted%d?", b.lifted)
+	if b.liftedExprs == nil {
+		b.liftedExprs = map[string]expr.Expr{}
+	}
+	b.liftedExprs[table] = bound
+	s.cols = append(s.cols, column{table: table, name: "v", typ: bound.Type(), hidden: true})
+	*b.pending = append(*b.pending, func(node exec.Node) exec.Node {
+		return &exec.Project{Input: node, Exprs: append(colRefsOf(node.Columns(), 0), bound)}
+	})
+	return &sql.ColumnRef{Pos: e.Position(), Names: []string{table, "v"}}, nil
 }

@@ -138,7 +138,13 @@ func (b *binder) bindExtra(e sql.Expr, s *scope, agg *postAgg, where string) (ex
 		return e, true, err
 	case *sql.Quantified:
 		if x.Query != nil {
-			e, err := b.quantifiedAsCounts(x)
+			left, err := b.liftOperand(x.Left, s, agg, where)
+			if err != nil {
+				return nil, true, err
+			}
+			q := *x
+			q.Left = left
+			e, err := b.quantifiedAsCounts(&q)
 			if err != nil {
 				return nil, true, err
 			}

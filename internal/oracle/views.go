@@ -168,6 +168,26 @@ var templates = []template{
 	shape("subquery/from", "SELECT s.k, s.c FROM (SELECT k, count(*) AS c FROM t2 GROUP BY k) s WHERE s.c > {C}"),
 	shape("subquery/from-join", "SELECT s.k, s.m, t3.id FROM (SELECT k, max(n) AS m FROM t1 GROUP BY k) s JOIN t3 ON s.k = t3.k"),
 
+	// Correlated subqueries that are not one aggregate (decorrelated into
+	// joins, aggregates and per-value Top-N in a view), LATERAL, ANY/ALL.
+	shape("subquery/correlated-scalar-pk", "SELECT id, k, (SELECT t3.name FROM t3 WHERE t3.id = t1.k) AS nm FROM t1"),
+	shape("subquery/correlated-scalar-limit", "SELECT id, (SELECT t2.v FROM t2 WHERE t2.k = t1.k ORDER BY t2.v DESC NULLS LAST LIMIT 1) AS top FROM t1"),
+	shape("subquery/correlated-scalar-offset", "SELECT id, k, (SELECT b.x FROM t3 b WHERE b.k = t3.k ORDER BY b.x, b.id LIMIT 1 OFFSET 1) AS second FROM t3"),
+	shape("subquery/correlated-scalar-cardinality", "SELECT id, (SELECT t4.b FROM t4 WHERE t4.a = t3.k AND t4.b > {V}) AS b FROM t3 WHERE x > {XHI}"),
+	shape("subquery/correlated-select-and-where", "SELECT id, (SELECT min(b) FROM t4 WHERE t4.a = t3.k) AS mb FROM t3 WHERE x > (SELECT t1.k FROM t1 WHERE t1.id = t3.id)"),
+	shape("subquery/not-exists-inequality", "SELECT id, x FROM t3 WHERE NOT EXISTS (SELECT 1 FROM t3 b WHERE b.x > t3.x AND b.k = {K})"),
+	shape("subquery/in-inequality", "SELECT id, k FROM t1 WHERE k IN (SELECT a FROM t4 WHERE t4.b > t1.k)"),
+	shape("subquery/not-in-inequality", "SELECT id FROM t3 WHERE k NOT IN (SELECT a FROM t4 WHERE t4.b < t3.x)"),
+	shape("subquery/nested-two-levels", "SELECT id FROM t1 WHERE EXISTS (SELECT 1 FROM t2 WHERE t2.k = t1.k AND EXISTS (SELECT 1 FROM t4 WHERE t4.a = t2.k AND t4.b > t1.k))"),
+	shape("subquery/nested-scalar", "SELECT id, (SELECT count(*) FROM t2 WHERE t2.k = t3.k AND t2.v > (SELECT min(b) FROM t4 WHERE t4.a = t3.k)) AS c FROM t3"),
+	shape("subquery/array", "SELECT id, ARRAY(SELECT t2.v FROM t2 WHERE t2.k = t3.k ORDER BY t2.v NULLS FIRST) AS vs FROM t3"),
+	shape("subquery/lateral-topn", "SELECT t3.id, s.v FROM t3, LATERAL (SELECT t2.v FROM t2 WHERE t2.k = t3.k ORDER BY t2.v DESC NULLS LAST LIMIT {L}) s"),
+	shape("subquery/lateral-left", "SELECT t1.id, s.c, s.m FROM t1 LEFT JOIN LATERAL (SELECT count(*) AS c, max(b) AS m FROM t4 WHERE t4.a = t1.k AND t4.b > {V}) s ON true"),
+	shape("subquery/lateral-theta", "SELECT t4.a, t4.b, s.id FROM t4 LEFT JOIN LATERAL (SELECT t3.id FROM t3 WHERE t3.x < t4.b ORDER BY t3.x DESC, t3.id LIMIT 2) s ON true"),
+	shape("subquery/all-where", "SELECT id, x FROM t3 WHERE x > ALL (SELECT b FROM t4 WHERE t4.a = t3.k)"),
+	shape("subquery/any-all-select", "SELECT id, k < ANY (SELECT a FROM t4 WHERE b > {V}) AS lt, k >= ALL (SELECT a FROM t4 WHERE b < {V}) AS ge, k = ANY (SELECT a FROM t4) AS eq, k <> ALL (SELECT a FROM t4 WHERE b > {V}) AS ne FROM t1"),
+	shape("subquery/all-correlated-select", "SELECT id, n <= ALL (SELECT c.n FROM t1 c WHERE c.k = t1.k) AS smallest, g <> ALL (SELECT s FROM t2 WHERE t2.k = t1.k) AS fresh, n > SOME (SELECT c.n FROM t1 c WHERE c.g = t1.g) AS notmin FROM t1"),
+
 	// CTEs.
 	shape("cte/join", "WITH c AS (SELECT k, sum(v) AS s FROM t2 GROUP BY k) SELECT t3.id, c.s FROM t3 JOIN c ON t3.k = c.k"),
 	shape("cte/chain", "WITH a AS (SELECT k, n FROM t1 WHERE n > {N}), b AS (SELECT k, count(*) AS c FROM a GROUP BY k) SELECT k, c FROM b WHERE c > 1"),
@@ -251,6 +271,9 @@ var templates = []template{
 	shape("window/range-frame", "SELECT id, x, count(*) OVER (ORDER BY x RANGE BETWEEN 10 PRECEDING AND CURRENT ROW) AS c, max(id) OVER (ORDER BY x DESC RANGE BETWEEN 5 PRECEDING AND 5 FOLLOWING) AS m FROM t3"),
 	shape("window/rows-frame", "SELECT id, min(n) OVER (ORDER BY id ROWS 2 PRECEDING) AS mn, max(n) OVER (PARTITION BY b ORDER BY id ROWS BETWEEN CURRENT ROW AND 2 FOLLOWING) AS mx, last_value(g) OVER (PARTITION BY b ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS lv FROM t1"),
 	shape("window/over-grouped", "SELECT k, count(*) AS c, sum(count(*)) OVER () AS total, rank() OVER (ORDER BY count(*) DESC) AS r FROM t2 GROUP BY k"),
+	shape("window/groups", "SELECT id, k, sum(x) OVER (PARTITION BY k ORDER BY x GROUPS BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS s, count(*) OVER (ORDER BY k GROUPS 2 PRECEDING) AS c FROM t3"),
+	shape("window/exclude", "SELECT id, k, sum(x) OVER (PARTITION BY k ORDER BY x RANGE BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING EXCLUDE TIES) AS s, max(x) OVER (PARTITION BY k ORDER BY id ROWS BETWEEN 2 PRECEDING AND 2 FOLLOWING EXCLUDE CURRENT ROW) AS m, count(*) OVER (ORDER BY k GROUPS BETWEEN CURRENT ROW AND 1 FOLLOWING EXCLUDE GROUP) AS c, first_value(id) OVER (PARTITION BY k ORDER BY id ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING EXCLUDE CURRENT ROW) AS f FROM t3"),
+	shape("window/range-offsets", "SELECT id, count(*) OVER (ORDER BY ts RANGE BETWEEN INTERVAL '1 day' PRECEDING AND CURRENT ROW) AS c, sum(n) OVER (PARTITION BY b ORDER BY n RANGE BETWEEN 1.5 PRECEDING AND 2 FOLLOWING EXCLUDE CURRENT ROW) AS s FROM t1"),
 
 	// Expressions.
 	shape("expression/case-coalesce", "SELECT id, CASE WHEN n > {N} THEN 'hi' WHEN n IS NULL THEN 'null' ELSE 'lo' END AS c1, CASE k WHEN 1 THEN 'one' WHEN {K} THEN 'k' END AS c2, coalesce(g, 'none') AS g2, coalesce(k, -1) * 2 AS k2, nullif(g, {T}) AS nf FROM t1"),
