@@ -29,6 +29,9 @@ type Session struct {
 	// placeholders are the placeholder settings (my.x) this session has
 	// set; like PostgreSQL's, they exist in the session that set them.
 	placeholders map[string]setting
+	// settingsSnap is the last settings snapshot handed to the planner
+	// (settingsSnapshot), in settingOrder order.
+	settingsSnap [][2]string
 	loc          *time.Location
 	// writes holds, per table, the log offset just past this session's last
 	// append: reads wait until the epoch containing it has committed.
@@ -318,6 +321,33 @@ func (s *Session) showAll() [][]string {
 	return rows
 }
 
+// settingsSnapshot returns the settings as the planner sees them. The
+// snapshot is kept between statements and rebuilt only when a setting's
+// value differs from it (a map lookup per setting, no allocation), so
+// statements that change nothing pay no copy.
+func (s *Session) settingsSnapshot() [][2]string {
+	keys := settingOrder()
+	if len(s.settingsSnap) == len(keys) {
+		same := true
+		for i, k := range keys {
+			if s.settingsSnap[i][1] != s.settings[k] {
+				same = false
+				break
+			}
+		}
+		if same {
+			return s.settingsSnap
+		}
+	}
+	snap := make([][2]string, len(keys))
+	for i, k := range keys {
+		snap[i] = [2]string{settings[k].name, s.settings[k]}
+	}
+	// Full capacity: a planner that appends to it gets a copy.
+	s.settingsSnap = snap[:len(snap):len(snap)]
+	return s.settingsSnap
+}
+
 // plannerSession is what the system catalogs show of the session.
 func (s *Session) plannerSession(query string) *planner.Session {
 	// User is the current role (SET ROLE changes it), as current_user.
@@ -326,16 +356,16 @@ func (s *Session) plannerSession(query string) *planner.Session {
 		user = s.user
 	}
 	ps := &planner.Session{User: user, Database: s.database, ApplicationName: s.settings["application_name"], Query: query}
-	keys := settingOrder()
-	ps.Settings = make([][2]string, len(keys))
-	for i, k := range keys {
-		ps.Settings[i] = [2]string{settings[k].name, s.settings[k]}
+	ps.Settings = s.settingsSnapshot()
+	if len(s.cursors) > 0 {
+		ps.Cursors = s.cursorRows()
+	}
+	if len(s.prepared) > 0 {
+		ps.Prepared = s.preparedRows()
 	}
 	for k, st := range s.placeholders {
 		ps.Placeholders = append(ps.Placeholders, [2]string{st.name, s.settings[k]})
 	}
-	ps.Cursors = s.cursorRows()
-	ps.Prepared = s.preparedRows()
 	return ps
 }
 

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 	pgparser "github.com/pganalyze/pg_query_go/v6/parser"
@@ -19,24 +20,9 @@ import (
 // kappa does not support. An empty or comment-only text yields no
 // statements.
 func Parse(text string) ([]Statement, error) {
-	toks, err := scanTokens(text)
+	toks, segs, res, err := parseRaw(text)
 	if err != nil {
-		// The scanner failed (say, an unterminated quoted string): let the
-		// parser report it with PostgreSQL's message and position.
-		if _, perr := pg.Parse(text); perr != nil {
-			return nil, convertParseError(perr, text, text)
-		}
-		return nil, pgerr.Wrap(err, pgerr.SyntaxError, "scan statement")
-	}
-	p := &preparser{text: text, toks: toks, buf: []byte(text)}
-	segs, perr := p.preparse()
-	if perr != nil {
-		return nil, perr
-	}
-	buf := string(p.buf)
-	res, err := pg.Parse(buf)
-	if err != nil {
-		return nil, convertParseError(err, buf, text)
+		return nil, err
 	}
 	c := &converter{text: text, toks: toks}
 	var stmts []Statement
@@ -64,6 +50,109 @@ func Parse(text string) ([]Statement, error) {
 	}
 	sort.SliceStable(stmts, func(i, j int) bool { return stmts[i].Info().Offset < stmts[j].Info().Offset })
 	return stmts, nil
+}
+
+// parseRaw scans, pre-parses and parses text with pg_query: the two cgo
+// calls (pg_query's Scan and Parse) that dominate Parse's cost. Their
+// results depend only on the text, so texts whose statements carry no
+// streaming clauses are kept in a bounded cache (rawCache) and a repeated
+// text (dashboards, ORMs, a new connection preparing the same statement)
+// is converted from the cached tree without calling pg_query again.
+func parseRaw(text string) ([]token, []*segment, *pg.ParseResult, error) {
+	if r, ok := rawCache.get(text); ok {
+		return r.toks, r.segs, r.res, nil
+	}
+	toks, err := scanTokens(text)
+	if err != nil {
+		// The scanner failed (say, an unterminated quoted string): let the
+		// parser report it with PostgreSQL's message and position.
+		if _, perr := pg.Parse(text); perr != nil {
+			return nil, nil, nil, convertParseError(perr, text, text)
+		}
+		return nil, nil, nil, pgerr.Wrap(err, pgerr.SyntaxError, "scan statement")
+	}
+	p := &preparser{text: text, toks: toks, buf: []byte(text)}
+	segs, perr := p.preparse()
+	if perr != nil {
+		return nil, nil, nil, perr
+	}
+	buf := string(p.buf)
+	res, err := pg.Parse(buf)
+	if err != nil {
+		return nil, nil, nil, convertParseError(err, buf, text)
+	}
+	if cacheable(segs) {
+		rawCache.put(text, rawParse{toks: toks, segs: segs, res: res})
+	}
+	return toks, segs, res, nil
+}
+
+// cacheable reports whether the pre-parsed segments hold only plain values:
+// clauses that carry AST nodes or option lists (which the converter hands
+// to the statement, so a shared copy could be changed by a later user) are
+// not cached, nor are the statements the pre-parser builds itself.
+func cacheable(segs []*segment) bool {
+	for _, s := range segs {
+		cl := s.cl
+		if cl == nil {
+			continue
+		}
+		if cl.own != nil || cl.dropKind != nil || cl.options != nil || cl.formatOpts != nil ||
+			cl.watermark != nil || cl.copyQuery != nil || cl.unsupported != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// rawParse is what parseRaw computes for one text. It is shared between
+// callers and must not be modified: the converter only reads it.
+type rawParse struct {
+	toks []token
+	segs []*segment
+	res  *pg.ParseResult
+}
+
+const (
+	// rawCacheEntries bounds the number of cached texts, rawCacheMaxText
+	// the length of a cached text (long texts are rarely repeated).
+	rawCacheEntries = 2048
+	rawCacheMaxText = 8 << 10
+)
+
+// rawCache is the process-wide cache of parseRaw's results by exact text.
+var rawCache = &parseCache{m: map[string]rawParse{}}
+
+type parseCache struct {
+	mu sync.Mutex
+	m  map[string]rawParse
+}
+
+func (c *parseCache) get(text string) (rawParse, bool) {
+	if len(text) > rawCacheMaxText {
+		return rawParse{}, false
+	}
+	c.mu.Lock()
+	r, ok := c.m[text]
+	c.mu.Unlock()
+	return r, ok
+}
+
+func (c *parseCache) put(text string, r rawParse) {
+	if len(text) > rawCacheMaxText {
+		return
+	}
+	c.mu.Lock()
+	if len(c.m) >= rawCacheEntries {
+		// Evict an arbitrary entry (map order is random): cheap, and a
+		// repeated text soon comes back.
+		for k := range c.m {
+			delete(c.m, k)
+			break
+		}
+	}
+	c.m[text] = r
+	c.mu.Unlock()
 }
 
 // tokenRange returns the tokens [lo, hi) of a statement pg_query located at

@@ -63,6 +63,14 @@ type segment struct {
 }
 
 func scanTokens(text string) ([]token, error) {
+	if toks, ok := fastScan(text); ok {
+		return toks, nil
+	}
+	return pgScanTokens(text)
+}
+
+// pgScanTokens is scanTokens by pg_query's scanner (a cgo call).
+func pgScanTokens(text string) ([]token, error) {
 	res, err := pg.Scan(text)
 	if err != nil {
 		return nil, err
