@@ -44,6 +44,9 @@ type config struct {
 	split      int
 	freshDur   time.Duration
 	cpuprofile string
+	// watermark, when set, is the delay of a WATERMARK FOR date_time on
+	// every source (an interval, e.g. '4 seconds').
+	watermark string
 }
 
 // result is one query's figures.
@@ -70,6 +73,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.split, "split", runtime.GOMAXPROCS(0), "generator partitions (nexmark.split.num)")
 	fs.DurationVar(&cfg.freshDur, "freshness", 5*time.Second, "length of each freshness run at half the measured rate (0 skips it)")
 	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write a CPU profile of the throughput runs to this file")
+	fs.StringVar(&cfg.watermark, "watermark", "", "declare WATERMARK FOR date_time AS date_time - INTERVAL 'this' on the sources (e.g. '4 seconds'): windowed views then drop closed windows' state")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -198,7 +202,7 @@ func (m *Main) runQuery(ctx context.Context, cfg config, q query) result {
 	}
 	opts := fmt.Sprintf(", nexmark.event.num = %d, nexmark.min.event.gap.in.ns = 0, nexmark.split.num = %d", cfg.events, cfg.split)
 	for _, s := range []string{"person", "auction", "bid"} {
-		if _, err := conn.Exec(ctx, sourceDDL(s, opts)); err != nil {
+		if _, err := conn.Exec(ctx, cfg.sourceDDL(s, opts)); err != nil {
 			r.err = err
 			return r
 		}
@@ -213,7 +217,11 @@ func (m *Main) runQuery(ctx context.Context, cfg config, q query) result {
 		return r
 	}
 	r.wall, r.cpu = time.Since(t0), benchutil.SelfCPU()-cpu0
-	m.progress("%s: %.0f events/s (%.2f cores)", q.name, float64(cfg.events)/r.wall.Seconds(), r.cpu.Seconds()/r.wall.Seconds())
+	var state int64
+	if o, ok := srv.Engine().Catalog().Lookup("v"); ok {
+		state, _ = srv.Engine().Runtime().StateBytes(o.ID)
+	}
+	m.progress("%s: %.0f events/s (%.2f cores), operator state %d bytes", q.name, float64(cfg.events)/r.wall.Seconds(), r.cpu.Seconds()/r.wall.Seconds(), state)
 	if _, err := conn.Exec(ctx, "DROP SOURCE person, auction, bid CASCADE"); err != nil {
 		r.err = err
 		return r
@@ -236,7 +244,7 @@ func (m *Main) freshness(ctx context.Context, cfg config, srv *server.Server, co
 	total := uint64(cfg.freshDur.Seconds() * rate)
 	opts := fmt.Sprintf(", nexmark.event.num = %d, nexmark.min.event.gap.in.ns = %d, nexmark.split.num = %d", total, gap.Nanoseconds(), cfg.split)
 	for _, s := range []string{"person", "auction", "bid"} {
-		if _, err := conn.Exec(ctx, sourceDDL(s, opts)); err != nil {
+		if _, err := conn.Exec(ctx, cfg.sourceDDL(s, opts)); err != nil {
 			return 0, 0, 0, err
 		}
 	}
@@ -342,3 +350,13 @@ func (m *Main) report(cfg config, gen result, rs []result) {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// sourceDDL creates a source kind, with the configured watermark.
+func (cfg config) sourceDDL(kind, opts string) string {
+	ddl := sourceDDL(kind, opts)
+	if cfg.watermark == "" {
+		return ddl
+	}
+	wm := fmt.Sprintf(" (WATERMARK FOR date_time AS date_time - INTERVAL '%s')", strings.ReplaceAll(cfg.watermark, "'", "''"))
+	return strings.Replace(ddl, " WITH (", wm+" WITH (", 1)
+}
