@@ -133,6 +133,8 @@ func init() {
 		{name: "default_transaction_read_only", def: "off"},
 		{name: "bytea_output", def: "hex"},
 		{name: "max_identifier_length", def: "63", fixed: true},
+		// pgjdbc's getImportedKeys/getExportedKeys read it from pg_settings.
+		{name: "max_index_keys", def: "32", fixed: true},
 		{name: "jit", def: "off"},
 		{name: "role", def: "none"},
 		{name: "password_encryption", def: "scram-sha-256"},

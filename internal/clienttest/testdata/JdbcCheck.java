@@ -34,6 +34,35 @@ public class JdbcCheck {
             print("getIndexInfo unique " + t, md.getIndexInfo(null, "public", t, true, true));
         }
         print("getSchemas", md.getSchemas());
+        print("getCatalogs", md.getCatalogs());
+        print("getTableTypes", md.getTableTypes());
+        // kappa's pg_type holds the types it has; PostgreSQL's, hundreds
+        // more. Compare the rows of the types schema.sql uses.
+        Set<String> used = new HashSet<>(Arrays.asList("bool", "int2", "int4", "int8", "float4", "float8", "numeric",
+            "text", "varchar", "bpchar", "bytea", "date", "time", "timestamp", "timestamptz", "interval", "jsonb", "_int4", "_text"));
+        ResultSet ti = md.getTypeInfo();
+        ResultSetMetaData tmd = ti.getMetaData();
+        while (ti.next()) {
+            if (!used.contains(ti.getString("TYPE_NAME"))) {
+                continue;
+            }
+            StringBuilder b = new StringBuilder("getTypeInfo:");
+            for (int i = 1; i <= tmd.getColumnCount(); i++) {
+                b.append(" ").append(tmd.getColumnLabel(i)).append("=").append(ti.getString(i));
+            }
+            System.out.println(b);
+        }
+        ti.close();
+        for (String t : new String[] {"accounts", "pair"}) {
+            print("getImportedKeys " + t, md.getImportedKeys(null, "public", t));
+            print("getExportedKeys " + t, md.getExportedKeys(null, "public", t));
+            print("getBestRowIdentifier " + t, md.getBestRowIdentifier(null, "public", t, DatabaseMetaData.bestRowSession, true));
+            print("getTablePrivileges " + t, md.getTablePrivileges(null, "public", t));
+            print("getColumnPrivileges " + t, md.getColumnPrivileges(null, "public", t, "%"));
+        }
+        print("getFunctions", md.getFunctions(null, "public", "%"));
+        print("getProcedures", md.getProcedures(null, "public", "%"));
+        print("getUDTs", md.getUDTs(null, "public", "%", null));
 
         // Every type through a PreparedStatement, then back through the
         // getters.
