@@ -146,6 +146,15 @@ func (st *statement) bind() (*binding, error) {
 		b.params = q.Params
 	case *sql.Explain:
 		b.cols, b.colTypes = textColumns("QUERY PLAN")
+		if q, ok := x.Statement.(*sql.Select); ok {
+			// EXPLAIN of a query with $n (extended protocol) takes the
+			// query's parameters.
+			pq, err := p.PlanQueryIn(st.src, q, declared, st.s.plannerSession(st.src))
+			if err != nil {
+				return nil, err
+			}
+			b.params = pq.Params
+		}
 	case *sql.Show:
 		switch {
 		case x.CreateName != nil:
@@ -529,9 +538,21 @@ func (st *statement) show(ctx context.Context, x *sql.Show, rf []int16, w pgwire
 	s := st.s
 	switch {
 	case x.CreateName != nil:
+		kind := strings.ToLower(x.CreateKind.String())
+		if x.CreateKind == sql.ObjIndex {
+			def, ok := planner.IndexDef(s.e.cat, x.CreateName.Name)
+			if !ok {
+				return "", pgerr.New(pgerr.UndefinedObject, "index %q does not exist", x.CreateName.Name)
+			}
+			rows = append(rows, []string{x.CreateName.Name, def})
+			break
+		}
 		o, ok := s.e.cat.Lookup(x.CreateName.Name)
-		if !ok || objectKind(o.Kind) != x.CreateKind {
-			return "", pgerr.New(pgerr.UndefinedObject, "%s %q does not exist", strings.ToLower(x.CreateKind.String()), x.CreateName.Name)
+		if !ok {
+			return "", pgerr.New(pgerr.UndefinedObject, "%s %q does not exist", kind, x.CreateName.Name)
+		}
+		if objectKind(o.Kind) != x.CreateKind {
+			return "", pgerr.New(pgerr.WrongObjectType, "%q is not a %s", o.Name, kind)
 		}
 		rows = append(rows, []string{o.Name, o.CreateSQL})
 	case x.Name == "tables" || x.Name == "views" || x.Name == "materialized views" || x.Name == "sources":
@@ -674,10 +695,19 @@ func (st *statement) explain(x *sql.Explain, rf []int16, w pgwire.ResultWriter) 
 		return "", err
 	}
 	p := st.s.e.planner
+	for _, o := range x.Options {
+		on := !o.HasValue || (o.Value != "false" && o.Value != "off" && o.Value != "0")
+		switch {
+		case o.Key == "analyze" && on:
+			return "", st.unsupported(o.Pos, "EXPLAIN ANALYZE")
+		case o.Key == "format" && o.Value != "text":
+			return "", st.unsupported(o.Pos, "EXPLAIN (FORMAT "+strings.ToUpper(o.Value)+")")
+		}
+	}
 	var lines []string
 	switch q := x.Statement.(type) {
 	case *sql.Select:
-		plan, err := p.PlanQuery(st.src, q, nil)
+		plan, err := p.PlanQueryIn(st.src, q, b.params, st.s.plannerSession(st.src))
 		if err != nil {
 			return "", err
 		}

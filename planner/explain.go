@@ -141,6 +141,17 @@ func Explain(n exec.Node) []string {
 			lines = append(lines, ind+kind+" (state: each distinct row's count on both sides)")
 			walk(x.Left, depth+1)
 			walk(x.Right, depth+1)
+		case *exec.ProjectSet:
+			calls := make([]string, len(x.Calls))
+			for i, c := range x.Calls {
+				calls[i] = c.Fn.Name + "(" + joinExprs(c.Args) + ")"
+			}
+			line := ind + "ProjectSet " + strings.Join(calls, ", ")
+			if x.Ordinality {
+				line += " with ordinality"
+			}
+			lines = append(lines, line)
+			walk(x.Input, depth+1)
 		default:
 			lines = append(lines, fmt.Sprintf("%s%T", ind, n))
 		}

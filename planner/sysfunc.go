@@ -205,6 +205,18 @@ func formatType(oid uint32, mod int32) string {
 	return "???"
 }
 
+// IndexDef returns the CREATE INDEX of the index called name (a table's
+// primary key index, the only indexes kappa has), as pg_get_indexdef
+// prints it.
+func IndexDef(cat *catalog.Catalog, name string) (string, bool) {
+	for _, o := range cat.All() {
+		if hasPK(o) && pkName(o) == name {
+			return indexDef(o, 0, false), true
+		}
+	}
+	return "", false
+}
+
 // indexDef is pg_get_indexdef of a primary key index.
 func indexDef(o *catalog.Object, col int, pretty bool) string {
 	if col > 0 {

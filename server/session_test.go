@@ -253,3 +253,30 @@ func TestQueryMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestExplainParams: EXPLAIN of a query with $1 over the extended protocol
+// takes the query's parameters.
+func TestExplainParams(t *testing.T) {
+	ctx := context.Background()
+	srv := startServer(t, server.Config{})
+	conn := connect(t, srv)
+	mustExec(t, conn, "CREATE TABLE e (k int PRIMARY KEY, v text)")
+	rows, err := conn.Query(ctx, "EXPLAIN SELECT v FROM e WHERE k = $1", 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for rows.Next() {
+		var l string
+		if err := rows.Scan(&l); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, l)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 3 || lines[2] != "    Scan e point get key=($1)" {
+		t.Fatalf("EXPLAIN: %q", lines)
+	}
+}
