@@ -290,9 +290,7 @@ func (b *binder) bindExpr(e sql.Expr, s *scope, agg *postAgg, where string) (exp
 		if err != nil {
 			return nil, err
 		}
-		in := *x
-		in.Arg = arg
-		e, err := b.inAsCounts(&in)
+		e, err := b.inAsCounts(x, arg)
 		if err != nil {
 			return nil, err
 		}

@@ -83,7 +83,12 @@ func existsAsCount(x *sql.Exists) sql.Expr {
 }
 
 // inAsCounts rewrites x [NOT] IN (q).
-func (b *binder) inAsCounts(x *sql.InSubquery) (sql.Expr, error) {
+// inside, when not nil, stands for x.Arg inside the subqueries (a lifted
+// operand: liftOperand).
+func (b *binder) inAsCounts(x *sql.InSubquery, inside sql.Expr) (sql.Expr, error) {
+	if inside == nil {
+		inside = x.Arg
+	}
 	q := x.Query
 	if _, isRow := x.Arg.(*sql.Row); isRow {
 		return nil, b.errAt(x.Pos, pgerr.FeatureNotSupported, "row-valued IN (subquery) is not supported yet")
@@ -102,7 +107,7 @@ func (b *binder) inAsCounts(x *sql.InSubquery) (sql.Expr, error) {
 		s = q.Targets[0].Expr
 	}
 	p := x.Pos
-	eq := &sql.Binary{Pos: p, Op: "=", Left: s, Right: x.Arg}
+	eq := &sql.Binary{Pos: p, Op: "=", Left: s, Right: inside}
 	matches := &sql.ScalarSubquery{Pos: p, Query: countSubquery(q, countStar(p), eq, p)}
 	rows := &sql.ScalarSubquery{Pos: p, Query: countSubquery(q, countStar(p), nil, p)}
 	values := &sql.ScalarSubquery{Pos: p, Query: countSubquery(q, &sql.FuncCall{Pos: p, Name: "count", Args: []sql.Expr{s}}, nil, p)}
@@ -121,11 +126,12 @@ func (b *binder) inAsCounts(x *sql.InSubquery) (sql.Expr, error) {
 	return in, nil
 }
 
-// quantifiedAsCounts rewrites x op ANY|ALL (q).
-func (b *binder) quantifiedAsCounts(x *sql.Quantified) (sql.Expr, error) {
+// quantifiedAsCounts rewrites x op ANY|ALL (q); inside stands for x.Left
+// inside the subqueries.
+func (b *binder) quantifiedAsCounts(x *sql.Quantified, inside sql.Expr) (sql.Expr, error) {
 	p := x.Pos
 	if x.Schema == "" && ((x.Op == "=" && !x.All) || (x.Op == "<>" && x.All)) {
-		return b.inAsCounts(&sql.InSubquery{Pos: p, Arg: x.Left, Query: x.Query, Not: x.All})
+		return b.inAsCounts(&sql.InSubquery{Pos: p, Arg: x.Left, Query: x.Query, Not: x.All}, inside)
 	}
 	if _, isRow := x.Left.(*sql.Row); isRow {
 		return nil, b.errAt(p, pgerr.FeatureNotSupported, "row-valued %s (subquery) is not supported yet", quantifier(x))
@@ -141,7 +147,7 @@ func (b *binder) quantifiedAsCounts(x *sql.Quantified) (sql.Expr, error) {
 	if _, derived := countSubquery(q, countStar(p), nil, p).From[0].(*sql.Subquery); derived {
 		s = &sql.ColumnRef{Pos: p, Names: []string{"__sub", "__s"}}
 	}
-	cmp := &sql.Binary{Pos: p, Op: x.Op, Schema: x.Schema, Left: x.Left, Right: s}
+	cmp := &sql.Binary{Pos: p, Op: x.Op, Schema: x.Schema, Left: inside, Right: s}
 	decide := sql.Expr(cmp)
 	decided, other := "true", "false"
 	if x.All {
@@ -175,7 +181,7 @@ func quantifier(x *sql.Quantified) string {
 // both); the reference cannot be captured. Where no projection can be added
 // (no FROM being bound, above an aggregation) the operand stays as is.
 func (b *binder) liftOperand(e sql.Expr, s *scope, agg *postAgg, where string) (sql.Expr, error) {
-	if b.pending == nil || agg != nil || s == nil {
+	if b.pending == nil || s == nil {
 		return e, nil
 	}
 	hasColumn := false

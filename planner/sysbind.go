@@ -142,9 +142,7 @@ func (b *binder) bindExtra(e sql.Expr, s *scope, agg *postAgg, where string) (ex
 			if err != nil {
 				return nil, true, err
 			}
-			q := *x
-			q.Left = left
-			e, err := b.quantifiedAsCounts(&q)
+			e, err := b.quantifiedAsCounts(x, left)
 			if err != nil {
 				return nil, true, err
 			}
