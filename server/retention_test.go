@@ -123,6 +123,10 @@ func TestRetention(t *testing.T) {
 			t.Fatalf("kv has %v rows, want 200", n)
 		}
 	}
+	// kappa_catalog.kappa_logs shows the cut.
+	if got := rowsOf(t, conn, `SELECT table_name, start_offset > 0, start_offset < end_offset, retention_bytes FROM kappa_catalog.kappa_logs`); !slices.Equal(got, []string{"ev true true 16384", "kv true true 16384"}) {
+		t.Fatalf("kappa_logs: %v", got)
+	}
 	mustExec(t, conn, `CREATE MATERIALIZED VIEW after_v AS `+viewQ)
 	mustExec(t, conn, `CREATE MATERIALIZED VIEW ev_only AS SELECT g, count(*) AS n FROM ev GROUP BY g`)
 	check(conn, "before_v", "after_v")

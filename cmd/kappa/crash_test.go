@@ -54,6 +54,10 @@ func TestCrashRecovery(t *testing.T) {
 		return []string{
 			"--fsync", []string{"group", "always", "off"}[rng.IntN(3)],
 			"--barrier-interval", []string{"10ms", "50ms", "200ms"}[rng.IntN(3)],
+			// Small segments and frequent retention and compaction passes,
+			// so that kills land during them too.
+			"--log-segment-bytes", "4096",
+			"--log-maintenance-interval", []string{"20ms", "200ms"}[rng.IntN(2)],
 		}
 	}
 	p := startKappa(t, bin, dir, flags()...)
@@ -87,6 +91,25 @@ func TestCrashRecovery(t *testing.T) {
 		t.Logf("cycle %d: killed after %v%s; %d statements acknowledged, %d in flight (%d applied, %d not); restart %v with %v; %d acct rows, %d ev rows, %d dynamic views",
 			cycle, killAfter, again, acked, len(inflight), ck.applied-applied, ck.pending-pending, restart.Round(time.Millisecond), args, len(m.acct), len(m.ev), len(m.views))
 	}
+	// What retention and compaction did to the logs over the run.
+	c := p.mustConnect(ctx)
+	rows, err := c.Query(ctx, `SELECT table_name, start_offset, end_offset, bytes, segments FROM kappa_catalog.kappa_logs`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var name string
+		var start, end, bytes int64
+		var segs int32
+		if err := rows.Scan(&name, &start, &end, &bytes, &segs); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("log of %s: offsets [%d, %d) kept, %d bytes in %d segments", name, start, end, bytes, segs)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	c.Close(ctx)
 	if code := p.terminate(30 * time.Second); code != 0 {
 		t.Fatalf("kappa exited %d after SIGTERM:\n%s", code, p.output())
 	}

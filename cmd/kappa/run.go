@@ -59,6 +59,8 @@ func (m *Main) serve(ctx context.Context, args []string) int {
 	tlsCert := fs.String("tls-cert", "", "TLS certificate (PEM) offered to clients; needs --tls-key")
 	tlsKey := fs.String("tls-key", "", "TLS private key (PEM)")
 	queryMem := fs.String("query-memory", "1GB", "memory one ad hoc query may hold (sort buffers, hash tables), the default of the query_memory setting (-1: no bound)")
+	segBytes := fs.Int64("log-segment-bytes", 0, "size at which a table's log starts a new segment (default 64 MiB); retention and compaction work on whole segments")
+	logInterval := fs.Duration("log-maintenance-interval", 0, "how often log retention and compaction run (default 10s)")
 	verbose := fs.Bool("v", false, "log debug messages")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -93,7 +95,7 @@ func (m *Main) serve(ctx context.Context, args []string) int {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := server.Start(ctx, server.Config{DataDir: *dataDir, Listen: *listen, BarrierInterval: *barrier, Sync: mode, MaxConnections: *maxConns, Logger: logger, HBA: hba, TLS: tlsConfig,
-		QueryMemory: qmem})
+		QueryMemory: qmem, LogSegmentBytes: *segBytes, RetentionInterval: *logInterval})
 	if err != nil {
 		logger.Error("kappa could not start", "err", err)
 		return 1
