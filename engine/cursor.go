@@ -488,6 +488,9 @@ func (s *Session) fetchColumns(x *sql.Fetch) ([]pgwire.Column, error) {
 
 // cursorRows is pg_cursors' view of the session's cursors.
 func (s *Session) cursorRows() []planner.SessionCursor {
+	if len(s.cursors) == 0 {
+		return nil // planned with every statement: nothing to allocate
+	}
 	out := make([]planner.SessionCursor, 0, len(s.cursors))
 	for _, c := range s.cursors {
 		out = append(out, planner.SessionCursor{Name: c.name, Statement: c.sql, Holdable: c.hold,

@@ -139,6 +139,9 @@ func (s *Session) executeColumns(x *sql.Execute) ([]pgwire.Column, error) {
 
 // preparedRows is pg_prepared_statements' view of the session's statements.
 func (s *Session) preparedRows() []planner.SessionPrepared {
+	if len(s.prepared) == 0 {
+		return nil // planned with every statement: nothing to allocate
+	}
 	out := make([]planner.SessionPrepared, 0, len(s.prepared))
 	for _, p := range s.prepared {
 		row := planner.SessionPrepared{Name: p.name, Statement: p.sql, Prepared: p.created, FromSQL: true}
