@@ -28,6 +28,11 @@ type binder struct {
 	ctes []map[string]*sql.CTE
 	// depth guards against views that (through a bug) refer to themselves.
 	depth int
+	// setOpLeaf is set while planning a simple SELECT that is a branch of a
+	// UNION/INTERSECT/EXCEPT: its bare unknown literals (NULL, 'text') keep
+	// their unknown type so that the set operation resolves them to the
+	// other branch's type, as PostgreSQL does (planSimple clears it).
+	setOpLeaf bool
 	// lastSelect is what the SELECT just planned left for its ORDER BY.
 	lastSelect *selectInfo
 	// pending holds the scalar subqueries bound in the current SELECT: each

@@ -301,6 +301,8 @@ type output struct {
 
 // planSimple plans SELECT ... FROM ... WHERE ... GROUP BY ... HAVING.
 func (b *binder) planSimple(sel *sql.Select) (*relation, error) {
+	leaf := b.setOpLeaf
+	b.setOpLeaf = false
 	rel, err := b.planFromOrdered(sel.From, sel.Where)
 	if err != nil {
 		return nil, err
@@ -386,8 +388,9 @@ func (b *binder) planSimple(sel *sql.Select) (*relation, error) {
 		if err != nil {
 			return nil, err
 		}
-		if c, ok := e.(*expr.Const); ok && c.T.Kind == types.KindNull {
-			// An untyped literal in the select list is text.
+		if c, ok := e.(*expr.Const); ok && c.T.Kind == types.KindNull && !(leaf && !sel.Distinct && len(sel.DistinctOn) == 0) {
+			// An untyped literal in the select list is text, except in a
+			// set operation's branch, where the set operation resolves it.
 			if e, err = b.coerce(e, types.Text, t.Pos, ""); err != nil {
 				return nil, err
 			}

@@ -15,11 +15,15 @@ var setOpNames = map[sql.SetOpKind]string{sql.SetOpUnion: "UNION", sql.SetOpInte
 // per column as PostgreSQL does.
 func (b *binder) planSetOp(sel *sql.Select) (*relation, error) {
 	name := setOpNames[sel.SetOp]
+	b.setOpLeaf = isSimpleSelect(sel.Left)
 	left, err := b.planSelect(sel.Left, false)
+	b.setOpLeaf = false
 	if err != nil {
 		return nil, err
 	}
+	b.setOpLeaf = isSimpleSelect(sel.Right)
 	right, err := b.planSelect(sel.Right, false)
+	b.setOpLeaf = false
 	if err != nil {
 		return nil, err
 	}
@@ -78,4 +82,11 @@ func (b *binder) planSetOp(sel *sql.Select) (*relation, error) {
 		n = &exec.SetOp{Left: ln, Right: rn, Kind: exec.SetExcept, All: sel.SetAll}
 	}
 	return &relation{node: n, scope: sc}, nil
+}
+
+// isSimpleSelect reports whether a set operation's branch is a plain
+// SELECT ... FROM ..., whose unknown literals the set operation resolves
+// (PostgreSQL's leaf queries analyzed without resolve_unknowns).
+func isSimpleSelect(sel *sql.Select) bool {
+	return sel.SetOp == sql.SetOpNone && sel.Values == nil
 }
