@@ -234,6 +234,16 @@ func distribute(j *exec.Join, c expr.Expr, nl int, inON bool) bool {
 		// Its keys match NULL with NULL; an equality does not.
 		return false
 	}
+	if _, _, ok := crossEquality(c, nl); ok && !inON {
+		// An equality of expressions over each input: into ON, where
+		// computedKeys makes it a key.
+		if j.On == nil {
+			j.On = c
+		} else {
+			j.On = andOf(append(conjuncts(j.On), c))
+		}
+		return true
+	}
 	call, ok := c.(*expr.Call)
 	if !ok || call.Fn.Name != "=" || len(call.Args) != 2 {
 		return false
@@ -319,9 +329,10 @@ func pushDown(n exec.Node) exec.Node {
 		}
 		j.Left, j.Right = pushDown(j.Left), pushDown(j.Right)
 		if len(rest) == 0 {
-			return j
+			return computedKeys(j)
 		}
 		x.Pred = andOf(rest)
+		x.Input = computedKeys(j)
 		return x
 	case *exec.Project:
 		x.Input = pushDown(x.Input)
@@ -341,6 +352,7 @@ func pushDown(n exec.Node) exec.Node {
 		x.Input = pushDown(x.Input)
 	case *exec.Join:
 		x.Left, x.Right = pushDown(x.Left), pushDown(x.Right)
+		return computedKeys(x)
 	case *exec.Union:
 		x.Left, x.Right = pushDown(x.Left), pushDown(x.Right)
 	case *exec.SetOp:

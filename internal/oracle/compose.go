@@ -154,6 +154,10 @@ func (g *Gen) composeFrom() (string, []scoped) {
 		left := pickKey(g, cols)
 		right := pickKey(g, mine)
 		on := left + " = " + right
+		if g.r.IntN(4) == 0 {
+			// Expressions over each side: a hash join on computed keys.
+			on = fmt.Sprintf("%s %% 4 = abs(%s) %% 4", left, right)
+		}
 		if g.r.IntN(3) == 0 {
 			// No subqueries in ON: kappa refuses them there (0A000).
 			g.inOn = true
