@@ -152,3 +152,24 @@ func BenchmarkCopyIngest(b *testing.B) {
 	}
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// BenchmarkSimplePointQuery is pgbench -M simple's script without the wire:
+// a new text for every key, parsed, planned and run (the simple protocol's
+// per-statement cost).
+func BenchmarkSimplePointQuery(b *testing.B) {
+	const keys = 20_000
+	_, s := benchSession(b)
+	w := &rowCounter{copyIn: strings.NewReader(copyText(keys))}
+	run(b, s, w, "CREATE TABLE point_src (id bigint, k int, v bigint, s text)")
+	run(b, s, w, "COPY point_src FROM STDIN")
+	run(b, s, w, "CREATE MATERIALIZED VIEW point_v AS SELECT id, k, v, s FROM point_src")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		w.rows = 0
+		run(b, s, w, "SELECT id, k, v, s FROM point_v WHERE id = "+strconv.Itoa(i*7919%keys))
+		if w.rows != 1 {
+			b.Fatalf("got %d rows", w.rows)
+		}
+	}
+}

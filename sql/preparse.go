@@ -123,7 +123,33 @@ func (p *preparser) word(i int) string {
 // is reports whether tokens i, i+1, ... (before hi) are the given words.
 func (p *preparser) is(i, hi int, words ...string) bool {
 	for k, w := range words {
-		if i+k >= hi || p.word(i+k) != w {
+		if i+k >= hi || !p.wordIs(i+k, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// wordIs reports whether p.word(i) == w, for a lower-case ASCII w, without
+// building the lowercased word (the pre-parser asks this for every token).
+func (p *preparser) wordIs(i int, w string) bool {
+	if i < 0 || i >= len(p.toks) {
+		return false
+	}
+	t := p.toks[i]
+	if t.kind != pg.Token_IDENT && t.kw == pg.KeywordKind_NO_KEYWORD {
+		return false
+	}
+	s := p.text[t.start:t.end]
+	if len(s) != len(w) {
+		return false
+	}
+	for k := 0; k < len(s); k++ {
+		c := s[k]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != w[k] {
 			return false
 		}
 	}
