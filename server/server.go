@@ -37,7 +37,7 @@ type Config struct {
 	// RetentionInterval and LogSegmentBytes: see engine.Config.
 	RetentionInterval time.Duration
 	LogSegmentBytes   int64
-	// QueryMemory: see engine.Config.
+	// QueryMemory: see engine.Config; ParseMemory reads it from a flag.
 	QueryMemory int64
 }
 
@@ -107,3 +107,8 @@ func (s *Server) shutdown(ctx context.Context, now bool) error {
 	eerr := s.engine.Close()
 	return errors.Join(werr, eerr)
 }
+
+// ParseMemory parses a memory size as PostgreSQL's memory settings are
+// written ("64MB", "1GB", a bare number of kB, -1 for no bound) and returns
+// bytes; the command line uses it for --query-memory.
+func ParseMemory(value string) (int64, error) { return engine.ParseMemory(value) }

@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kappa-db/kappa/engine"
 	"github.com/kappa-db/kappa/log"
 	"github.com/kappa-db/kappa/server"
 )
@@ -77,7 +76,7 @@ func (m *Main) serve(ctx context.Context, args []string) int {
 		fmt.Fprintf(m.Stderr, "kappa: --fsync must be always, group or off, not %q\n", *fsync)
 		return 2
 	}
-	qmem, err := engine.ParseMemory(*queryMem)
+	qmem, err := server.ParseMemory(*queryMem)
 	if err != nil {
 		fmt.Fprintf(m.Stderr, "kappa: --query-memory: %v\n", err)
 		return 2
