@@ -129,6 +129,12 @@ func columnWatermarks(n Node) []*colWatermark {
 		for _, c := range x.PartitionBy {
 			out[c] = in[c]
 		}
+	case *Window:
+		// So do a partition's window function values.
+		in := columnWatermarks(x.Input)
+		for _, c := range x.PartitionBy {
+			out[c] = in[c]
+		}
 	case *Join:
 		if x.Kind != JoinInner {
 			break
@@ -186,8 +192,18 @@ func JoinCloseKey(j *Join) int {
 // GroupTopNCloseColumn is the partition column of g whose watermark lets
 // it delete closed windows' partitions, or -1.
 func GroupTopNCloseColumn(g *GroupTopN) int {
-	in := columnWatermarks(g.Input)
-	for _, c := range g.PartitionBy {
+	return partitionCloseColumn(g.Input, g.PartitionBy)
+}
+
+// WindowCloseColumnOf is the partition column of a Window node whose
+// watermark lets it delete closed windows' partitions, or -1.
+func WindowCloseColumnOf(w *Window) int {
+	return partitionCloseColumn(w.Input, w.PartitionBy)
+}
+
+func partitionCloseColumn(input Node, partitionBy []int) int {
+	in := columnWatermarks(input)
+	for _, c := range partitionBy {
 		if in[c] != nil {
 			return c
 		}

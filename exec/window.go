@@ -232,10 +232,55 @@ type partitioned struct {
 	scratch     []byte
 	keyBuf      []byte
 	valBuf      []byte
+	// closeWM bounds the first partition column (its key comes first):
+	// the partitions below it are closed windows (nil: none).
+	closeWM   *colWatermark
+	closeKind types.Kind
 }
 
 func newPartitioned(partitionBy []int, orderBy []SortKey, opID uint64) partitioned {
 	return partitioned{prefix: storage.StatePrefix(opID), partitionBy: partitionBy, orderBy: orderBy, parts: map[string]*Batch{}}
+}
+
+// newWindowedPartitioned is newPartitioned for an input whose partition
+// columns may carry a watermark (a window): the first that does is encoded
+// first, so that closed windows' partitions are a prefix of the state.
+func newWindowedPartitioned(input Node, partitionBy []int, orderBy []SortKey, opID uint64) partitioned {
+	in := columnWatermarks(input)
+	for i, c := range partitionBy {
+		if in[c] != nil {
+			part := append([]int{c}, append(append([]int(nil), partitionBy[:i]...), partitionBy[i+1:]...)...)
+			p := newPartitioned(part, orderBy, opID)
+			p.closeWM, p.closeKind = in[c], input.Columns()[c].Kind
+			return p
+		}
+	}
+	return newPartitioned(partitionBy, orderBy, opID)
+}
+
+// closeWindows deletes, in each state space, the partitions the watermark
+// closed: no change to come can reach them. It runs when the watermark
+// advanced.
+func (p *partitioned) closeWindows(ec *epochCtx, spaces ...byte) error {
+	if p.closeWM == nil || ec.ephemeral || ec.wms == nil {
+		return nil
+	}
+	wm, ok := p.closeWM.value(ec.wms)
+	if !ok {
+		return nil
+	}
+	if before, ok := p.closeWM.value(ec.wmsBefore); ok && before >= wm {
+		return nil
+	}
+	bound := types.AppendKey(nil, types.Value{K: p.closeKind, I: wm}, false)
+	for _, space := range spaces {
+		lo := append(append([]byte(nil), p.prefix...), space)
+		hi := append(append([]byte(nil), lo...), bound...)
+		if err := ec.store.DeleteRange(lo, hi); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (p *partitioned) reset() {
@@ -448,7 +493,7 @@ type windowOp struct {
 }
 
 func newWindowOp(spec *Window, opID uint64) (*windowOp, error) {
-	w := &windowOp{spec: spec, partitioned: newPartitioned(spec.PartitionBy, spec.OrderBy, opID), nIn: len(spec.Input.Columns())}
+	w := &windowOp{spec: spec, partitioned: newWindowedPartitioned(spec.Input, spec.PartitionBy, spec.OrderBy, opID), nIn: len(spec.Input.Columns())}
 	for _, c := range spec.Calls {
 		if c.Func == WinAvg && c.Type.Kind == types.KindNumeric && w.avgDiv == nil {
 			f, err := expr.LookupOperator("/", types.Numeric, types.Numeric)
@@ -510,7 +555,7 @@ func (w *windowOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 			return err
 		}
 	}
-	return nil
+	return w.closeWindows(ec, 0)
 }
 
 // winPart is one partition being computed: its rows in order, each as many
@@ -1079,52 +1124,10 @@ func (w *windowOp) aggResult(ec *epochCtx, call *WindowCall, acc accState, rows 
 type groupTopNOp struct {
 	spec *GroupTopN
 	partitioned
-	// closeWM bounds the first partition column (its key comes first):
-	// the partitions below it are closed windows (nil: none).
-	closeWM   *colWatermark
-	closeKind types.Kind
 }
 
 func newGroupTopNOp(spec *GroupTopN, opID uint64) *groupTopNOp {
-	part := spec.PartitionBy
-	var closeWM *colWatermark
-	var closeKind types.Kind
-	{
-		in := columnWatermarks(spec.Input)
-		for i, c := range part {
-			if in[c] != nil {
-				// The partition key's encoding starts with this column.
-				part = append([]int{c}, append(append([]int(nil), part[:i]...), part[i+1:]...)...)
-				closeWM, closeKind = in[c], spec.Input.Columns()[c].Kind
-				break
-			}
-		}
-	}
-	return &groupTopNOp{spec: spec, partitioned: newPartitioned(part, spec.OrderBy, opID), closeWM: closeWM, closeKind: closeKind}
-}
-
-// closeWindows deletes the rows and the last top of the partitions the
-// watermark closed: no change to come can reach them.
-func (g *groupTopNOp) closeWindows(ec *epochCtx) error {
-	if g.closeWM == nil || ec.ephemeral || ec.wms == nil {
-		return nil
-	}
-	wm, ok := g.closeWM.value(ec.wms)
-	if !ok {
-		return nil
-	}
-	if before, ok := g.closeWM.value(ec.wmsBefore); ok && before >= wm {
-		return nil
-	}
-	bound := types.AppendKey(nil, types.Value{K: g.closeKind, I: wm}, false)
-	for _, space := range []byte{0, 1} {
-		lo := append(append([]byte(nil), g.prefix...), space)
-		hi := append(append([]byte(nil), lo...), bound...)
-		if err := ec.store.DeleteRange(lo, hi); err != nil {
-			return err
-		}
-	}
-	return nil
+	return &groupTopNOp{spec: spec, partitioned: newWindowedPartitioned(spec.Input, spec.PartitionBy, spec.OrderBy, opID)}
 }
 
 func (g *groupTopNOp) apply(ec *epochCtx, _ int, in *Batch) (*Batch, error) {
@@ -1308,5 +1311,5 @@ func (g *groupTopNOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 			return err
 		}
 	}
-	return g.closeWindows(ec)
+	return g.closeWindows(ec, 0, 1) // rows and last tops
 }

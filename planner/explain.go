@@ -98,8 +98,12 @@ func Explain(n exec.Node) []string {
 			for _, c := range x.Calls {
 				calls = append(calls, c.String())
 			}
-			lines = append(lines, fmt.Sprintf("%sWindow partition=%v order=[%s] calls=[%s] (state: input rows by partition in sort order; a changed partition is recomputed)",
-				ind, x.PartitionBy, sortKeys(x.OrderBy), strings.Join(calls, ", ")))
+			closes := ""
+			if c := exec.WindowCloseColumnOf(x); c >= 0 {
+				closes = fmt.Sprintf(" closes=#%d", c)
+			}
+			lines = append(lines, fmt.Sprintf("%sWindow partition=%v order=[%s] calls=[%s]%s (state: input rows by partition in sort order; a changed partition is recomputed)",
+				ind, x.PartitionBy, sortKeys(x.OrderBy), strings.Join(calls, ", "), closes))
 			walk(x.Input, depth+1)
 		case *exec.GroupTopN:
 			closes := ""

@@ -37,6 +37,9 @@ func TestWindowStateStaysFlat(t *testing.T) {
 		// The top three auctions of each window (a per-window Top-N).
 		"top3": `SELECT * FROM (SELECT window_start, auction, count(*) AS n, row_number() OVER (PARTITION BY window_start ORDER BY count(*) DESC, auction) AS rn
 			FROM TUMBLE(%s, ts, INTERVAL '1 second') GROUP BY window_start, auction) t WHERE rn <= 3`,
+		// A window function per window: a running total of its bids.
+		"running": `SELECT window_start, auction, price, sum(price) OVER (PARTITION BY window_start ORDER BY price, auction) AS running
+			FROM TUMBLE(%s, ts, INTERVAL '1 second')`,
 		// A window self-join: bids of the same auction in the same window.
 		"pairs": `SELECT a.window_start, count(*) AS pairs FROM TUMBLE(%s, ts, INTERVAL '1 second') a
 			JOIN TUMBLE(%s, ts, INTERVAL '1 second') b ON a.window_start = b.window_start AND a.auction = b.auction GROUP BY a.window_start`,
