@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestClients drives the application drivers — pgx, pgjdbc, psycopg2,
@@ -51,10 +52,12 @@ type difference struct {
 
 func compareClient(t *testing.T, run report, kappa, pg target, diffs []difference) {
 	t.Helper()
+	t0 := time.Now()
 	want := run(t, pg)
+	t1 := time.Now()
 	got := run(t, kappa)
 	if testing.Verbose() {
-		t.Logf("--- kappa\n%s", got)
+		t.Logf("--- kappa (%v; PostgreSQL %v)\n%s", time.Since(t1).Round(time.Millisecond), t1.Sub(t0).Round(time.Millisecond), got)
 	}
 	if strings.TrimSpace(want) == "" {
 		t.Fatalf("the client printed nothing against PostgreSQL")
@@ -99,17 +102,29 @@ func missing(t *testing.T, format string, args ...any) {
 	t.Skipf("SKIPPED, client not installed: "+format, args...)
 }
 
+// programTimeout bounds one run of a client program (each takes a few
+// seconds).
+const programTimeout = 2 * time.Minute
+
 // runProgram runs a client program and returns its standard output; a
 // failing program fails the test with what it printed.
 func runProgram(t *testing.T, tg target, cmd *exec.Cmd) string {
 	t.Helper()
 	cmd.Env = append(append(os.Environ(), cmd.Env...), "PGHOST="+tg.host, "PGPORT="+tg.port, "PGUSER="+tg.user,
 		"PGDATABASE="+tg.db, "PGTZ=UTC", "TZ=UTC", "PGSSLMODE=disable", "KAPPA_TARGET="+tg.name)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s against %s: %v\n%s\n--- stderr\n%s", cmd.Args, tg.name, err, out, stderr.String())
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("%s: %v", cmd.Args, err)
 	}
-	return string(out)
+	// A client that hangs fails its check rather than the whole run.
+	timer := time.AfterFunc(programTimeout, func() { _ = cmd.Process.Kill() })
+	err := cmd.Wait()
+	if !timer.Stop() {
+		t.Fatalf("%s against %s: killed after %v\n%s\n--- stderr\n%s", cmd.Args, tg.name, programTimeout, stdout.String(), stderr.String())
+	}
+	if err != nil {
+		t.Fatalf("%s against %s: %v\n%s\n--- stderr\n%s", cmd.Args, tg.name, err, stdout.String(), stderr.String())
+	}
+	return stdout.String()
 }
