@@ -115,17 +115,21 @@ type rawParse struct {
 
 const (
 	// rawCacheEntries bounds the number of cached texts, rawCacheMaxText
-	// the length of a cached text (long texts are rarely repeated).
+	// the length of a cached text (long texts are rarely repeated) and
+	// rawCacheBytes their total length: a parsed tree is some tens of
+	// times its text, so the cache holds at most a few tens of MB.
 	rawCacheEntries = 2048
-	rawCacheMaxText = 8 << 10
+	rawCacheMaxText = 4 << 10
+	rawCacheBytes   = 512 << 10
 )
 
 // rawCache is the process-wide cache of parseRaw's results by exact text.
 var rawCache = &parseCache{m: map[string]rawParse{}}
 
 type parseCache struct {
-	mu sync.Mutex
-	m  map[string]rawParse
+	mu    sync.Mutex
+	m     map[string]rawParse
+	bytes int // total length of the cached texts
 }
 
 func (c *parseCache) get(text string) (rawParse, bool) {
@@ -143,16 +147,21 @@ func (c *parseCache) put(text string, r rawParse) {
 		return
 	}
 	c.mu.Lock()
-	if len(c.m) >= rawCacheEntries {
-		// Evict an arbitrary entry (map order is random): cheap, and a
-		// repeated text soon comes back.
-		for k := range c.m {
-			delete(c.m, k)
+	defer c.mu.Unlock()
+	if _, ok := c.m[text]; ok {
+		return
+	}
+	// Evict arbitrary entries (map order is random) until the new one
+	// fits: cheap, and a repeated text soon comes back.
+	for k := range c.m {
+		if len(c.m) < rawCacheEntries && c.bytes+len(text) <= rawCacheBytes {
 			break
 		}
+		delete(c.m, k)
+		c.bytes -= len(k)
 	}
 	c.m[text] = r
-	c.mu.Unlock()
+	c.bytes += len(text)
 }
 
 // tokenRange returns the tokens [lo, hi) of a statement pg_query located at

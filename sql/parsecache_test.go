@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -164,4 +165,24 @@ func BenchmarkScan(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestParseCacheBounded fills the cache past its bounds.
+func TestParseCacheBounded(t *testing.T) {
+	old := rawCache
+	defer func() { rawCache = old }()
+	rawCache = &parseCache{m: map[string]rawParse{}}
+	pad := strings.Repeat(" ", 3000)
+	for i := range 3000 {
+		if _, err := Parse("SELECT " + strconv.Itoa(i) + pad); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, bytes := len(rawCache.m), 0
+	for k := range rawCache.m {
+		bytes += len(k)
+	}
+	if n > rawCacheEntries || bytes > rawCacheBytes || bytes != rawCache.bytes || n == 0 {
+		t.Fatalf("%d entries of %d bytes (counted %d)", n, bytes, rawCache.bytes)
+	}
 }
