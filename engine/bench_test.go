@@ -56,6 +56,10 @@ func run(b testing.TB, s pgwire.Session, w *rowCounter, query string) {
 			b.Fatalf("%s: %v", query, err)
 		}
 	}
+	// As pgwire does at the end of a Query message.
+	if err := s.EndImplicit(context.Background(), true); err != nil {
+		b.Fatalf("%s: %v", query, err)
+	}
 }
 
 // copyText is n rows of (id bigint, k int, v bigint, s text) COPY text, as

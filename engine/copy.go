@@ -272,6 +272,15 @@ func (st *statement) copyOut(ctx context.Context, x *sql.Copy, opts pgwire.CopyO
 	for i, c := range q.Columns {
 		ts[i], names[i] = c.Type, c.Name
 	}
+	r, err := s.txnReader(ctx, q.Reads)
+	if err != nil {
+		return "", err
+	}
+	if r == nil {
+		snap := s.e.db.NewSnapshot()
+		defer snap.Close()
+		r = snap
+	}
 	formats := make([]int16, len(ts))
 	if opts.Format == pgwire.CopyBinary {
 		for i := range formats {
@@ -303,10 +312,8 @@ func (st *statement) copyOut(ctx context.Context, x *sql.Copy, opts pgwire.CopyO
 		return err
 	}
 	en := newEncoder(ts, formats, s.loc)
-	snap := s.e.db.NewSnapshot()
-	defer snap.Close()
 	n := 0
-	err = exec.Query(ctx, q.Plan, snap, st.evalContext(nil), func(row types.Row) error {
+	err = exec.Query(ctx, q.Plan, r, st.evalContext(nil), func(row types.Row) error {
 		vals, err := en.encode(row)
 		if err != nil {
 			return err

@@ -146,7 +146,6 @@ func (e *Engine) dropTableLog(id uint64) {
 	e.mu.Lock()
 	l, ok := e.mu.logs[id]
 	delete(e.mu.logs, id)
-	delete(e.mu.tableLocks, id)
 	e.mu.Unlock()
 	if ok {
 		if err := l.Close(); err != nil {

@@ -12,6 +12,23 @@
 // engine may import every kappa package except cmd; nothing imports engine
 // but server and tests.
 //
+// Transactions (txn.go, lock.go): a statement's writes are buffered in the
+// session until its transaction ends — the block's COMMIT, or the end of
+// the implicit transaction that the statements of one Query message (or of
+// the extended protocol up to Sync) form. The session reads its own writes
+// through an overlay of the committed rows. Writing a table with a primary
+// key, or reading a table the transaction wrote, takes the table's write
+// lock until the transaction ends; the lock waits for the table's dataflow
+// to commit everything in its log, so checks see every earlier write.
+// Inserts into a table without a primary key that the transaction never
+// reads take the lock shared, only for their append, and share the log's
+// group commit.
+//
+// Also: DDL takes effect when it runs; a block that has written rows
+// refuses it (25001), and in an implicit transaction it commits the writes
+// before it. Materialized views show committed rows only, also to the
+// transaction that wrote them.
+//
 // Cursors (cursor.go) stream: each runs its query on its own goroutine over
 // the snapshot of its DECLARE and hands rows over a small channel; CLOSE,
 // the end of the block (without WITH HOLD), the end of the session and
@@ -31,10 +48,6 @@
 // Caveats: a cursor declared without SCROLL moves forward only (PostgreSQL
 // lets it move back when its plan can); only FETCH 0 (the current row) looks
 // back. An error in a cursor's query surfaces at the FETCH that reaches the
-// batch (1024 rows) it happened in. Transaction blocks (BEGIN ... COMMIT) are tracked for the
-// protocol's sake, but each statement inside one takes effect on its own;
-// ROLLBACK warns when it cannot undo writes. INSERT into a table with a
-// primary key, UPDATE and DELETE wait for the table's pending appends to
-// commit (an epoch is requested at once) so that they see every earlier
-// write; appends to tables without a primary key do not wait.
+// batch (1024 rows) it happened in.
+// A cursor reads the committed rows only, not its block's own writes.
 package engine

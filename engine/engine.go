@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kappa-db/kappa/catalog"
@@ -63,6 +64,19 @@ type Engine struct {
 	retentionStop, retentionDone chan struct{}
 	retentionMu                  sync.Mutex
 
+	// lockMu guards the tables' write locks (lock.go) and every session's
+	// waitingFor.
+	lockMu sync.Mutex
+	locks  map[uint64]*writeLock
+	// commitMu is the runtime's barrier: a transaction that appends to
+	// several tables' logs holds it shared meanwhile, an epoch takes it
+	// while it captures the logs' ends.
+	commitMu sync.RWMutex
+	// txnLog holds the redo records of transactions over several tables.
+	txnLog *log.Log
+	// sessions counts the sessions opened, to number them.
+	sessions atomic.Uint64
+
 	// recovered holds, per table, the end of its log when the engine
 	// opened. Every session's reads wait until the dataflows have caught up
 	// with it, so that writes acknowledged before a crash are visible as
@@ -71,8 +85,7 @@ type Engine struct {
 
 	mu struct {
 		sync.Mutex
-		logs       map[uint64]*log.Log
-		tableLocks map[uint64]*sync.Mutex
+		logs map[uint64]*log.Log
 		// broken holds materialized views that could not be restarted.
 		broken map[uint64]error
 		// feeds holds the inputs of sources, built on first use.
@@ -95,7 +108,7 @@ func Open(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{cfg: cfg, fs: vfs.Default}
 	e.mu.logs = map[uint64]*log.Log{}
-	e.mu.tableLocks = map[uint64]*sync.Mutex{}
+	e.locks = map[uint64]*writeLock{}
 	e.mu.broken = map[uint64]error{}
 	e.mu.logins = map[uint64]int{}
 	e.mu.feeds = map[uint64]exec.Feed{}
@@ -131,6 +144,7 @@ func Open(cfg Config) (*Engine, error) {
 		Logs:            e.tableLog,
 		BarrierInterval: cfg.BarrierInterval,
 		Logger:          cfg.Logger,
+		Barrier:         &e.commitMu,
 	})
 	if err := e.restore(); err != nil {
 		return nil, err
@@ -164,21 +178,13 @@ func (e *Engine) tableLog(id uint64) (*log.Log, error) {
 	return l, nil
 }
 
-func (e *Engine) tableLock(id uint64) *sync.Mutex {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	m, ok := e.mu.tableLocks[id]
-	if !ok {
-		m = &sync.Mutex{}
-		e.mu.tableLocks[id] = m
-	}
-	return m
-}
-
 // restore starts every table's and materialized view's dataflow and removes
 // log directories that no catalog object owns (left by a crash during
 // CREATE TABLE or DROP TABLE).
 func (e *Engine) restore() error {
+	if err := e.redoTransactions(); err != nil {
+		return fmt.Errorf("re-applying committed transactions: %w", err)
+	}
 	owned := map[string]bool{}
 	for _, o := range e.cat.All() {
 		switch o.Kind {
@@ -311,6 +317,10 @@ func (e *Engine) closeAll() error {
 		delete(e.mu.logs, id)
 	}
 	e.mu.Unlock()
+	if e.txnLog != nil {
+		errs = append(errs, e.txnLog.Close())
+		e.txnLog = nil
+	}
 	if e.db != nil {
 		errs = append(errs, e.db.Close())
 		e.db = nil

@@ -38,8 +38,17 @@ type Session struct {
 	writes map[uint64]uint64
 	// tx is 'I' idle, 'T' in a transaction block, 'E' failed block.
 	tx byte
-	// txWrote is set when a write happened inside the current block.
-	txWrote bool
+	// txn holds the uncommitted writes of the block or of the implicit
+	// transaction (txn.go); nil when there are none.
+	txn *txn
+	// txDDL: DDL ran in the current block (ROLLBACK warns it stays).
+	txDDL bool
+	// id numbers the session (lock wait notices name the holder).
+	id uint64
+	// waitingFor is the lock the session waits for (Engine.lockMu).
+	waitingFor *writeLock
+	// w is the running statement's writer (lock wait notices), or nil.
+	w pgwire.ResultWriter
 	// authRole is the role that logged in, sessionRole the session user
 	// (SET SESSION AUTHORIZATION), currentRole the role whose privileges
 	// apply (SET ROLE); roleSet says SET ROLE is in effect (role.go).
@@ -145,7 +154,7 @@ func init() {
 }
 
 func newSession(e *Engine, p pgwire.SessionParams) *Session {
-	s := &Session{e: e, user: p.User, database: p.Database, settings: map[string]string{}, loc: time.UTC, writes: map[uint64]uint64{}, tx: 'I'}
+	s := &Session{e: e, user: p.User, database: p.Database, settings: map[string]string{}, loc: time.UTC, writes: map[uint64]uint64{}, tx: 'I', id: e.sessions.Add(1)}
 	for k := range settings {
 		s.settings[k] = s.defaultSetting(k)
 	}
@@ -217,6 +226,13 @@ func commandLineOptions(opts string) map[string]string {
 	return out
 }
 
+// notice sends the running statement's client a notice, if it has one.
+func (s *Session) notice(severity, code, msg string) {
+	if s.w != nil {
+		s.w.Notice(severity, code, msg)
+	}
+}
+
 // set changes a setting, validating what must be valid.
 func (s *Session) set(name, value string) error {
 	switch name {
@@ -280,6 +296,7 @@ func (s *Session) TxStatus() byte { return s.tx }
 // Close implements pgwire.Session.
 func (s *Session) Close() error {
 	s.closeCursors(func(*cursor) bool { return true })
+	s.endTxn()
 	s.e.endLogin(s.authRole)
 	return nil
 }

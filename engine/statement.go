@@ -249,7 +249,7 @@ func (st *statement) Execute(ctx context.Context, params [][]byte, paramFormats 
 	}
 	s := st.s
 	if s.tx == 'E' {
-		if t, ok := st.ast.(*sql.Transaction); !ok || (t.Kind != sql.TxnRollback && t.Kind != sql.TxnCommit) {
+		if t, ok := st.ast.(*sql.Transaction); !ok || (t.Kind != sql.TxnRollback && t.Kind != sql.TxnCommit && t.Kind != sql.TxnRollbackTo) {
 			return "", pgerr.New(pgerr.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
 		}
 	}
@@ -257,15 +257,71 @@ func (st *statement) Execute(ctx context.Context, params [][]byte, paramFormats 
 		defer cancel()
 		ctx = tctx
 	}
+	s.w = w
 	tag, err := st.execute(ctx, params, paramFormats, resultFormats, w)
+	s.w = nil
 	if err != nil {
 		err = timeoutError(ctx, err)
-		if s.tx == 'T' {
+		switch s.tx {
+		case 'T':
 			s.tx = 'E'
+		case 'I':
+			// The implicit transaction fails whole.
+			s.endTxn()
 		}
 		return "", err
 	}
 	return tag, nil
+}
+
+// EndImplicit implements pgwire.Session: it commits (or, when commit is
+// false, discards) the implicit transaction of the statements run outside a
+// block since the last call.
+func (s *Session) EndImplicit(ctx context.Context, commit bool) error {
+	if s.tx != 'I' {
+		return nil
+	}
+	if !commit {
+		s.endTxn()
+		return nil
+	}
+	return s.commitTxn(ctx)
+}
+
+// isDDL reports whether a statement changes the catalog.
+func isDDL(ast sql.Statement) bool {
+	switch ast.(type) {
+	case *sql.CreateTable, *sql.CreateView, *sql.CreateMaterializedView, *sql.Drop, *sql.CreateSource,
+		*sql.CreateIndex, *sql.CreateSink, *sql.AlterOwner, *sql.RenameRole, *sql.ReassignOwned, *sql.DropOwned,
+		*sql.CreateRole, *sql.AlterRole, *sql.DropRole, *sql.Grant, *sql.GrantRole:
+		return true
+	}
+	return false
+}
+
+// beforeDDL applies kappa's rule for DDL in a transaction, which follows
+// Materialize: a block is for writes or for DDL, not both. DDL takes effect
+// when it runs (ROLLBACK does not undo it), so it is refused in a block that
+// has written rows; in an implicit transaction (a multi-statement Query) the
+// writes before it are committed first.
+func (st *statement) beforeDDL(ctx context.Context) error {
+	s := st.s
+	if !s.txnWrote() {
+		if s.tx == 'T' {
+			s.txDDL = true
+		}
+		return nil
+	}
+	if s.tx == 'I' {
+		return s.commitTxn(ctx)
+	}
+	what := strings.ToUpper(strings.Join(strings.Fields(st.ast.Info().Text + " x x")[:2], " "))
+	e := pgerr.New(pgerr.ActiveSQLTransaction, "%s cannot run inside a transaction block that has written rows", what).
+		WithHint("kappa applies DDL at once and cannot roll it back with the block's writes: COMMIT or ROLLBACK first, or run the DDL before the writes.")
+	if p := st.ast.Position(); p >= 0 {
+		e.Position = sql.CharPos(st.src, p)
+	}
+	return e
 }
 
 func (st *statement) execute(ctx context.Context, params [][]byte, pf, rf []int16, w pgwire.ResultWriter) (string, error) {
@@ -277,6 +333,11 @@ func (st *statement) execute(ctx context.Context, params [][]byte, pf, rf []int1
 	if err := st.authorize(); err != nil {
 		return "", err
 	}
+	if isDDL(st.ast) {
+		if err := st.beforeDDL(ctx); err != nil {
+			return "", err
+		}
+	}
 	if tag, ok, err := st.executeRole(ctx, w); ok {
 		return tag, err
 	}
@@ -284,11 +345,7 @@ func (st *statement) execute(ctx context.Context, params [][]byte, pf, rf []int1
 	case *sql.Select:
 		return st.runQuery(ctx, params, pf, rf, w)
 	case *sql.Insert, *sql.Update, *sql.Delete:
-		tag, err := st.runDML(ctx, params, pf)
-		if err == nil && s.tx != 'I' {
-			s.txWrote = true
-		}
-		return tag, err
+		return st.runDML(ctx, params, pf)
 	case *sql.Copy:
 		return st.runCopy(ctx, x, w)
 	case *sql.CreateTable:
@@ -304,7 +361,7 @@ func (st *statement) execute(ctx context.Context, params [][]byte, pf, rf []int1
 	case *sql.Set:
 		return st.set(x, w)
 	case *sql.Transaction:
-		return st.transaction(x, w)
+		return st.transaction(ctx, x, w)
 	case *sql.Explain:
 		return st.explain(x, rf, w)
 	case *sql.Declare:
@@ -487,7 +544,11 @@ func (st *statement) runQuery(ctx context.Context, raw [][]byte, pf, rf []int16,
 	// Several scans must read one point in time; a single scan (a point
 	// query) is one iterator, consistent by itself.
 	var r storage.Reader = s.e.db
-	if !b.singleScan {
+	if ov, err := s.txnReader(ctx, b.query.Reads); err != nil {
+		return "", err
+	} else if ov != nil {
+		r = ov
+	} else if !b.singleScan {
 		snap := s.e.db.NewSnapshot()
 		defer snap.Close()
 		r = snap
@@ -652,15 +713,20 @@ func (st *statement) set(x *sql.Set, w pgwire.ResultWriter) (string, error) {
 	return "SET", nil
 }
 
-func (st *statement) transaction(x *sql.Transaction, w pgwire.ResultWriter) (string, error) {
+func (st *statement) transaction(ctx context.Context, x *sql.Transaction, w pgwire.ResultWriter) (string, error) {
 	s := st.s
+	noBlock := func(what string) error {
+		return pgerr.New(pgerr.NoActiveSQLTransaction, "%s can only be used in transaction blocks", what)
+	}
 	switch x.Kind {
 	case sql.TxnBegin:
 		if s.tx != 'I' {
 			w.Notice("WARNING", pgerr.ActiveSQLTransaction, "there is already a transaction in progress")
 			return "BEGIN", nil
 		}
-		s.tx, s.txWrote = 'T', false
+		// Writes of the implicit transaction so far join the block, as in
+		// PostgreSQL.
+		s.tx, s.txDDL = 'T', false
 		return "BEGIN", nil
 	case sql.TxnCommit:
 		if s.tx == 'I' {
@@ -671,7 +737,14 @@ func (st *statement) transaction(x *sql.Transaction, w pgwire.ResultWriter) (str
 		s.tx = 'I'
 		s.endTxCursors(!failed)
 		if failed {
+			s.endTxn()
 			return "ROLLBACK", nil
+		}
+		if err := s.commitTxn(ctx); err != nil {
+			return "", err
+		}
+		if x.Chain {
+			s.tx = 'T'
 		}
 		return "COMMIT", nil
 	case sql.TxnRollback:
@@ -679,14 +752,45 @@ func (st *statement) transaction(x *sql.Transaction, w pgwire.ResultWriter) (str
 			w.Notice("WARNING", pgerr.NoActiveSQLTransaction, "there is no transaction in progress")
 			return "ROLLBACK", nil
 		}
-		if s.txWrote {
-			w.Notice("WARNING", pgerr.FeatureNotSupported, "kappa applied this transaction's writes as they were made; ROLLBACK cannot undo them")
+		if s.txDDL {
+			w.Notice("WARNING", pgerr.FeatureNotSupported, "the DDL statements of this transaction block took effect when they ran; ROLLBACK does not undo them")
 		}
+		s.endTxn()
 		s.tx = 'I'
 		s.endTxCursors(false)
+		if x.Chain {
+			s.tx = 'T'
+		}
+		return "ROLLBACK", nil
+	case sql.TxnSavepoint:
+		if s.tx == 'I' {
+			return "", noBlock("SAVEPOINT")
+		}
+		s.setSavepoint(x.Savepoint)
+		return "SAVEPOINT", nil
+	case sql.TxnRelease:
+		if s.tx == 'I' {
+			return "", noBlock("RELEASE SAVEPOINT")
+		}
+		i := s.findSavepoint(x.Savepoint)
+		if i < 0 {
+			return "", pgerr.New("3B001", "savepoint \"%s\" does not exist", x.Savepoint)
+		}
+		s.txn.savepoints = s.txn.savepoints[:i]
+		return "RELEASE", nil
+	case sql.TxnRollbackTo:
+		if s.tx == 'I' {
+			return "", noBlock("ROLLBACK TO SAVEPOINT")
+		}
+		i := s.findSavepoint(x.Savepoint)
+		if i < 0 {
+			return "", pgerr.New("3B001", "savepoint \"%s\" does not exist", x.Savepoint)
+		}
+		s.rollbackTo(i)
+		s.tx = 'T'
 		return "ROLLBACK", nil
 	}
-	return "", st.unsupported(x.Pos, "SAVEPOINT")
+	return "", st.unsupported(x.Pos, "this transaction statement")
 }
 
 func (st *statement) explain(x *sql.Explain, rf []int16, w pgwire.ResultWriter) (string, error) {

@@ -26,12 +26,19 @@ func (st *statement) runDML(ctx context.Context, raw [][]byte, pf []int16) (stri
 			return "", err
 		}
 		var rows []types.Row
-		snap := s.e.db.NewSnapshot()
-		err := exec.Query(ctx, b.insert.Plan, snap, ec, func(r types.Row) error {
+		r, err := s.txnReader(ctx, b.insert.Reads)
+		if err != nil {
+			return "", err
+		}
+		if r == nil {
+			snap := s.e.db.NewSnapshot()
+			defer snap.Close()
+			r = snap
+		}
+		err = exec.Query(ctx, b.insert.Plan, r, ec, func(r types.Row) error {
 			rows = append(rows, r.Clone())
 			return nil
 		})
-		snap.Close()
 		if err != nil {
 			return "", err
 		}
@@ -88,22 +95,8 @@ func duplicateKey(t *catalog.Object, row types.Row) error {
 		WithDetail("%s", keyString(t, row))
 }
 
-// syncTable waits until the table's stored rows reflect every record in its
-// log, so that a writer holding the table lock sees the current state.
-func (s *Session) syncTable(ctx context.Context, t *catalog.Object) error {
-	lg, err := s.e.tableLog(t.ID)
-	if err != nil {
-		return err
-	}
-	return s.e.rt.WaitFor(ctx, t.ID, t.ID, lg.End())
-}
-
-// appendChanges appends encoded change records to a table's log and notes
-// the offset for read-your-writes. The caller holds the table lock.
-func (s *Session) appendChanges(t *catalog.Object, recs [][]byte) error {
-	// A statement is one log append however large: batches of at most
-	// maxAppendBytes, appended as one group, which readers see whole and a
-	// crash keeps or loses whole.
+// splitRecords cuts records into log batches of at most maxAppendBytes.
+func splitRecords(recs [][]byte) [][][]byte {
 	var batches [][][]byte
 	for start := 0; start < len(recs); {
 		end, size := start, 0
@@ -114,30 +107,7 @@ func (s *Session) appendChanges(t *catalog.Object, recs [][]byte) error {
 		batches = append(batches, recs[start:end])
 		start = end
 	}
-	return s.appendBatches(t, batches)
-}
-
-// appendBatches appends batches of change records as one log group and
-// notes the offset for read-your-writes. The caller holds the table lock.
-func (s *Session) appendBatches(t *catalog.Object, batches [][][]byte) error {
-	n := 0
-	for _, b := range batches {
-		n += len(b)
-	}
-	if n == 0 {
-		return nil
-	}
-	lg, err := s.e.tableLog(t.ID)
-	if err != nil {
-		return err
-	}
-	first, err := lg.AppendGroup(batches)
-	if err != nil {
-		return err
-	}
-	s.writes[t.ID] = first + uint64(n)
-	s.e.rt.Kick()
-	return nil
+	return batches
 }
 
 // insertRows validates rows and appends them to table t.
@@ -202,35 +172,33 @@ func (ins *inserter) add(t *catalog.Object, r types.Row) error {
 	return nil
 }
 
-// appendInserts checks primary keys and appends the records, in chunks the
-// log accepts.
+// appendInserts checks primary keys against the committed rows and the
+// transaction's own writes, and adds the records to the transaction.
 func (s *Session) appendInserts(ctx context.Context, t *catalog.Object, ins *inserter) error {
-	if len(t.PrimaryKey) == 0 {
-		// Nothing to check against the table: concurrent inserts append
-		// side by side and share the log's group commit. (Holding the
-		// table lock across the append made them take turns, one fsync
-		// each: 16 clients got 3,000 rows/s.)
-		return s.appendBatches(t, ins.batches)
-	}
-	mu := s.e.tableLock(t.ID)
-	mu.Lock()
-	defer mu.Unlock()
-	if err := s.syncTable(ctx, t); err != nil {
+	tt, err := s.txnTable(ctx, t, false)
+	if err != nil {
 		return err
 	}
-	seen := make(map[string]bool, len(ins.keys))
-	for i, k := range ins.keys {
-		if seen[string(k)] {
-			return duplicateKey(t, ins.rows[i])
-		}
-		seen[string(k)] = true
-		if _, ok, err := s.e.db.Get(k); err != nil {
+	if len(t.PrimaryKey) > 0 {
+		r, err := s.reader(tt)
+		if err != nil {
 			return err
-		} else if ok {
-			return duplicateKey(t, ins.rows[i])
+		}
+		seen := make(map[string]bool, len(ins.keys))
+		for i, k := range ins.keys {
+			if seen[string(k)] {
+				return duplicateKey(t, ins.rows[i])
+			}
+			seen[string(k)] = true
+			if _, ok, err := r.Get(k); err != nil {
+				return err
+			} else if ok {
+				return duplicateKey(t, ins.rows[i])
+			}
 		}
 	}
-	return s.appendBatches(t, ins.batches)
+	tt.add(ins.batches)
+	return nil
 }
 
 // maxAppendBytes bounds one log batch (the log caps a batch at 64 MiB).
@@ -242,14 +210,14 @@ const maxAppendBytes = 32 << 20
 // swaps two keys never deletes a row it just wrote.
 func (s *Session) updateRows(ctx context.Context, u *planner.Update, ec *expr.EvalContext, del bool) (int, error) {
 	t := u.Table
-	mu := s.e.tableLock(t.ID)
-	mu.Lock()
-	defer mu.Unlock()
-	if err := s.syncTable(ctx, t); err != nil {
+	tt, err := s.txnTable(ctx, t, true)
+	if err != nil {
 		return 0, err
 	}
-	snap := s.e.db.NewSnapshot()
-	defer snap.Close()
+	snap, err := s.reader(tt)
+	if err != nil {
+		return 0, err
+	}
 	type match struct {
 		rowID uint64
 		row   types.Row
@@ -263,7 +231,7 @@ func (s *Session) updateRows(ctx context.Context, u *planner.Update, ec *expr.Ev
 		}
 		prefix = types.AppendKey(prefix, v, false)
 	}
-	err := exec.ScanRelation(snap, t.ID, prefix, func(key []byte, _ int64, row types.Row) error {
+	err = exec.ScanRelation(snap, t.ID, prefix, func(key []byte, _ int64, row types.Row) error {
 		if u.Where != nil {
 			v, err := u.Where.Eval(ec, row)
 			if err != nil {
@@ -330,8 +298,6 @@ func (s *Session) updateRows(ctx context.Context, u *planner.Update, ec *expr.Ev
 			recs = append(recs, exec.AppendChange(nil, 1, 0, nr))
 		}
 	}
-	if err := s.appendChanges(t, recs); err != nil {
-		return 0, err
-	}
+	tt.add([][][]byte{recs})
 	return len(matches), nil
 }

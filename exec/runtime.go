@@ -110,6 +110,10 @@ type Options struct {
 	Logger             *slog.Logger
 	// Now gives the epoch's statement time (µs since 2000-01-01).
 	Now func() int64
+	// Barrier, when set, is locked while an epoch captures its inputs' log
+	// ends: a writer that appends to several logs as one transaction holds
+	// it shared meanwhile, so that no epoch sees part of the transaction.
+	Barrier sync.Locker
 }
 
 // Runtime runs every dataflow, cutting epochs and committing them.
@@ -454,6 +458,9 @@ func (rt *Runtime) RunEpoch() (more bool, err error) {
 	ends := make(map[uint64]uint64)
 	idle := true
 	now := rt.opts.Now()
+	if rt.opts.Barrier != nil {
+		rt.opts.Barrier.Lock()
+	}
 	for _, df := range dfs {
 		if !df.started {
 			idle = false
@@ -474,6 +481,9 @@ func (rt *Runtime) RunEpoch() (more bool, err error) {
 				idle = false
 			}
 		}
+	}
+	if rt.opts.Barrier != nil {
+		rt.opts.Barrier.Unlock()
 	}
 	if idle {
 		return false, nil

@@ -158,3 +158,46 @@ func (s *TableSink) applyChange(ec *epochCtx, key []byte, w int64, row types.Row
 	val = AppendStoredRow(val[:0], 1, row)
 	return val, ec.store.Set(key, val)
 }
+
+// ApplyTableChanges applies a table's change records to b as the table's own
+// dataflow would, the records taken to sit at log offsets first, first+1, ...
+// (an insert record without a row id gets its offset+1, as in the log). A
+// transaction uses it to read its own uncommitted writes over the committed
+// rows: b is an indexed batch, so reads through it see both.
+func ApplyTableChanges(b *storage.Batch, t *TableSink, first uint64, recs [][]byte) error {
+	ec := &epochCtx{store: b}
+	prefix := storage.RelationPrefix(t.Rel)
+	if len(t.PK) == 0 {
+		pg := newPager(b, t.Rel)
+		for i, rec := range recs {
+			w, rowID, enc, err := splitChange(rec)
+			if err != nil {
+				return err
+			}
+			if rowID == 0 {
+				rowID = first + uint64(i) + 1
+			}
+			if w < 0 {
+				err = pg.retract(rowID)
+			} else {
+				err = pg.insert(rowID, enc)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return pg.flush()
+	}
+	var key, val []byte
+	for _, rec := range recs {
+		w, _, row, err := DecodeChange(rec, nil)
+		if err != nil {
+			return err
+		}
+		key = t.RowKey(append(key[:0], prefix...), 0, row)
+		if val, err = t.applyChange(ec, key, w, row, val); err != nil {
+			return err
+		}
+	}
+	return nil
+}

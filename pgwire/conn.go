@@ -228,6 +228,9 @@ func (c *conn) handle(ctx context.Context, msg pgproto3.FrontendMessage) {
 		c.closeObject(m)
 	case *pgproto3.Sync:
 		c.ignoreTillSync = false
+		if err := c.sess.EndImplicit(ctx, true); err != nil {
+			c.sendError(err)
+		}
 		c.readyForQuery()
 	case *pgproto3.Flush:
 		if err := c.flush(); err != nil {
@@ -532,27 +535,39 @@ func (c *conn) simpleQuery(ctx context.Context, query string) {
 	delete(c.stmts, "")
 	delete(c.portals, "")
 	stmts, err := c.sess.Parse(ctx, query)
+	failed := false
 	switch {
 	case err != nil:
 		c.sendError(err)
+		failed = true
 	case len(stmts) == 0:
 		_ = c.send(&pgproto3.EmptyQueryResponse{}) // failure is sticky
 	default:
-		for _, st := range stmts {
+		for i, st := range stmts {
 			if err := ctx.Err(); err != nil {
 				c.sendError(err)
+				failed = true
 				break
 			}
 			c.rw.begin(ctx, modeSimple, nil)
 			tag, err := st.Execute(ctx, nil, nil, nil, &c.rw)
+			if err == nil && i == len(stmts)-1 {
+				// The implicit transaction commits before the last
+				// statement is reported done.
+				err = c.sess.EndImplicit(ctx, true)
+			}
 			if err = c.rw.end(err); err != nil {
 				c.sendError(err)
+				failed = true
 				break
 			}
 			if c.send(&pgproto3.CommandComplete{CommandTag: []byte(tag)}) != nil {
 				break
 			}
 		}
+	}
+	if failed {
+		_ = c.sess.EndImplicit(ctx, false)
 	}
 	c.readyForQuery()
 }

@@ -47,6 +47,15 @@ type Session interface {
 	// TxStatus is the ReadyForQuery status: 'I' idle, 'T' in a transaction
 	// block, 'E' in a failed transaction block.
 	TxStatus() byte
+	// EndImplicit ends the implicit transaction that the statements run
+	// outside a transaction block form (PostgreSQL's rule): pgwire calls it
+	// with commit true after the last statement of a simple Query message,
+	// before its CommandComplete, and at every Sync; with commit false when
+	// a Query message stops early (a parse error, a cancel). A session
+	// commits there what those statements wrote; an error means it is rolled
+	// back. A statement that fails rolls back its implicit transaction by
+	// itself. Inside a block it does nothing.
+	EndImplicit(ctx context.Context, commit bool) error
 	// ParameterStatus returns the settings pgwire reports at startup
 	// (server_version, server_encoding, client_encoding, DateStyle, TimeZone,
 	// integer_datetimes, standard_conforming_strings, application_name, ...).

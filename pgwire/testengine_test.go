@@ -98,6 +98,8 @@ func (s *testSession) prepare(sql string, paramTypes []uint32, offset int) (Stat
 
 func (s *testSession) TxStatus() byte { return s.tx }
 
+func (s *testSession) EndImplicit(context.Context, bool) error { return nil }
+
 func (s *testSession) ParameterStatus() map[string]string {
 	return map[string]string{
 		"server_version":              "17.0 (kappa test)",

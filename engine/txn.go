@@ -1,0 +1,505 @@
+package engine
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/kappa-db/kappa/catalog"
+	"github.com/kappa-db/kappa/exec"
+	"github.com/kappa-db/kappa/log"
+	"github.com/kappa-db/kappa/pgerr"
+	"github.com/kappa-db/kappa/storage"
+)
+
+// txn holds a session's uncommitted writes: those of an explicit block
+// (BEGIN ... COMMIT), or of the implicit transaction that the statements of
+// one simple Query message, or of the extended protocol up to Sync, form.
+// Nothing reaches a log before COMMIT (or the end of the implicit
+// transaction); the session reads its own writes through an overlay (an
+// indexed pebble batch over the committed rows to which the buffered change
+// records are applied as the table's dataflow would).
+type txn struct {
+	tables map[uint64]*txnTable
+	order  []*txnTable // in the order of first write
+	// overlay, when not nil, holds the records [0, applied) of every
+	// locked table applied over the committed rows.
+	overlay    *storage.Batch
+	savepoints []savepoint
+}
+
+// txnTable is one table's part of a transaction.
+type txnTable struct {
+	t    *catalog.Object
+	sink exec.TableSink
+	lock *writeLock
+	// locked: the session holds the table's write lock exclusively (it read
+	// or checked the table). base is then the log's end when it took the
+	// lock: nothing else is appended until the transaction ends, so the
+	// records get offsets base, base+1, ... (the row ids of a table
+	// without a primary key derive from them).
+	locked bool
+	base   uint64
+	// batches of change records, each added whole and never changed (a
+	// savepoint is a count of batches).
+	batches [][][]byte
+	n       int // records in batches
+	applied int // records applied to the overlay
+}
+
+// savepoint is a SAVEPOINT's mark: how many batches each table had.
+type savepoint struct {
+	name    string
+	batches map[uint64][2]int // table -> batches, records
+}
+
+// records returns the records from the i-th on.
+func (tt *txnTable) records(from int) [][]byte {
+	var out [][]byte
+	i := 0
+	for _, b := range tt.batches {
+		if i+len(b) <= from {
+			i += len(b)
+			continue
+		}
+		if from > i {
+			b = b[from-i:]
+			i = from
+		}
+		out = append(out, b...)
+		i += len(b)
+	}
+	return out
+}
+
+// logBatches returns the records as log batches: small batches (one per
+// statement) merged, large ones (a COPY's) kept.
+func (tt *txnTable) logBatches() [][][]byte {
+	var out [][][]byte
+	var cur [][]byte
+	size := 0
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, cur)
+			cur, size = nil, 0
+		}
+	}
+	for _, b := range tt.batches {
+		bs := 0
+		for _, r := range b {
+			bs += len(r)
+		}
+		if len(b) >= insertBatchRecords/2 || bs >= maxAppendBytes/2 {
+			flush()
+			out = append(out, b)
+			continue
+		}
+		if len(cur)+len(b) > insertBatchRecords || size+bs > maxAppendBytes {
+			flush()
+		}
+		cur = append(cur, b...)
+		size += bs
+	}
+	flush()
+	return out
+}
+
+func (tt *txnTable) add(batches [][][]byte) {
+	for _, b := range batches {
+		if len(b) > 0 {
+			tt.batches = append(tt.batches, b)
+			tt.n += len(b)
+		}
+	}
+}
+
+// txnTable returns table t's part of the session's transaction, starting
+// one if needed. A part that must read the table (read, or a primary key to
+// check) takes the table's write lock.
+func (s *Session) txnTable(ctx context.Context, t *catalog.Object, read bool) (*txnTable, error) {
+	if s.txn == nil {
+		s.txn = &txn{tables: map[uint64]*txnTable{}}
+	}
+	tt := s.txn.tables[t.ID]
+	if tt == nil {
+		tt = &txnTable{t: t, sink: exec.TableSink{Rel: t.ID, PK: t.PrimaryKey}, lock: s.e.writeLock(t.ID)}
+		s.txn.tables[t.ID] = tt
+		s.txn.order = append(s.txn.order, tt)
+	}
+	if read || len(t.PrimaryKey) > 0 {
+		if err := s.lockTable(ctx, tt); err != nil {
+			return nil, err
+		}
+	}
+	return tt, nil
+}
+
+// lockTable takes tt's write lock and waits until the table's stored rows
+// hold everything in its log.
+func (s *Session) lockTable(ctx context.Context, tt *txnTable) error {
+	if tt.locked {
+		return nil
+	}
+	if err := s.e.lockExclusive(ctx, s, tt.lock, tt.t.Name); err != nil {
+		return err
+	}
+	tt.locked = true
+	lg, err := s.e.tableLog(tt.t.ID)
+	if err != nil {
+		return err
+	}
+	tt.base = lg.End()
+	return s.e.rt.WaitFor(ctx, tt.t.ID, tt.t.ID, tt.base)
+}
+
+// txnReader returns a reader that sees the committed rows with the
+// transaction's writes to the relations in reads applied, or nil when the
+// transaction wrote none of them.
+func (s *Session) txnReader(ctx context.Context, reads []uint64) (storage.Reader, error) {
+	x := s.txn
+	if x == nil {
+		return nil, nil
+	}
+	need := false
+	for _, id := range reads {
+		if tt := x.tables[id]; tt != nil {
+			if err := s.lockTable(ctx, tt); err != nil {
+				return nil, err
+			}
+			need = true
+		}
+	}
+	if !need {
+		return nil, nil
+	}
+	return s.overlay()
+}
+
+// overlay brings the transaction's overlay up to date and returns it.
+func (s *Session) overlay() (*storage.Batch, error) {
+	x := s.txn
+	if x.overlay == nil {
+		x.overlay = s.e.db.NewBatch()
+	}
+	for _, tt := range x.order {
+		if !tt.locked || tt.applied == tt.n {
+			continue
+		}
+		if err := exec.ApplyTableChanges(x.overlay, &tt.sink, tt.base+uint64(tt.applied), tt.records(tt.applied)); err != nil {
+			return nil, err
+		}
+		tt.applied = tt.n
+	}
+	return x.overlay, nil
+}
+
+// reader returns what a statement of the session reads table t through:
+// the overlay when the transaction wrote t, else the store.
+func (s *Session) reader(tt *txnTable) (storage.Reader, error) {
+	if tt.n == 0 {
+		return s.e.db, nil
+	}
+	return s.overlay()
+}
+
+// endTxn releases the transaction's locks and overlay.
+func (s *Session) endTxn() {
+	x := s.txn
+	s.txn = nil
+	if x == nil {
+		return
+	}
+	if x.overlay != nil {
+		_ = x.overlay.Close()
+	}
+	for _, tt := range x.order {
+		if tt.locked {
+			s.e.unlock(s, tt.lock)
+		}
+	}
+}
+
+// setSavepoint marks the transaction's buffer.
+func (s *Session) setSavepoint(name string) {
+	if s.txn == nil {
+		s.txn = &txn{tables: map[uint64]*txnTable{}}
+	}
+	sp := savepoint{name: name, batches: map[uint64][2]int{}}
+	for _, tt := range s.txn.order {
+		sp.batches[tt.t.ID] = [2]int{len(tt.batches), tt.n}
+	}
+	s.txn.savepoints = append(s.txn.savepoints, sp)
+}
+
+// findSavepoint returns the index of the newest savepoint named name.
+func (s *Session) findSavepoint(name string) int {
+	if s.txn == nil {
+		return -1
+	}
+	for i := len(s.txn.savepoints) - 1; i >= 0; i-- {
+		if s.txn.savepoints[i].name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// rollbackTo discards what was buffered after savepoint i (which stays).
+func (s *Session) rollbackTo(i int) {
+	x := s.txn
+	sp := x.savepoints[i]
+	x.savepoints = x.savepoints[:i+1]
+	stale := false
+	for _, tt := range x.order {
+		m := sp.batches[tt.t.ID]
+		tt.batches = tt.batches[:m[0]]
+		tt.n = m[1]
+		if tt.applied > tt.n {
+			stale = true
+		}
+	}
+	if stale {
+		_ = x.overlay.Close()
+		x.overlay = nil
+		for _, tt := range x.order {
+			tt.applied = 0
+		}
+	}
+}
+
+// txnWrote reports whether the transaction buffered any change.
+func (s *Session) txnWrote() bool {
+	if s.txn == nil {
+		return false
+	}
+	for _, tt := range s.txn.order {
+		if tt.n > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// commitTxn appends the transaction's writes and ends it. One table's
+// changes are one log unit (an AppendGroup), which readers and a crash see
+// whole. Several tables' changes are first written, whole, as one redo
+// record to the transaction log; then each table's part is appended while
+// the runtime's barrier is held shared, so that no epoch captures part of
+// them; recovery re-appends a part its table's log lacks (redoTransactions).
+// Acknowledged means commitTxn returned nil.
+func (s *Session) commitTxn(ctx context.Context) error {
+	defer s.endTxn()
+	if s.txn == nil {
+		return nil
+	}
+	var parts []*txnTable
+	for _, tt := range s.txn.order {
+		if tt.n == 0 {
+			continue
+		}
+		if o, ok := s.e.cat.Get(tt.t.ID); !ok || o.Kind != catalog.KindTable {
+			return pgerr.New(pgerr.UndefinedTable, "table %q was dropped while this transaction wrote it; the transaction is rolled back", tt.t.Name)
+		}
+		parts = append(parts, tt)
+	}
+	switch len(parts) {
+	case 0:
+		return nil
+	case 1:
+		return s.appendPart(ctx, parts[0])
+	}
+	// Every part's log must stand still from its base to its append: lock
+	// the tables that only took inserts, in id order.
+	byID := slices.Clone(parts)
+	slices.SortFunc(byID, func(a, b *txnTable) int { return cmpUint(a.t.ID, b.t.ID) })
+	for _, tt := range byID {
+		if !tt.locked {
+			if err := s.lockTable(ctx, tt); err != nil {
+				return err
+			}
+		}
+	}
+	group := [][][]byte{{encodeRedoHeader(parts)}}
+	for _, tt := range parts {
+		group = append(group, tt.logBatches()...)
+	}
+	if _, err := s.e.txnLog.AppendGroup(group); err != nil {
+		return err
+	}
+	// From here the transaction is committed: the redo record is durable.
+	s.e.commitMu.RLock()
+	defer s.e.commitMu.RUnlock()
+	for _, tt := range parts {
+		if err := s.appendPart(ctx, tt); err != nil {
+			// The table's log failed after the redo record was written:
+			// nothing more may be appended to it until a restart applies
+			// the rest of this transaction from the redo record.
+			s.e.breakLock(tt.lock, err)
+			return pgerr.Wrap(err, pgerr.IOError, "appending a committed transaction to table "+tt.t.Name+
+				" (its redo record is durable: the rest is applied when kappa restarts)")
+		}
+	}
+	return nil
+}
+
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// appendPart appends one table's records as one log group and notes the
+// offset for read-your-writes.
+func (s *Session) appendPart(ctx context.Context, tt *txnTable) error {
+	lg, err := s.e.tableLog(tt.t.ID)
+	if err != nil {
+		return err
+	}
+	if !tt.locked {
+		if err := s.e.rlock(ctx, s, tt.lock, tt.t.Name); err != nil {
+			return err
+		}
+		defer s.e.runlock(s, tt.lock)
+	}
+	first, err := lg.AppendGroup(tt.logBatches())
+	if err != nil {
+		return err
+	}
+	if tt.locked && first != tt.base {
+		panic("engine: a table's log moved while a transaction held its write lock")
+	}
+	s.writes[tt.t.ID] = first + uint64(tt.n)
+	s.e.rt.Kick()
+	return nil
+}
+
+// breakLock makes every later acquisition of l fail with err.
+func (e *Engine) breakLock(l *writeLock, err error) {
+	e.lockMu.Lock()
+	defer e.lockMu.Unlock()
+	l.broken = err
+}
+
+// The transaction log (DataDir/txnlog) holds one redo record per committed
+// transaction that wrote several tables: an AppendGroup whose first record
+// is a header and whose other records are the parts' change records, part
+// after part. Header: 'T', the number of parts, then per part its table id,
+// its base offset and its record count (uvarints).
+
+func encodeRedoHeader(parts []*txnTable) []byte {
+	h := []byte{'T'}
+	h = binary.AppendUvarint(h, uint64(len(parts)))
+	for _, tt := range parts {
+		h = binary.AppendUvarint(h, tt.t.ID)
+		h = binary.AppendUvarint(h, tt.base)
+		h = binary.AppendUvarint(h, uint64(tt.n))
+	}
+	return h
+}
+
+type redoPart struct {
+	table, base, n uint64
+	seen           uint64 // records read so far
+	missing        bool
+	recs           [][]byte
+}
+
+func (e *Engine) txnLogDir() string { return filepath.Join(e.cfg.DataDir, "txnlog") }
+
+// redoTransactions runs at Open, before any table is read or written: for
+// every redo record in the transaction log, a part whose table's log ends at
+// the part's base (the crash came between the redo record and that append)
+// is appended now; a log that ends past the base has it (nothing else could
+// be appended there while the transaction held the table's lock). Then the
+// transaction log starts afresh.
+func (e *Engine) redoTransactions() error {
+	lg, err := log.Open(log.Options{FS: e.fs, Dir: e.txnLogDir(), Sync: e.cfg.Sync})
+	if err != nil {
+		return err
+	}
+	var parts []*redoPart
+	var cur int
+	left := uint64(0)
+	apply := func() error {
+		for _, p := range parts {
+			if !p.missing {
+				continue
+			}
+			tl, err := e.tableLog(p.table)
+			if err != nil {
+				return err
+			}
+			if _, err := tl.AppendGroup(splitRecords(p.recs)); err != nil {
+				return err
+			}
+			e.cfg.Logger.Info("re-applied a committed transaction's part from the transaction log", "table", p.table, "offset", p.base, "records", p.n)
+		}
+		return nil
+	}
+	for from := lg.Start(); from < lg.End(); {
+		next, err := lg.Read(from, 4096, func(_ uint64, rec []byte) error {
+			if left == 0 {
+				if len(rec) == 0 || rec[0] != 'T' {
+					return pgerr.New(pgerr.DataCorrupted, "transaction log: bad redo header")
+				}
+				parts, cur = nil, 0
+				b := rec[1:]
+				num, n := binary.Uvarint(b)
+				b = b[n:]
+				for range num {
+					p := &redoPart{}
+					for _, f := range []*uint64{&p.table, &p.base, &p.n} {
+						*f, n = binary.Uvarint(b)
+						if n <= 0 {
+							return pgerr.New(pgerr.DataCorrupted, "transaction log: bad redo header")
+						}
+						b = b[n:]
+					}
+					left += p.n
+					if o, ok := e.cat.Get(p.table); ok && o.Kind == catalog.KindTable {
+						tl, err := e.tableLog(p.table)
+						if err != nil {
+							return err
+						}
+						p.missing = tl.End() == p.base
+					}
+					parts = append(parts, p)
+				}
+				return nil
+			}
+			for parts[cur].seen == parts[cur].n {
+				cur++
+			}
+			p := parts[cur]
+			p.seen++
+			left--
+			if p.missing {
+				p.recs = append(p.recs, slices.Clone(rec))
+			}
+			if left == 0 {
+				return apply()
+			}
+			return nil
+		})
+		if err != nil {
+			_ = lg.Close()
+			return err
+		}
+		from = next
+	}
+	if err := lg.Close(); err != nil {
+		return err
+	}
+	if err := e.fs.RemoveAll(e.txnLogDir()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return pgerr.Wrap(err, pgerr.IOError, "resetting the transaction log")
+	}
+	e.txnLog, err = log.Open(log.Options{FS: e.fs, Dir: e.txnLogDir(), Sync: e.cfg.Sync})
+	return err
+}
