@@ -21,7 +21,9 @@ import (
 // and the server takes new writes.
 //
 // Each cycle runs concurrent writers (single-row and multi-row INSERT, COPY,
-// UPDATE and DELETE by key, on a table with a primary key and one without)
+// UPDATE and DELETE by key, on a table with a primary key and one without;
+// and transactions over both tables, by BEGIN ... COMMIT or as one
+// multi-statement query, which must survive wholly or not at all)
 // and a DDL writer (CREATE and DROP MATERIALIZED VIEW) against the server,
 // kills it with SIGKILL after a random delay, sometimes kills it again while
 // it recovers, restarts it and checks. The checks are exact; only the
@@ -187,6 +189,9 @@ func newWriters(seed uint64) []*writer {
 	}
 	for i := range evWriters {
 		ws = append(ws, &writer{id: i + 1, table: "ev", rng: rand.New(rand.NewPCG(seed, uint64(200+i)))})
+	}
+	for i := range txnWriters {
+		ws = append(ws, &writer{id: txnWriterID + i, table: "txn", rng: rand.New(rand.NewPCG(seed, uint64(300+i)))})
 	}
 	return ws
 }

@@ -117,6 +117,9 @@ type op struct {
 	// whether the restarted server holds its effect.
 	err     error
 	applied bool
+	// also is a transaction's part in a second table (txnOp): the server
+	// must hold both parts or neither.
+	also *op
 }
 
 func acctRow(g int, v int64, note *string) string {
@@ -164,7 +167,7 @@ func ptr[T any](v T) *T { return &v }
 
 // writer generates and runs one writer's statements.
 type writer struct {
-	id    int // 1-based
+	id    int // 1-based; txnWriterID for transaction writers
 	table string
 	rng   *rand.Rand
 	next  int64 // next new key (acct) or sequence number (ev), kept across cycles
@@ -207,8 +210,11 @@ func (w *writer) presentKey(m rowsModel) (string, bool) {
 func (w *writer) nextOp(m *model) *op {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if w.table == "acct" {
+	switch w.table {
+	case "acct":
 		return w.acctOp(m.acct)
+	case "txn":
+		return w.txnOp(m.acct, m.ev)
 	}
 	return w.evOp(m.ev)
 }
@@ -473,6 +479,9 @@ func (w *writer) run(ctx context.Context, t testing.TB, c *pgx.Conn, m *model, d
 		}
 		m.mu.Lock()
 		o.apply(m.table(o.table))
+		if o.also != nil {
+			o.also.apply(m.table(o.also.table))
+		}
 		m.mu.Unlock()
 		acked.Add(1)
 	}
@@ -765,6 +774,8 @@ func (ck *checker) check(ctx context.Context, p *kappaProc, inflight []*op, mark
 	defer cancel()
 	c := p.mustConnect(ctx)
 	defer c.Close(context.Background())
+	txns := inflight
+	inflight = expandTxns(inflight)
 	// Read the tables first, before this session writes anything, so that a
 	// server that serves stale data after a restart is caught.
 	var problems []string
@@ -793,6 +804,11 @@ func (ck *checker) check(ctx context.Context, p *kappaProc, inflight []*op, mark
 			again = append(again, fmt.Sprintf("%s: %d of %d rows that differed from the model are right a second later", table, back, missing))
 		}
 		problems = append(again, problems...)
+	}
+	for _, o := range txns {
+		if o.also != nil && o.applied != o.also.applied {
+			problems = append(problems, fmt.Sprintf("in-flight %s: its acct part applied %v, its ev part %v", o.desc, o.applied, o.also.applied))
+		}
 	}
 	problems = append(problems, ck.checkViews(ctx, c, inflight)...)
 	// New writes are accepted, and visible to the session that made them.
@@ -831,4 +847,125 @@ func (ck *checker) check(ctx context.Context, p *kappaProc, inflight []*op, mark
 		}
 		t.Fatalf("after restart:\n  %s\nserver log:\n%s", strings.Join(problems, "\n  "), p.output())
 	}
+}
+
+// txnWriters run multi-statement transactions over both tables: rows of
+// acct with keys txnWriterID*keySpan+i and rows of ev with w = txnWriterID
+// and seq = i, by BEGIN ... COMMIT or as one
+// multi-statement query string (an implicit transaction). A restarted
+// server must hold each of them wholly or not at all, in both tables.
+const (
+	txnWriters  = 1
+	// txnWriterID is below the other writers' ids (and ev_orphans computes
+	// w * 1000000000 in integer: 3 would overflow).
+	txnWriterID = -1
+)
+
+// txnOp builds a transaction: new rows in both tables, and maybe an UPDATE
+// of one of its acct rows and a DELETE of one of its ev rows.
+func (w *writer) txnOp(acct, ev rowsModel) *op {
+	n := 1 + w.rng.IntN(5)
+	var ains []acctIns
+	var eins []evIns
+	for range n {
+		var v *int64
+		if w.rng.IntN(8) != 0 {
+			v = ptr(w.rng.Int64N(1000))
+		}
+		ains = append(ains, acctIns{k: w.acctKey(w.next), g: w.rng.IntN(7), v: w.rng.Int64N(1000), note: w.note()})
+		eins = append(eins, evIns{seq: w.next, g: w.rng.IntN(11), v: v, note: w.note()})
+		w.next++
+	}
+	var stmts []string
+	var sb strings.Builder
+	sb.WriteString("INSERT INTO acct (k, g, v, note) VALUES ")
+	for i, r := range ains {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		fmt.Fprintf(&sb, "(%d, %d, %d, %s)", r.k, r.g, r.v, sqlLit(r.note))
+	}
+	stmts = append(stmts, sb.String())
+	sb.Reset()
+	sb.WriteString("INSERT INTO ev VALUES ")
+	for i, r := range eins {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		fmt.Fprintf(&sb, "(%d, %d, %d, %s, %s)", w.id, r.seq, r.g, sqlInt(r.v), sqlLit(r.note))
+	}
+	stmts = append(stmts, sb.String())
+	acctApply := []func(rowsModel){insertAcctModel(ains)}
+	evApply := []func(rowsModel){w.insertEvModel(eins)}
+	akeys, ekeys := acctKeys(ains), w.evKeys(eins)
+	// Rows of earlier transactions: the acct key's ev row shares its i.
+	if w.next > int64(n) && w.rng.IntN(2) == 0 {
+		i := w.rng.Int64N(w.next - int64(n))
+		k := strconv.FormatInt(w.acctKey(i), 10)
+		if _, ok := acct[k]; ok {
+			d := w.rng.Int64N(201) - 100
+			stmts = append([]string{fmt.Sprintf("UPDATE acct SET v = v + %d WHERE k = %s", d, k)}, stmts...)
+			akeys = append(akeys, k)
+			acctApply = append(acctApply, func(m rowsModel) {
+				f := strings.SplitN(m[k], "|", 3)
+				v, _ := strconv.ParseInt(f[1], 10, 64)
+				m[k] = fmt.Sprintf("%s|%d|%s", f[0], v+d, f[2])
+			})
+		}
+		ek := fmt.Sprintf("%d/%d", w.id, i)
+		if _, ok := ev[ek]; ok {
+			stmts = append([]string{fmt.Sprintf("DELETE FROM ev WHERE w = %d AND seq = %d", w.id, i)}, stmts...)
+			ekeys = append(ekeys, ek)
+			evApply = append(evApply, func(m rowsModel) { delete(m, ek) })
+		}
+	}
+	all := func(fs []func(rowsModel)) func(rowsModel) {
+		return func(m rowsModel) {
+			for _, f := range fs {
+				f(m)
+			}
+		}
+	}
+	o := &op{table: "acct", keys: akeys, apply: all(acctApply),
+		also: &op{table: "ev", keys: ekeys, apply: all(evApply)}}
+	if w.rng.IntN(2) == 0 {
+		o.desc = "transaction block: " + strings.Join(stmts, "; ")
+		o.tag = "COMMIT"
+		o.run = func(ctx context.Context, c *pgx.Conn) (pgconn.CommandTag, error) {
+			if _, err := c.Exec(ctx, "BEGIN"); err != nil {
+				return pgconn.CommandTag{}, err
+			}
+			for _, s := range stmts {
+				if _, err := c.Exec(ctx, s); err != nil {
+					return pgconn.CommandTag{}, err
+				}
+			}
+			return c.Exec(ctx, "COMMIT")
+		}
+	} else {
+		o.desc = "implicit transaction: " + strings.Join(stmts, "; ")
+		o.tag = "INSERT 0 " + strconv.Itoa(n)
+		o.run = func(ctx context.Context, c *pgx.Conn) (pgconn.CommandTag, error) {
+			res, err := c.PgConn().Exec(ctx, strings.Join(stmts, "; ")).ReadAll()
+			if err != nil {
+				return pgconn.CommandTag{}, err
+			}
+			return res[len(res)-1].CommandTag, nil
+		}
+	}
+	o.also.desc = o.desc + " (its ev part)"
+	return o
+}
+
+// expandTxns lists the ev parts of in-flight transactions as ops of their
+// own, so that each table's check resolves its part.
+func expandTxns(inflight []*op) []*op {
+	var out []*op
+	for _, o := range inflight {
+		out = append(out, o)
+		if o.also != nil {
+			out = append(out, o.also)
+		}
+	}
+	return out
 }
