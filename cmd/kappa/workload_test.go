@@ -855,7 +855,7 @@ func (ck *checker) check(ctx context.Context, p *kappaProc, inflight []*op, mark
 // multi-statement query string (an implicit transaction). A restarted
 // server must hold each of them wholly or not at all, in both tables.
 const (
-	txnWriters  = 1
+	txnWriters = 1
 	// txnWriterID is below the other writers' ids (and ev_orphans computes
 	// w * 1000000000 in integer: 3 would overflow).
 	txnWriterID = -1
