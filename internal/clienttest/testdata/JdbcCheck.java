@@ -185,6 +185,43 @@ public class JdbcCheck {
         c.commit();
         c.setAutoCommit(true);
 
+        // Transactions with autocommit off (pgjdbc sends BEGIN before the
+        // first statement): the block reads its own writes, rollback()
+        // discards them, a savepoint undoes part, an error fails the block
+        // until rollback, commit() keeps the rest.
+        c.setAutoCommit(false);
+        Statement tx = c.createStatement();
+        tx.executeUpdate("INSERT INTO accounts (id, owner, balance) VALUES (210, 'jdbc', 10)");
+        tx.executeUpdate("INSERT INTO notes (id, body) VALUES (210, 'rolled back')");
+        print("in block", tx.executeQuery("SELECT (SELECT count(*) FROM accounts WHERE id = 210) AS a, (SELECT count(*) FROM notes WHERE id = 210) AS n"));
+        c.rollback();
+        print("after rollback", tx.executeQuery("SELECT (SELECT count(*) FROM accounts WHERE id = 210) AS a, (SELECT count(*) FROM notes WHERE id = 210) AS n"));
+        tx.executeUpdate("INSERT INTO accounts (id, owner, balance) VALUES (211, 'jdbc', 20)");
+        Savepoint sp = c.setSavepoint();
+        tx.executeUpdate("UPDATE accounts SET balance = 999 WHERE id = 211");
+        tx.executeUpdate("INSERT INTO notes (id, body) VALUES (211, 'undone')");
+        c.rollback(sp);
+        tx.executeUpdate("INSERT INTO notes (id, body) VALUES (212, 'kept')");
+        try {
+            tx.executeUpdate("INSERT INTO accounts (id, owner) VALUES (211, 'dup')");
+        } catch (SQLException e) {
+            System.out.println("duplicate in block: " + e.getSQLState());
+        }
+        try {
+            tx.executeQuery("SELECT 1");
+        } catch (SQLException e) {
+            System.out.println("failed block: " + e.getSQLState());
+        }
+        c.rollback();
+        tx.executeUpdate("INSERT INTO accounts (id, owner, balance) VALUES (213, 'jdbc', 30)");
+        sp = c.setSavepoint();
+        tx.executeUpdate("UPDATE accounts SET balance = 31 WHERE id = 213");
+        c.releaseSavepoint(sp);
+        tx.executeUpdate("INSERT INTO notes (id, body) VALUES (213, 'committed')");
+        c.commit();
+        c.setAutoCommit(true);
+        print("after commit", tx.executeQuery("SELECT a.id, a.balance, n.body FROM accounts a JOIN notes n ON n.id = a.id WHERE a.id BETWEEN 210 AND 219 ORDER BY a.id"));
+
         // Errors arrive as SQLExceptions with the SQLSTATE.
         try {
             st.executeQuery("SELECT * FROM no_such_table");
