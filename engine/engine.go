@@ -74,6 +74,12 @@ type Engine struct {
 	commitMu sync.RWMutex
 	// txnLog holds the redo records of transactions over several tables.
 	txnLog *log.Log
+	// txnHeld holds, per multi-table commit in progress, the transaction
+	// log's end when it started: trimTxnLog keeps every redo record from
+	// the smallest of them on. Guarded by txnHeldMu.
+	txnHeldMu sync.Mutex
+	txnHeld   map[uint64]uint64
+	txnHeldN  uint64
 	// sessions counts the sessions opened, to number them.
 	sessions atomic.Uint64
 

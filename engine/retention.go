@@ -121,13 +121,16 @@ func rollAge(retention time.Duration) time.Duration { return retention / 8 }
 // policy or compaction: it rolls a log whose active segment is old, then,
 // between epochs and up to the first offset some dataflow reading the table
 // has not consumed, deletes the segments the policy lets go and compacts
-// the rest. The background loop calls it every Config.RetentionInterval;
+// the rest. It also trims the transaction log (trimTxnLog). The background loop calls it every Config.RetentionInterval;
 // tests call it directly.
 func (e *Engine) EnforceRetention() error {
 	// One pass at a time: Retain runs inside the epoch lock and takes the
 	// log's compaction lock, Compact the other way round.
 	e.retentionMu.Lock()
 	defer e.retentionMu.Unlock()
+	if err := e.trimTxnLog(); err != nil && !errors.Is(err, log.ErrClosed) {
+		return err
+	}
 	for _, o := range e.cat.All() {
 		if o.Kind != catalog.KindTable {
 			continue

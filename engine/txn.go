@@ -326,7 +326,9 @@ func (s *Session) commitTxn(ctx context.Context) error {
 	for _, tt := range parts {
 		group = append(group, tt.logBatches()...)
 	}
+	release := s.e.holdTxnLog()
 	if _, err := s.e.txnLog.AppendGroup(group); err != nil {
+		release()
 		return err
 	}
 	// From here the transaction is committed: the redo record is durable.
@@ -337,12 +339,58 @@ func (s *Session) commitTxn(ctx context.Context) error {
 			// The table's log failed after the redo record was written:
 			// nothing more may be appended to it until a restart applies
 			// the rest of this transaction from the redo record.
+			// Its redo record stays held (release is not called), so
+			// trimTxnLog keeps it for that restart.
 			s.e.breakLock(tt.lock, err)
 			return pgerr.Wrap(err, pgerr.IOError, "appending a committed transaction to table "+tt.t.Name+
 				" (its redo record is durable: the rest is applied when kappa restarts)")
 		}
 	}
+	release()
 	return nil
+}
+
+// holdTxnLog registers a multi-table commit about to write its redo record
+// (at or after the transaction log's current end); release unregisters it
+// once every part is in its table's log.
+func (e *Engine) holdTxnLog() (release func()) {
+	e.txnHeldMu.Lock()
+	defer e.txnHeldMu.Unlock()
+	if e.txnHeld == nil {
+		e.txnHeld = map[uint64]uint64{}
+	}
+	id := e.txnHeldN
+	e.txnHeldN++
+	e.txnHeld[id] = e.txnLog.End()
+	return func() {
+		e.txnHeldMu.Lock()
+		delete(e.txnHeld, id)
+		e.txnHeldMu.Unlock()
+	}
+}
+
+// trimTxnLog deletes the transaction log's segments whose redo records are
+// all applied: every part of a finished commit is in its table's log, so
+// only commits still in progress (or broken, awaiting a restart) need
+// theirs. The retention pass runs it; without it the transaction log would
+// grow until a restart.
+func (e *Engine) trimTxnLog() error {
+	lg := e.txnLog
+	if lg == nil || lg.Start() == lg.End() {
+		return nil
+	}
+	e.txnHeldMu.Lock()
+	keep := lg.End()
+	for _, off := range e.txnHeld {
+		keep = min(keep, off)
+	}
+	e.txnHeldMu.Unlock()
+	// Seal the active segment so that what it holds can go next time.
+	if err := lg.Roll(0); err != nil {
+		return err
+	}
+	_, err := lg.RemoveBefore(keep)
+	return err
 }
 
 func cmpUint(a, b uint64) int {
