@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -314,7 +315,7 @@ func (s *Session) commitTxn(ctx context.Context) error {
 	// Every part's log must stand still from its base to its append: lock
 	// the tables that only took inserts, in id order.
 	byID := slices.Clone(parts)
-	slices.SortFunc(byID, func(a, b *txnTable) int { return cmpUint(a.t.ID, b.t.ID) })
+	slices.SortFunc(byID, func(a, b *txnTable) int { return cmp.Compare(a.t.ID, b.t.ID) })
 	for _, tt := range byID {
 		if !tt.locked {
 			if err := s.lockTable(ctx, tt); err != nil {
@@ -391,16 +392,6 @@ func (e *Engine) trimTxnLog() error {
 	}
 	_, err := lg.RemoveBefore(keep)
 	return err
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // appendPart appends one table's records as one log group and notes the
