@@ -42,7 +42,6 @@ import (
 // removeSubPlans returns n with every SubPlan in its expressions replaced by
 // joins and aggregates.
 func removeSubPlans(n exec.Node) (exec.Node, error) {
-	var err error
 	switch x := n.(type) {
 	case *exec.Filter:
 		in, err := removeSubPlans(x.Input)
@@ -89,64 +88,6 @@ func removeSubPlans(n exec.Node) (exec.Node, error) {
 		if exprHasSubPlanIn(x.On) {
 			return nil, pgerr.New(pgerr.FeatureNotSupported, "a correlated subquery in a join condition is not supported in a materialized view yet")
 		}
-		c := *x
-		if c.Left, err = removeSubPlans(x.Left); err != nil {
-			return nil, err
-		}
-		if c.Right, err = removeSubPlans(x.Right); err != nil {
-			return nil, err
-		}
-		return &c, nil
-	case *exec.Union:
-		c := *x
-		if c.Left, err = removeSubPlans(x.Left); err != nil {
-			return nil, err
-		}
-		if c.Right, err = removeSubPlans(x.Right); err != nil {
-			return nil, err
-		}
-		return &c, nil
-	case *exec.SetOp:
-		c := *x
-		if c.Left, err = removeSubPlans(x.Left); err != nil {
-			return nil, err
-		}
-		if c.Right, err = removeSubPlans(x.Right); err != nil {
-			return nil, err
-		}
-		return &c, nil
-	case *exec.Aggregate:
-		c := *x
-		c.Input, err = removeSubPlans(x.Input)
-		return &c, err
-	case *exec.Sort:
-		c := *x
-		c.Input, err = removeSubPlans(x.Input)
-		return &c, err
-	case *exec.Limit:
-		c := *x
-		c.Input, err = removeSubPlans(x.Input)
-		return &c, err
-	case *exec.Window:
-		c := *x
-		c.Input, err = removeSubPlans(x.Input)
-		return &c, err
-	case *exec.GroupTopN:
-		c := *x
-		c.Input, err = removeSubPlans(x.Input)
-		return &c, err
-	case *exec.TimeWindow:
-		c := *x
-		c.Input, err = removeSubPlans(x.Input)
-		return &c, err
-	case *exec.SessionWindow:
-		c := *x
-		c.Input, err = removeSubPlans(x.Input)
-		return &c, err
-	case *exec.TemporalFilter:
-		c := *x
-		c.Input, err = removeSubPlans(x.Input)
-		return &c, err
 	case *exec.ProjectSet:
 		for _, call := range x.Calls {
 			for _, a := range call.Args {
@@ -155,13 +96,17 @@ func removeSubPlans(n exec.Node) (exec.Node, error) {
 				}
 			}
 		}
-		c := *x
-		c.Input, err = removeSubPlans(x.Input)
-		return &c, err
 	}
-	// A node this file does not know keeps its SubPlans; the dataflow then
-	// refuses them (exec.SubPlan.Eval).
-	return n, nil
+	// Other nodes: only their inputs are rewritten (a SubPlan left in their
+	// expressions is refused by the dataflow, exec.SubPlan.Eval).
+	c := exec.ShallowCopy(n)
+	for _, in := range exec.Inputs(c) {
+		var err error
+		if *in, err = removeSubPlans(*in); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }
 
 func exprHasSubPlanIn(e expr.Expr) bool {
@@ -773,73 +718,16 @@ func (a *applier) applyLimit(x *exec.Limit) (exec.Node, error) {
 // shared), so that one subtree can appear twice in a plan that later
 // passes rewrite in place.
 func cloneNode(n exec.Node) exec.Node {
-	switch x := n.(type) {
-	case *exec.Scan:
-		c := *x
-		return &c
-	case *exec.Values:
-		c := *x
-		return &c
-	case *exec.Filter:
-		c := *x
-		c.Input = cloneNode(x.Input)
-		return &c
-	case *exec.Project:
-		c := *x
-		c.Input = cloneNode(x.Input)
-		return &c
-	case *exec.Aggregate:
-		c := *x
-		c.Input = cloneNode(x.Input)
-		return &c
-	case *exec.Join:
-		c := *x
-		c.Left, c.Right = cloneNode(x.Left), cloneNode(x.Right)
-		c.LeftKeys = append([]int(nil), x.LeftKeys...)
-		c.RightKeys = append([]int(nil), x.RightKeys...)
-		return &c
-	case *exec.Union:
-		c := *x
-		c.Left, c.Right = cloneNode(x.Left), cloneNode(x.Right)
-		return &c
-	case *exec.SetOp:
-		c := *x
-		c.Left, c.Right = cloneNode(x.Left), cloneNode(x.Right)
-		return &c
-	case *exec.Sort:
-		c := *x
-		c.Input = cloneNode(x.Input)
-		return &c
-	case *exec.Limit:
-		c := *x
-		c.Input = cloneNode(x.Input)
-		return &c
-	case *exec.Window:
-		c := *x
-		c.Input = cloneNode(x.Input)
-		return &c
-	case *exec.GroupTopN:
-		c := *x
-		c.Input = cloneNode(x.Input)
-		return &c
-	case *exec.TimeWindow:
-		c := *x
-		c.Input = cloneNode(x.Input)
-		return &c
-	case *exec.SessionWindow:
-		c := *x
-		c.Input = cloneNode(x.Input)
-		return &c
-	case *exec.TemporalFilter:
-		c := *x
-		c.Input = cloneNode(x.Input)
-		return &c
-	case *exec.ProjectSet:
-		c := *x
-		c.Input = cloneNode(x.Input)
-		return &c
+	c := exec.ShallowCopy(n)
+	for _, in := range exec.Inputs(c) {
+		*in = cloneNode(*in)
 	}
-	return n
+	if j, ok := c.(*exec.Join); ok {
+		// Passes rewrite a join's keys in place.
+		j.LeftKeys = append([]int(nil), j.LeftKeys...)
+		j.RightKeys = append([]int(nil), j.RightKeys...)
+	}
+	return c
 }
 
 // lateralJoin joins left with a LATERAL subquery: the subquery is planned

@@ -334,29 +334,12 @@ func pushDown(n exec.Node) exec.Node {
 		x.Pred = andOf(rest)
 		x.Input = computedKeys(j)
 		return x
-	case *exec.Project:
-		x.Input = pushDown(x.Input)
-	case *exec.TimeWindow:
-		x.Input = pushDown(x.Input)
-	case *exec.SessionWindow:
-		x.Input = pushDown(x.Input)
-	case *exec.Aggregate:
-		x.Input = pushDown(x.Input)
-	case *exec.Sort:
-		x.Input = pushDown(x.Input)
-	case *exec.Limit:
-		x.Input = pushDown(x.Input)
-	case *exec.Window:
-		x.Input = pushDown(x.Input)
-	case *exec.GroupTopN:
-		x.Input = pushDown(x.Input)
 	case *exec.Join:
 		x.Left, x.Right = pushDown(x.Left), pushDown(x.Right)
 		return computedKeys(x)
-	case *exec.Union:
-		x.Left, x.Right = pushDown(x.Left), pushDown(x.Right)
-	case *exec.SetOp:
-		x.Left, x.Right = pushDown(x.Left), pushDown(x.Right)
+	}
+	for _, in := range exec.Inputs(n) {
+		*in = pushDown(*in)
 	}
 	return n
 }

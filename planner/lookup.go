@@ -12,33 +12,7 @@ import (
 // constants or parameters (`WHERE key = $1`). The filter stays in place;
 // the lookup only narrows what is read.
 func usePointLookups(n exec.Node, cat *catalog.Catalog) exec.Node {
-	switch x := n.(type) {
-	case *exec.Limit:
-		x.Input = usePointLookups(x.Input, cat)
-	case *exec.Sort:
-		x.Input = usePointLookups(x.Input, cat)
-	case *exec.Project:
-		x.Input = usePointLookups(x.Input, cat)
-	case *exec.TimeWindow:
-		x.Input = usePointLookups(x.Input, cat)
-	case *exec.SessionWindow:
-		x.Input = usePointLookups(x.Input, cat)
-	case *exec.Aggregate:
-		x.Input = usePointLookups(x.Input, cat)
-	case *exec.Window:
-		x.Input = usePointLookups(x.Input, cat)
-	case *exec.GroupTopN:
-		x.Input = usePointLookups(x.Input, cat)
-	case *exec.Join:
-		x.Left = usePointLookups(x.Left, cat)
-		x.Right = usePointLookups(x.Right, cat)
-	case *exec.Union:
-		x.Left = usePointLookups(x.Left, cat)
-		x.Right = usePointLookups(x.Right, cat)
-	case *exec.SetOp:
-		x.Left = usePointLookups(x.Left, cat)
-		x.Right = usePointLookups(x.Right, cat)
-	case *exec.Filter:
+	if x, ok := n.(*exec.Filter); ok {
 		if s, ok := x.Input.(*exec.Scan); ok {
 			if prefix, whole := lookupPrefix(x.Pred, s, cat); len(prefix) > 0 {
 				c := *s
@@ -47,7 +21,9 @@ func usePointLookups(n exec.Node, cat *catalog.Catalog) exec.Node {
 			}
 			return x
 		}
-		x.Input = usePointLookups(x.Input, cat)
+	}
+	for _, in := range exec.Inputs(n) {
+		*in = usePointLookups(*in, cat)
 	}
 	return n
 }

@@ -230,58 +230,18 @@ func leafScans(n exec.Node) ([]*exec.Scan, error) {
 	switch x := n.(type) {
 	case *exec.Scan:
 		return []*exec.Scan{x}, nil
-	case *exec.Filter:
-		return leafScans(x.Input)
-	case *exec.Project:
-		return leafScans(x.Input)
-	case *exec.TimeWindow:
-		return leafScans(x.Input)
-	case *exec.SessionWindow:
-		return leafScans(x.Input)
-	case *exec.TemporalFilter:
-		return leafScans(x.Input)
-	case *exec.ProjectSet:
-		return leafScans(x.Input)
-	case *exec.Aggregate:
-		return leafScans(x.Input)
-	case *exec.Sort:
-		return leafScans(x.Input)
-	case *exec.Limit:
-		return leafScans(x.Input)
-	case *exec.Window:
-		return leafScans(x.Input)
-	case *exec.GroupTopN:
-		return leafScans(x.Input)
-	case *exec.Union:
-		return leafScans2(x.Left, x.Right)
-	case *exec.SetOp:
-		return leafScans2(x.Left, x.Right)
-	case *exec.Join:
-		l, err := leafScans(x.Left)
-		if err != nil {
-			return nil, err
-		}
-		r, err := leafScans(x.Right)
-		if err != nil {
-			return nil, err
-		}
-		return append(l, r...), nil
 	case *exec.Values:
 		return nil, pgerr.New(pgerr.FeatureNotSupported, "a materialized view must read a table")
 	}
-	return nil, pgerr.New(pgerr.FeatureNotSupported, "%T in a materialized view is not supported yet", n)
-}
-
-func leafScans2(a, b exec.Node) ([]*exec.Scan, error) {
-	l, err := leafScans(a)
-	if err != nil {
-		return nil, err
+	var scans []*exec.Scan
+	for _, in := range exec.Inputs(n) {
+		s, err := leafScans(*in)
+		if err != nil {
+			return nil, err
+		}
+		scans = append(scans, s...)
 	}
-	r, err := leafScans(b)
-	if err != nil {
-		return nil, err
-	}
-	return append(l, r...), nil
+	return scans, nil
 }
 
 // viewKey picks the storage key of a view: the grouping columns when the

@@ -192,52 +192,14 @@ func readsClock(e expr.Expr) bool {
 
 // mapInputs replaces each input of n by f of it.
 func mapInputs(n exec.Node, f func(exec.Node) (exec.Node, error)) error {
-	one := func(in *exec.Node) error {
+	for _, in := range exec.Inputs(n) {
 		x, err := f(*in)
-		if err == nil {
-			*in = x
-		}
-		return err
-	}
-	two := func(l, r *exec.Node) error {
-		if err := one(l); err != nil {
+		if err != nil {
 			return err
 		}
-		return one(r)
+		*in = x
 	}
-	switch x := n.(type) {
-	case *exec.Filter:
-		return one(&x.Input)
-	case *exec.Project:
-		return one(&x.Input)
-	case *exec.TimeWindow:
-		return one(&x.Input)
-	case *exec.SessionWindow:
-		return one(&x.Input)
-	case *exec.TemporalFilter:
-		return one(&x.Input)
-	case *exec.ProjectSet:
-		return one(&x.Input)
-	case *exec.Aggregate:
-		return one(&x.Input)
-	case *exec.Sort:
-		return one(&x.Input)
-	case *exec.Limit:
-		return one(&x.Input)
-	case *exec.Window:
-		return one(&x.Input)
-	case *exec.GroupTopN:
-		return one(&x.Input)
-	case *exec.Join:
-		return two(&x.Left, &x.Right)
-	case *exec.Union:
-		return two(&x.Left, &x.Right)
-	case *exec.SetOp:
-		return two(&x.Left, &x.Right)
-	case *exec.Scan, *exec.Values:
-		return nil
-	}
-	return pgerr.New(pgerr.InternalError, "temporal filters: unknown plan node %T", n)
+	return nil
 }
 
 func usesFunc(e expr.Expr, name string) bool {
