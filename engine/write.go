@@ -143,7 +143,15 @@ const insertBatchRecords = 16 << 10
 func (ins *inserter) addRecord(rec []byte) {
 	last := len(ins.batches) - 1
 	if last < 0 || len(ins.batches[last]) >= insertBatchRecords || ins.size+len(rec) >= maxAppendBytes {
-		ins.batches = append(ins.batches, make([][]byte, 0, insertBatchRecords))
+		// The first batch grows as records come: a single-row INSERT
+		// must not allocate (and the collector clear and scan) room for
+		// insertBatchRecords of them, 384 KiB; a statement that fills
+		// it gets full-sized ones after it.
+		n := insertBatchRecords
+		if len(ins.batches) == 0 {
+			n = 8
+		}
+		ins.batches = append(ins.batches, make([][]byte, 0, n))
 		ins.size = 0
 		last++
 	}
@@ -159,7 +167,9 @@ func (ins *inserter) add(t *catalog.Object, r types.Row) error {
 	// One backing buffer for many records: fewer, larger allocations.
 	start := len(ins.buf)
 	if cap(ins.buf)-start < 256 {
-		ins.buf = make([]byte, 0, 64<<10)
+		// Each new buffer twice the last, from 512 B to 64 KiB: small
+		// statements allocate little, large ones few times.
+		ins.buf = make([]byte, 0, min(max(2*cap(ins.buf), 512), 64<<10))
 		start = 0
 	}
 	ins.buf = exec.AppendChange(ins.buf, 1, 0, r)
