@@ -84,11 +84,25 @@ try:
 except psycopg2.Error as e:
     print("copy error", e.pgcode)
 
-# Transactions: psycopg2 opens one implicitly when autocommit is off.
-# (ROLLBACK of writes is not checked: kappa cannot undo them yet, README.)
+# Transactions: psycopg2 opens one implicitly when autocommit is off. The
+# block reads its own writes; rollback() undoes them; a failed statement
+# aborts the block until rollback().
 conn.autocommit = False
 cur.execute("INSERT INTO notes (id, body) VALUES (311, 'committed')")
 conn.commit()
+cur.execute("INSERT INTO notes (id, body) VALUES (312, 'rolled back')")
+cur.execute("SELECT id, body FROM notes WHERE id = 312")
+print("inside the block", cur.fetchall())
+conn.rollback()
+try:
+    cur.execute("INSERT INTO accounts (id, owner) VALUES (1, 'dup')")
+except psycopg2.Error as e:
+    print("duplicate in a block", e.pgcode)
+try:
+    cur.execute("SELECT 1")
+except psycopg2.Error as e:
+    print("after the error", e.pgcode)
+conn.rollback()
 cur.execute("SELECT id, body FROM notes WHERE id >= 310 AND id < 400 ORDER BY id")
 print("after transactions", cur.fetchall())
 conn.commit()
