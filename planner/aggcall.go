@@ -412,5 +412,5 @@ func avgType(t types.Type) (types.Type, bool) {
 // minMaxArg says whether min and max take an argument of type t (they
 // return it).
 func minMaxArg(t types.Type) bool {
-	return t.Kind != types.KindJSONB && t.Kind != types.KindArray
+	return t.Kind != types.KindJSONB
 }

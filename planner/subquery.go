@@ -355,7 +355,7 @@ func (b *binder) scalarSubquery(x *sql.ScalarSubquery, s *scope) (expr.Expr, err
 		return nil, b.errAt(x.Pos, pgerr.SyntaxError, "subquery must return only one column")
 	}
 	t := sub.scope.cols[0].typ
-	if t.Kind == types.KindJSONB || t.Kind == types.KindArray {
+	if t.Kind == types.KindJSONB {
 		return nil, b.errAt(x.Pos, pgerr.FeatureNotSupported, "a scalar subquery of type %s is not supported yet", t)
 	}
 	agg := &exec.Aggregate{Input: sub.node,
