@@ -71,6 +71,9 @@ func LookupSetFunction(name string, args []types.Type) (*SetFunc, error) {
 					if len(out) > 10_000_000 {
 						return nil, pgerr.New(pgerr.ProgramLimitExceeded, "generate_series of more than 10,000,000 rows is not supported")
 					}
+					if next := i + step; (step > 0) != (next > i) {
+						break // the next value would overflow bigint: i was the last
+					}
 				}
 				return out, nil
 			}}, nil
