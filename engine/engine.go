@@ -44,6 +44,9 @@ type Config struct {
 	// one ad hoc query may hold in memory (0: exec.DefaultQueryMemory,
 	// negative: no bound).
 	QueryMemory int64
+	// MaxConnections is what SHOW max_connections reports: the limit the
+	// server (pgwire) enforces; 0 means none.
+	MaxConnections int
 }
 
 // Engine is one kappa database.

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -78,6 +79,9 @@ func (s *Session) defaultSetting(k string) string {
 		}
 		return exec.FormatBytes(m)
 	}
+	if k == "max_connections" && s.e.cfg.MaxConnections > 0 {
+		return strconv.Itoa(s.e.cfg.MaxConnections)
+	}
 	return settings[k].def
 }
 
@@ -144,6 +148,9 @@ func init() {
 		{name: "max_identifier_length", def: "63", fixed: true},
 		// pgjdbc's getImportedKeys/getExportedKeys read it from pg_settings.
 		{name: "max_index_keys", def: "32", fixed: true},
+		// The server's connection limit (kappa serve --max-connections);
+		// 0 when it has none. DBeaver and pgAdmin read it.
+		{name: "max_connections", def: "0", fixed: true},
 		{name: "jit", def: "off"},
 		{name: "role", def: "none"},
 		{name: "password_encryption", def: "scram-sha-256"},

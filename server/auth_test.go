@@ -486,6 +486,16 @@ func TestConnectionLimit(t *testing.T) {
 	if pe.Code != "53300" || pe.Message != "sorry, too many clients already" {
 		t.Errorf("got %s %q", pe.Code, pe.Message)
 	}
+	// The limit shows as PostgreSQL's max_connections, which cannot be SET.
+	var max string
+	if err := first.QueryRow(ctx, "SHOW max_connections").Scan(&max); err != nil || max != "1" {
+		t.Errorf("SHOW max_connections: %q %v", max, err)
+	}
+	if _, err := first.Exec(ctx, "SET max_connections = 5"); err == nil {
+		t.Error("SET max_connections succeeded")
+	} else {
+		t.Logf("SET max_connections: %v", err)
+	}
 }
 
 // TestRoleConnectionLimit: CONNECTION LIMIT caps a role's sessions (53300);

@@ -63,7 +63,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	eng, err := engine.Open(engine.Config{DataDir: cfg.DataDir, BarrierInterval: cfg.BarrierInterval, Sync: cfg.Sync, Logger: cfg.Logger,
 		ProgressInterval: cfg.ProgressInterval, RetentionInterval: cfg.RetentionInterval, LogSegmentBytes: cfg.LogSegmentBytes,
-		QueryMemory: cfg.QueryMemory})
+		QueryMemory: cfg.QueryMemory, MaxConnections: cfg.MaxConnections})
 	if err != nil {
 		return nil, err
 	}
