@@ -2,10 +2,8 @@ package exec
 
 import (
 	"math/rand"
-	"path/filepath"
 	"testing"
 
-	"github.com/kappa-db/kappa/expr"
 	"github.com/kappa-db/kappa/storage"
 	"github.com/kappa-db/kappa/types"
 )
@@ -29,41 +27,14 @@ func TestSessionIncremental(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			plan := &SessionWindow{Input: &Scan{Kind: ScanTable, Rel: 1, Name: "t", Types: typs}, TimeCol: 1, PartitionBy: tc.part, Gap: tc.gap}
-			db, err := storage.Open(filepath.Join(t.TempDir(), "state"), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			g, err := buildGraph(plan, 7)
-			if err != nil {
-				t.Fatal(err)
-			}
+			d := newTestDataflow(t, plan)
 			r := rand.New(rand.NewSource(2))
 			rows := map[string]types.Row{}
 			counts := map[string]int64{}
-			view := map[string]int64{}
 			epoch := func(delta *Batch) {
-				batch := db.NewBatch()
-				defer batch.Close()
-				ec := &epochCtx{eval: &expr.EvalContext{}, store: batch}
-				g.reset()
-				out := func(b *Batch) error {
-					for i, r := range b.Rows {
-						view[rowText(r)] += b.W[i]
-					}
-					return nil
-				}
-				if err := g.push(ec, g.leaves[0], delta, out); err != nil {
-					t.Fatal(err)
-				}
-				if err := g.flush(ec, out); err != nil {
-					t.Fatal(err)
-				}
-				if err := batch.Commit(false); err != nil {
-					t.Fatal(err)
-				}
+				d.epoch(delta, 0)
 				want := multisetText(adhoc(t, plan, rows, counts))
-				if got := multisetText(view); got != want {
+				if got := multisetText(d.view); got != want {
 					t.Fatalf("view\n%s\nwant\n%s", got, want)
 				}
 			}
@@ -96,7 +67,7 @@ func TestSessionIncremental(t *testing.T) {
 			}
 			epoch(delta)
 			left := 0
-			if err := db.Scan(storage.StatePrefix(7<<8), storage.PrefixEnd(storage.StatePrefix(7<<8)), false, func(k, v []byte) (bool, error) {
+			if err := d.db.Scan(storage.StatePrefix(7<<8), storage.PrefixEnd(storage.StatePrefix(7<<8)), false, func(k, v []byte) (bool, error) {
 				left++
 				return true, nil
 			}); err != nil {

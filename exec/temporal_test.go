@@ -2,7 +2,6 @@ package exec
 
 import (
 	"math/rand"
-	"path/filepath"
 	"testing"
 
 	"github.com/kappa-db/kappa/expr"
@@ -22,50 +21,23 @@ func TestTemporalIncremental(t *testing.T) {
 		// ts <= now() < ts + 6: valid from ts, for 6 µs.
 		Bounds: []TemporalBound{{Expr: ts}, {Expr: ts, Until: true, Offset: 6}},
 	}
-	db, err := storage.Open(filepath.Join(t.TempDir(), "state"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	g, err := buildGraph(plan, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := newTestDataflow(t, plan)
 	r := rand.New(rand.NewSource(3))
 	rows := map[string]types.Row{}
 	counts := map[string]int64{}
-	view := map[string]int64{}
 	now := int64(100)
 	epoch := func(delta *Batch) {
-		batch := db.NewBatch()
-		defer batch.Close()
-		ec := &epochCtx{eval: &expr.EvalContext{Now: now}, store: batch}
-		g.reset()
-		out := func(b *Batch) error {
-			for i, r := range b.Rows {
-				view[rowText(r)] += b.W[i]
-			}
-			return nil
-		}
-		if err := g.push(ec, g.leaves[0], delta, out); err != nil {
-			t.Fatal(err)
-		}
-		if err := g.flush(ec, out); err != nil {
-			t.Fatal(err)
-		}
-		if err := batch.Commit(false); err != nil {
-			t.Fatal(err)
-		}
+		d.epoch(delta, now)
 		want := map[string]int64{}
 		for k, n := range counts {
 			if ts := rows[k][1]; n > 0 && !ts.IsNull() && ts.I <= now && now < ts.I+6 {
 				want[k] = n
 			}
 		}
-		if got, want := multisetText(view), multisetText(want); got != want {
+		if got, want := multisetText(d.view), multisetText(want); got != want {
 			t.Fatalf("now %d: view\n%s\nwant\n%s", now, got, want)
 		}
-		if wake := g.wakeAt(); wake <= now {
+		if wake := d.g.wakeAt(); wake <= now {
 			t.Fatalf("now %d: the filter wants an epoch at %d", now, wake)
 		}
 	}
@@ -99,7 +71,7 @@ func TestTemporalIncremental(t *testing.T) {
 	epoch(delta)
 	left := 0
 	prefix := storage.StatePrefix(7 << 8)
-	if err := db.Scan(prefix, storage.PrefixEnd(prefix), false, func(k, v []byte) (bool, error) {
+	if err := d.db.Scan(prefix, storage.PrefixEnd(prefix), false, func(k, v []byte) (bool, error) {
 		left++
 		return true, nil
 	}); err != nil {

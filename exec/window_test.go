@@ -131,19 +131,10 @@ func adhoc(t *testing.T, plan Node, input map[string]types.Row, counts map[strin
 func TestWindowIncremental(t *testing.T) {
 	for name, plan := range windowPlans(t) {
 		t.Run(name, func(t *testing.T) {
-			db, err := storage.Open(filepath.Join(t.TempDir(), "state"), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			g, err := buildGraph(plan, 7)
-			if err != nil {
-				t.Fatal(err)
-			}
+			d := newTestDataflow(t, plan)
 			r := rand.New(rand.NewSource(1))
 			rows := map[string]types.Row{}
 			counts := map[string]int64{}
-			view := map[string]int64{}
 			for epoch := 0; epoch < 40; epoch++ {
 				delta := &Batch{}
 				for i := r.Intn(12); i >= 0; i-- {
@@ -157,30 +148,9 @@ func TestWindowIncremental(t *testing.T) {
 					counts[k] += w
 					delta.Add(row, w)
 				}
-				batch := db.NewBatch()
-				ec := &epochCtx{eval: &expr.EvalContext{}, store: batch}
-				g.reset()
-				out := func(b *Batch) error {
-					for i, r := range b.Rows {
-						view[rowText(r)] += b.W[i]
-					}
-					return nil
-				}
-				if err := g.push(ec, g.leaves[0], delta, out); err != nil {
-					t.Fatal(err)
-				}
-				if err := g.flush(ec, out); err != nil {
-					t.Fatal(err)
-				}
-				if len(ec.errs) > 0 {
-					t.Fatalf("data errors: %v", ec.errs)
-				}
-				if err := batch.Commit(false); err != nil {
-					t.Fatal(err)
-				}
-				batch.Close()
+				d.epoch(delta, 0)
 				want := multisetText(adhoc(t, plan, rows, counts))
-				if got := multisetText(view); got != want {
+				if got := multisetText(d.view); got != want {
 					t.Fatalf("epoch %d: view\n%s\nwant\n%s", epoch, got, want)
 				}
 			}
