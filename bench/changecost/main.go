@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
 	"sort"
 	"strings"
@@ -22,12 +21,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := (&Main{Stdout: os.Stdout, Stderr: os.Stderr}).Run(ctx, os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "changecost:", err)
-		os.Exit(1)
-	}
+	benchutil.Main("changecost", (&Main{Stdout: os.Stdout, Stderr: os.Stderr}).Run)
 }
 
 // Main is the program, separate from main so that a test can run it small.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -24,12 +23,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := (&Main{Stdout: os.Stdout, Stderr: os.Stderr}).Run(ctx, os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "durabench:", err)
-		os.Exit(1)
-	}
+	benchutil.Main("durabench", (&Main{Stdout: os.Stdout, Stderr: os.Stderr}).Run)
 }
 
 // Main is the program, separate from main so that tests can run it.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
 	"runtime/pprof"
 	"strings"
@@ -20,12 +19,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := (&Main{Stdout: os.Stdout, Stderr: os.Stderr}).Run(ctx, os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "serverbench:", err)
-		os.Exit(1)
-	}
+	benchutil.Main("serverbench", (&Main{Stdout: os.Stdout, Stderr: os.Stderr}).Run)
 }
 
 // Main is the program, separate from main so that tests can run it.

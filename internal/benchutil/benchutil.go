@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -168,5 +169,18 @@ func (k *Kappa) Stop() {
 	case <-k.done:
 	case <-time.After(time.Minute):
 		k.Kill()
+	}
+}
+
+// Main is a benchmark command's main: it runs run with the command's
+// arguments under a context that Ctrl-C cancels (so the servers it started
+// are stopped), and on error prints "name: err" and exits 1.
+func Main(name string, run func(ctx context.Context, args []string) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, name+":", err)
+		os.Exit(1)
 	}
 }
