@@ -109,24 +109,13 @@ func removeSubPlans(n exec.Node) (exec.Node, error) {
 	return c, nil
 }
 
+// exprHasSubPlanIn reports whether e holds a SubPlan.
 func exprHasSubPlanIn(e expr.Expr) bool {
-	found := false
-	walkBound(e, func(x expr.Expr) {
-		if _, ok := x.(*exec.SubPlan); ok {
-			found = true
-		}
-	})
-	return found
+	return anyBound(e, func(x expr.Expr) bool { _, ok := x.(*exec.SubPlan); return ok })
 }
 
 func hasOuterRef(e expr.Expr) bool {
-	found := false
-	walkBound(e, func(x expr.Expr) {
-		if _, ok := x.(*exec.OuterRef); ok {
-			found = true
-		}
-	})
-	return found
+	return anyBound(e, func(x expr.Expr) bool { _, ok := x.(*exec.OuterRef); return ok })
 }
 
 func colRefsOf(ts []types.Type, base int) []expr.Expr {

@@ -144,20 +144,9 @@ func (b *binder) planDistinctOnOrderLimit(sel *sql.Select, rel *relation, d *dis
 	if len(d.keys) > 0 && !(forView && sel.Limit == nil && sel.Offset == nil) {
 		node = &exec.Sort{Input: d.top, Keys: d.keys, Keep: d.nOuts}
 	}
-	if sel.Limit != nil || sel.Offset != nil {
-		l := &exec.Limit{Input: node}
-		var err error
-		if sel.Limit != nil {
-			if l.Limit, err = b.bindCount(sel.Limit, "LIMIT"); err != nil {
-				return nil, err
-			}
-		}
-		if sel.Offset != nil {
-			if l.Offset, err = b.bindCount(sel.Offset, "OFFSET"); err != nil {
-				return nil, err
-			}
-		}
-		node = l
+	node, err := b.limit(sel, node)
+	if err != nil {
+		return nil, err
 	}
 	return &relation{node: node, scope: rel.scope}, nil
 }

@@ -92,7 +92,7 @@ func crossEquality(c expr.Expr, nl int) (l, r expr.Expr, ok bool) {
 	side := func(e expr.Expr) int { // 0: left, 1: right, -1: neither or both
 		refs := map[int]bool{}
 		colRefs(e, refs)
-		if len(refs) == 0 || volatile(e) || hasSubPlan(e) {
+		if len(refs) == 0 || volatile(e) || exprHasSubPlanIn(e) {
 			return -1
 		}
 		s := -1
@@ -117,14 +117,4 @@ func crossEquality(c expr.Expr, nl int) (l, r expr.Expr, ok bool) {
 		return nil, nil, false
 	}
 	return l, r, true
-}
-
-func hasSubPlan(e expr.Expr) bool {
-	found := false
-	walkBound(e, func(x expr.Expr) {
-		if _, ok := x.(*exec.SubPlan); ok {
-			found = true
-		}
-	})
-	return found
 }

@@ -78,22 +78,31 @@ func (b *binder) planOrderLimit(sel *sql.Select, rel *relation, forView bool) (*
 	if len(keys) > 0 {
 		node = &exec.Sort{Input: node, Keys: keys, Keep: keep}
 	}
-	if sel.Limit != nil || sel.Offset != nil {
-		l := &exec.Limit{Input: node}
-		var err error
-		if sel.Limit != nil {
-			if l.Limit, err = b.bindCount(sel.Limit, "LIMIT"); err != nil {
-				return nil, err
-			}
-		}
-		if sel.Offset != nil {
-			if l.Offset, err = b.bindCount(sel.Offset, "OFFSET"); err != nil {
-				return nil, err
-			}
-		}
-		node = l
+	node, err := b.limit(sel, node)
+	if err != nil {
+		return nil, err
 	}
 	return &relation{node: node, scope: rel.scope}, nil
+}
+
+// limit puts sel's LIMIT and OFFSET, if any, on node.
+func (b *binder) limit(sel *sql.Select, node exec.Node) (exec.Node, error) {
+	if sel.Limit == nil && sel.Offset == nil {
+		return node, nil
+	}
+	l := &exec.Limit{Input: node}
+	var err error
+	if sel.Limit != nil {
+		if l.Limit, err = b.bindCount(sel.Limit, "LIMIT"); err != nil {
+			return nil, err
+		}
+	}
+	if sel.Offset != nil {
+		if l.Offset, err = b.bindCount(sel.Offset, "OFFSET"); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
 }
 
 func (b *binder) bindCount(e sql.Expr, what string) (expr.Expr, error) {

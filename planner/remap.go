@@ -15,6 +15,15 @@ func colRefs(e expr.Expr, set map[int]bool) {
 }
 
 // walkBound calls fn for e and every expression below it.
+// anyBound reports whether pred holds for e or any expression within it.
+func anyBound(e expr.Expr, pred func(expr.Expr) bool) bool {
+	found := false
+	walkBound(e, func(x expr.Expr) {
+		found = found || pred(x)
+	})
+	return found
+}
+
 func walkBound(e expr.Expr, fn func(expr.Expr)) {
 	if e == nil {
 		return

@@ -181,13 +181,7 @@ func clockOffset(e expr.Expr) (int64, bool) {
 }
 
 func readsClock(e expr.Expr) bool {
-	found := false
-	walkBound(e, func(x expr.Expr) {
-		if c, ok := x.(*expr.Call); ok && clockReaders[c.Fn.Name] {
-			found = true
-		}
-	})
-	return found
+	return anyBound(e, func(x expr.Expr) bool { c, ok := x.(*expr.Call); return ok && clockReaders[c.Fn.Name] })
 }
 
 // mapInputs replaces each input of n by f of it.
@@ -203,11 +197,5 @@ func mapInputs(n exec.Node, f func(exec.Node) (exec.Node, error)) error {
 }
 
 func usesFunc(e expr.Expr, name string) bool {
-	found := false
-	walkBound(e, func(x expr.Expr) {
-		if c, ok := x.(*expr.Call); ok && c.Fn.Name == name {
-			found = true
-		}
-	})
-	return found
+	return anyBound(e, func(x expr.Expr) bool { c, ok := x.(*expr.Call); return ok && c.Fn.Name == name })
 }

@@ -747,11 +747,5 @@ func rankBound(c expr.Expr, col int) (lo int64, hi *int64, ok bool) {
 // volatile reports whether e calls a volatile function (random()), which
 // must see every row.
 func volatile(e expr.Expr) bool {
-	found := false
-	walkBound(e, func(x expr.Expr) {
-		if c, ok := x.(*expr.Call); ok && c.Fn.Volatile {
-			found = true
-		}
-	})
-	return found
+	return anyBound(e, func(x expr.Expr) bool { c, ok := x.(*expr.Call); return ok && c.Fn.Volatile })
 }
