@@ -272,15 +272,11 @@ func (st *statement) copyOut(ctx context.Context, x *sql.Copy, opts pgwire.CopyO
 	for i, c := range q.Columns {
 		ts[i], names[i] = c.Type, c.Name
 	}
-	r, err := s.txnReader(ctx, q.Reads)
+	r, release, err := s.queryReader(ctx, q.Reads, false)
 	if err != nil {
 		return "", err
 	}
-	if r == nil {
-		snap := s.e.db.NewSnapshot()
-		defer snap.Close()
-		r = snap
-	}
+	defer release()
 	formats := make([]int16, len(ts))
 	if opts.Format == pgwire.CopyBinary {
 		for i := range formats {

@@ -14,7 +14,6 @@ import (
 	"github.com/kappa-db/kappa/pgwire"
 	"github.com/kappa-db/kappa/planner"
 	"github.com/kappa-db/kappa/sql"
-	"github.com/kappa-db/kappa/storage"
 	"github.com/kappa-db/kappa/types"
 )
 
@@ -541,18 +540,11 @@ func (st *statement) runQuery(ctx context.Context, raw [][]byte, pf, rf []int16,
 	if err := w.Columns(b.cols); err != nil {
 		return "", err
 	}
-	// Several scans must read one point in time; a single scan (a point
-	// query) is one iterator, consistent by itself.
-	var r storage.Reader = s.e.db
-	if ov, err := s.txnReader(ctx, b.query.Reads); err != nil {
+	r, release, err := s.queryReader(ctx, b.query.Reads, b.singleScan)
+	if err != nil {
 		return "", err
-	} else if ov != nil {
-		r = ov
-	} else if !b.singleScan {
-		snap := s.e.db.NewSnapshot()
-		defer snap.Close()
-		r = snap
 	}
+	defer release()
 	en := st.enc
 	if en == nil || !en.fits(b.colTypes, rf, s.loc) {
 		en = newEncoder(b.colTypes, rf, s.loc)

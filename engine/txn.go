@@ -179,6 +179,24 @@ func (s *Session) txnReader(ctx context.Context, reads []uint64) (storage.Reader
 	return s.overlay()
 }
 
+// queryReader returns what a statement reading the relations reads sees:
+// the transaction's overlay when the transaction wrote one of them, else a
+// snapshot, so that several scans read one point in time, or, for a single
+// scan (consistent by itself), the store. release closes what it opened.
+func (s *Session) queryReader(ctx context.Context, reads []uint64, singleScan bool) (r storage.Reader, release func(), err error) {
+	ov, err := s.txnReader(ctx, reads)
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case ov != nil:
+		return ov, func() {}, nil
+	case singleScan:
+		return s.e.db, func() {}, nil
+	}
+	snap := s.e.db.NewSnapshot()
+	return snap, func() { snap.Close() }, nil
+}
+
 // overlay brings the transaction's overlay up to date and returns it.
 func (s *Session) overlay() (*storage.Batch, error) {
 	x := s.txn

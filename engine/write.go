@@ -26,15 +26,11 @@ func (st *statement) runDML(ctx context.Context, raw [][]byte, pf []int16) (stri
 			return "", err
 		}
 		var rows []types.Row
-		r, err := s.txnReader(ctx, b.insert.Reads)
+		r, release, err := s.queryReader(ctx, b.insert.Reads, false)
 		if err != nil {
 			return "", err
 		}
-		if r == nil {
-			snap := s.e.db.NewSnapshot()
-			defer snap.Close()
-			r = snap
-		}
+		defer release()
 		err = exec.Query(ctx, b.insert.Plan, r, ec, func(r types.Row) error {
 			rows = append(rows, r.Clone())
 			return nil
