@@ -30,19 +30,8 @@ func (b *binder) planSession(t *sql.TableFunc) (*relation, error) {
 	case len(f.Args) < 3:
 		return nil, b.errAt(t.Pos, pgerr.UndefinedFunction, "SESSION takes at least 3 arguments: %s", sessionUsage)
 	}
-	ref, ok := f.Args[0].(*sql.ColumnRef)
-	if !ok || ref.Star || len(ref.Names) > 2 {
-		return nil, b.errAt(f.Args[0].Position(), pgerr.SyntaxError, "the first argument of SESSION must name a table, source or view")
-	}
-	tn := &sql.TableName{ObjectName: sql.ObjectName{Pos: ref.Pos, Name: ref.Names[len(ref.Names)-1]}}
-	if len(ref.Names) == 2 {
-		tn.Schema = ref.Names[0]
-	}
-	rel, err := b.planTableName(tn)
+	rel, tn, err := b.windowRelation(f.Args[0], "SESSION")
 	if err != nil {
-		return nil, err
-	}
-	if err := b.applyAlias(rel, tn.Name, nil, tn.Pos); err != nil {
 		return nil, err
 	}
 	colArg := func(a sql.Expr, what string) (*expr.ColRef, error) {

@@ -44,19 +44,8 @@ func (b *binder) planTableFunc(t *sql.TableFunc) (*relation, error) {
 		return nil, b.errAt(t.Pos, pgerr.UndefinedFunction, "%s takes %d or %d arguments: %s", strings.ToUpper(name), 2+nInt, 3+nInt, usage)
 	}
 	// The relation.
-	ref, ok := f.Args[0].(*sql.ColumnRef)
-	if !ok || ref.Star || len(ref.Names) > 2 {
-		return nil, b.errAt(f.Args[0].Position(), pgerr.SyntaxError, "the first argument of %s must name a table, source or view", strings.ToUpper(name))
-	}
-	tn := &sql.TableName{ObjectName: sql.ObjectName{Pos: ref.Pos, Name: ref.Names[len(ref.Names)-1]}}
-	if len(ref.Names) == 2 {
-		tn.Schema = ref.Names[0]
-	}
-	rel, err := b.planTableName(tn)
+	rel, tn, err := b.windowRelation(f.Args[0], strings.ToUpper(name))
 	if err != nil {
-		return nil, err
-	}
-	if err := b.applyAlias(rel, tn.Name, nil, tn.Pos); err != nil {
 		return nil, err
 	}
 	// The time column, plain or as DESCRIPTOR(col).
@@ -158,4 +147,26 @@ func appendOnly(n exec.Node) bool {
 		return x.Kind == exec.JoinInner && appendOnly(x.Left) && appendOnly(x.Right)
 	}
 	return false
+}
+
+// windowRelation plans the first argument of a window table function
+// (TUMBLE, HOP, SESSION): the name of a table, source or view, which the
+// function's columns are then bound against.
+func (b *binder) windowRelation(arg sql.Expr, fn string) (*relation, *sql.TableName, error) {
+	ref, ok := arg.(*sql.ColumnRef)
+	if !ok || ref.Star || len(ref.Names) > 2 {
+		return nil, nil, b.errAt(arg.Position(), pgerr.SyntaxError, "the first argument of %s must name a table, source or view", fn)
+	}
+	tn := &sql.TableName{ObjectName: sql.ObjectName{Pos: ref.Pos, Name: ref.Names[len(ref.Names)-1]}}
+	if len(ref.Names) == 2 {
+		tn.Schema = ref.Names[0]
+	}
+	rel, err := b.planTableName(tn)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := b.applyAlias(rel, tn.Name, nil, tn.Pos); err != nil {
+		return nil, nil, err
+	}
+	return rel, tn, nil
 }
