@@ -173,6 +173,16 @@ func (e *Engine) logDir(id uint64) string {
 }
 
 // tableLog returns the open log of table id.
+// openLog returns table id's log if it is open, without opening it (unlike
+// tableLog): background passes must not give a dropped table its directory
+// back.
+func (e *Engine) openLog(id uint64) (*log.Log, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l, ok := e.mu.logs[id]
+	return l, ok
+}
+
 func (e *Engine) tableLog(id uint64) (*log.Log, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -140,11 +140,7 @@ func (e *Engine) EnforceRetention() error {
 		if !retain && !compact {
 			continue
 		}
-		// Only a log that is open: a table dropped meanwhile must not get
-		// its directory back.
-		e.mu.Lock()
-		lg, open := e.mu.logs[o.ID]
-		e.mu.Unlock()
+		lg, open := e.openLog(o.ID)
 		if !open {
 			continue
 		}
@@ -260,9 +256,7 @@ func (e *Engine) logInfo() []planner.LogInfo {
 		if o.Kind != catalog.KindTable {
 			continue
 		}
-		e.mu.Lock()
-		lg, open := e.mu.logs[o.ID]
-		e.mu.Unlock()
+		lg, open := e.openLog(o.ID)
 		if !open {
 			continue
 		}
