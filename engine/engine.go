@@ -172,7 +172,6 @@ func (e *Engine) logDir(id uint64) string {
 	return filepath.Join(e.cfg.DataDir, "log", strconv.FormatUint(id, 10))
 }
 
-// tableLog returns the open log of table id.
 // openLog returns table id's log if it is open, without opening it (unlike
 // tableLog): background passes must not give a dropped table its directory
 // back.
@@ -183,6 +182,7 @@ func (e *Engine) openLog(id uint64) (*log.Log, bool) {
 	return l, ok
 }
 
+// tableLog returns the open log of table id, opening it if needed.
 func (e *Engine) tableLog(id uint64) (*log.Log, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
