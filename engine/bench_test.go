@@ -112,9 +112,11 @@ func BenchmarkPointQuery(b *testing.B) {
 	query := pointQuery(b, keys)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := processCPU()
 	for i := 0; b.Loop(); i++ {
 		query(i * 7919 % keys)
 	}
+	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
 
 // TestPointQueryAllocations guards the point query's allocations: a

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -15,6 +16,28 @@ import (
 // DB is kappa's pebble store.
 type DB struct {
 	pdb *pebble.DB
+	// gen counts committed batches. A pebble iterator reads the store as
+	// it was when it was made, so an iterator made at generation gen sees
+	// everything while gen is still current and may miss writes after.
+	gen atomic.Uint64
+	// iters keeps iterators between scans of the DB: making and closing a
+	// pebble iterator cost a third of a point query's read. Only iterators
+	// of the current generation are reused, and a commit closes the idle
+	// ones, so a kept iterator neither reads stale data nor pins old
+	// memtables and sstables past the next commit.
+	iters  [iterPoolSize]atomic.Pointer[pooledIter]
+	closed atomic.Bool
+}
+
+// iterPoolSize bounds the idle iterators a DB keeps: about as many as scans
+// that run at once (one per busy connection) on a small machine. When all
+// are taken a scan makes an iterator as before.
+const iterPoolSize = 16
+
+// pooledIter is an iterator with the generation it was made at.
+type pooledIter struct {
+	it  *pebble.Iterator
+	gen uint64
 }
 
 // quietLogger sends pebble's chatter to slog at debug level.
@@ -60,8 +83,12 @@ func open(dir string, fs vfs.FS, logger *slog.Logger) (*DB, error) {
 	return &DB{pdb: pdb}, nil
 }
 
-// Close closes the store.
-func (db *DB) Close() error { return db.pdb.Close() }
+// Close closes the store. No scan may run during or after it.
+func (db *DB) Close() error {
+	db.closed.Store(true)
+	db.dropIters()
+	return db.pdb.Close()
+}
 
 // Reader reads keys: the DB itself, a Snapshot, or an indexed Batch (which
 // sees its own writes).
@@ -112,6 +139,17 @@ func scan(r pebbleReader, lower, upper []byte, reverse bool, fn func(key, val []
 	if err != nil {
 		return pgerr.Wrap(err, pgerr.IOError, "storage scan")
 	}
+	_, err = iterate(it, reverse, fn)
+	if cerr := it.Close(); err == nil && cerr != nil {
+		err = pgerr.Wrap(cerr, pgerr.IOError, "storage scan")
+	}
+	return err
+}
+
+// iterate calls fn for every key of it in order until fn returns false or an
+// error; it leaves it open. broken says the error came from the iterator,
+// which must not be reused.
+func iterate(it *pebble.Iterator, reverse bool, fn func(key, val []byte) (bool, error)) (broken bool, err error) {
 	var ok bool
 	if reverse {
 		ok = it.Last()
@@ -121,16 +159,14 @@ func scan(r pebbleReader, lower, upper []byte, reverse bool, fn func(key, val []
 	for ok {
 		v, verr := it.ValueAndErr()
 		if verr != nil {
-			it.Close()
-			return pgerr.Wrap(verr, pgerr.IOError, "storage scan")
+			return true, pgerr.Wrap(verr, pgerr.IOError, "storage scan")
 		}
 		more, ferr := fn(it.Key(), v)
 		if ferr != nil {
-			it.Close()
-			return ferr
+			return false, ferr
 		}
 		if !more {
-			break
+			return false, nil
 		}
 		if reverse {
 			ok = it.Prev()
@@ -138,10 +174,10 @@ func scan(r pebbleReader, lower, upper []byte, reverse bool, fn func(key, val []
 			ok = it.Next()
 		}
 	}
-	if err := it.Close(); err != nil {
-		return pgerr.Wrap(err, pgerr.IOError, "storage scan")
+	if err := it.Error(); err != nil {
+		return true, pgerr.Wrap(err, pgerr.IOError, "storage scan")
 	}
-	return nil
+	return false, nil
 }
 
 func (db *DB) Get(key []byte) ([]byte, bool, error) { return get(db.pdb, key) }
@@ -149,7 +185,89 @@ func (db *DB) GetFunc(key []byte, fn func([]byte) error) error {
 	return getFunc(db.pdb, key, fn)
 }
 func (db *DB) Scan(lower, upper []byte, reverse bool, fn func(key, val []byte) (bool, error)) error {
-	return scan(db.pdb, lower, upper, reverse, fn)
+	p, err := db.iter(lower, upper)
+	if err != nil {
+		return pgerr.Wrap(err, pgerr.IOError, "storage scan")
+	}
+	broken, err := iterate(p.it, reverse, fn)
+	if broken {
+		_ = p.it.Close() // err says what went wrong
+		return err
+	}
+	if rerr := db.release(p); err == nil && rerr != nil {
+		err = pgerr.Wrap(rerr, pgerr.IOError, "storage scan")
+	}
+	return err
+}
+
+// iter returns an iterator over [lower, upper) that sees every batch
+// committed so far: a kept one of the current generation, or a new one.
+func (db *DB) iter(lower, upper []byte) (*pooledIter, error) {
+	// The generation is read before the iterator is made, so a commit
+	// racing with NewIter leaves the iterator marked older than it is
+	// (never reused after that commit), not newer.
+	gen := db.gen.Load()
+	for i := range db.iters {
+		if db.iters[i].Load() == nil {
+			continue
+		}
+		p := db.iters[i].Swap(nil)
+		if p == nil {
+			continue
+		}
+		if p.gen == gen {
+			p.it.SetBounds(lower, upper)
+			return p, nil
+		}
+		_ = p.it.Close() // stale; its error was checked when it was kept
+	}
+	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return nil, err
+	}
+	return &pooledIter{it: it, gen: gen}, nil
+}
+
+// release keeps p for the next scan if it is still current and healthy,
+// else closes it.
+func (db *DB) release(p *pooledIter) error {
+	if err := p.it.Error(); err != nil || p.gen != db.gen.Load() || db.closed.Load() {
+		cerr := p.it.Close()
+		return errors.Join(err, cerr)
+	}
+	for i := range db.iters {
+		if db.iters[i].CompareAndSwap(nil, p) {
+			// Close or a commit may have drained the slots between the
+			// checks above and the store; drain again so that nothing
+			// outlives them.
+			if db.closed.Load() || p.gen != db.gen.Load() {
+				db.dropIters()
+			}
+			return nil
+		}
+	}
+	return p.it.Close()
+}
+
+// committed marks a commit: iterators made before it may miss its writes.
+func (db *DB) committed() {
+	db.gen.Add(1)
+	db.dropIters()
+}
+
+// dropIters closes the kept iterators of older generations (all of them
+// once the DB is closed).
+func (db *DB) dropIters() {
+	gen, closed := db.gen.Load(), db.closed.Load()
+	for i := range db.iters {
+		p := db.iters[i].Load()
+		if p == nil || (p.gen == gen && !closed) {
+			continue
+		}
+		if db.iters[i].CompareAndSwap(p, nil) {
+			_ = p.it.Close() // its error was checked when it was kept
+		}
+	}
 }
 
 // Sync makes every batch committed so far durable (one fsync of pebble's
@@ -183,11 +301,12 @@ func (s *Snapshot) Close() error { return s.s.Close() }
 // Batch is a set of writes committed atomically. It is indexed: reads through
 // it see its own uncommitted writes over the committed store.
 type Batch struct {
-	b *pebble.Batch
+	b  *pebble.Batch
+	db *DB
 }
 
 // NewBatch starts an indexed batch.
-func (db *DB) NewBatch() *Batch { return &Batch{b: db.pdb.NewIndexedBatch()} }
+func (db *DB) NewBatch() *Batch { return &Batch{b: db.pdb.NewIndexedBatch(), db: db} }
 
 func (b *Batch) Get(key []byte) ([]byte, bool, error) { return get(b.b, key) }
 func (b *Batch) GetFunc(key []byte, fn func([]byte) error) error {
@@ -238,7 +357,11 @@ func (b *Batch) Commit(sync bool) error {
 	if sync {
 		opts = pebble.Sync
 	}
-	if err := b.b.Commit(opts); err != nil {
+	err := b.b.Commit(opts)
+	// Even a failed commit may have applied: stop reusing older iterators
+	// either way, before the caller can tell anyone about the writes.
+	b.db.committed()
+	if err != nil {
 		return pgerr.Wrap(err, pgerr.IOError, "storage commit")
 	}
 	return nil

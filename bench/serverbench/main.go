@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"time"
 
@@ -34,6 +35,7 @@ type config struct {
 	dir         string
 	barrier     time.Duration
 	cpuprofile  string
+	trace       string
 	rows        int
 	ingestRuns  int
 	freshRate   int
@@ -67,6 +69,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	fl.StringVar(&c.dir, "dir", os.TempDir(), "directory for kappa's temporary data directory (PostgreSQL's is under /tmp)")
 	fl.DurationVar(&c.barrier, "barrier", 0, "kappa's barrier interval (0: the default, 50ms)")
 	fl.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of each kappa phase to PREFIX-<benchmark>.pprof")
+	fl.StringVar(&c.trace, "trace", "", "write an execution trace (go tool trace) of each kappa phase to PREFIX-<benchmark>.trace")
 	fl.IntVar(&c.rows, "rows", 1_000_000, "ingest: rows in the COPY")
 	fl.IntVar(&c.ingestRuns, "ingest-runs", 3, "ingest: runs on each server (the table shows medians)")
 	fl.IntVar(&c.freshRate, "fresh-rate", 2000, "freshness: inserts per second")
@@ -155,26 +158,52 @@ func connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
 	return pgx.ConnectConfig(ctx, cfg)
 }
 
-// profile starts a CPU profile of one kappa phase when -cpuprofile is set and
-// returns the function that stops it.
+// profile starts a CPU profile and an execution trace of one kappa phase
+// when -cpuprofile or -trace is set and returns the function that stops them.
 func (e *env) profile(name string) (stop func() error, err error) {
-	if e.cfg.cpuprofile == "" {
-		return func() error { return nil }, nil
+	var stops []func() error
+	stop = func() error {
+		var errs []error
+		for _, s := range stops {
+			errs = append(errs, s())
+		}
+		return errors.Join(errs...)
 	}
-	path := e.cfg.cpuprofile + "-" + name + ".pprof"
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
+	if e.cfg.cpuprofile != "" {
+		path := e.cfg.cpuprofile + "-" + name + ".pprof"
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		e.progress("CPU profile of kappa's %s phase goes to %s", name, path)
+		stops = append(stops, func() error {
+			pprof.StopCPUProfile()
+			return f.Close()
+		})
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
+	if e.cfg.trace != "" {
+		path := e.cfg.trace + "-" + name + ".trace"
+		f, err := os.Create(path)
+		if err != nil {
+			_ = stop()
+			return nil, err
+		}
+		if err := trace.Start(f); err != nil {
+			f.Close()
+			_ = stop()
+			return nil, err
+		}
+		e.progress("execution trace of kappa's %s phase goes to %s", name, path)
+		stops = append(stops, func() error {
+			trace.Stop()
+			return f.Close()
+		})
 	}
-	e.progress("CPU profile of kappa's %s phase goes to %s", name, path)
-	return func() error {
-		pprof.StopCPUProfile()
-		return f.Close()
-	}, nil
+	return stop, nil
 }
 
 // execAll runs statements in order.
