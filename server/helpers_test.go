@@ -11,7 +11,7 @@ import (
 // startServer starts kappa on a temporary data directory and a free
 // loopback port (cfg's DataDir and Listen are filled in when empty), and
 // closes it when the test ends.
-func startServer(t *testing.T, cfg server.Config) *server.Server {
+func startServer(t testing.TB, cfg server.Config) *server.Server {
 	t.Helper()
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
@@ -33,7 +33,7 @@ func startServer(t *testing.T, cfg server.Config) *server.Server {
 
 // connect opens a connection to srv as the bootstrap superuser, closed when
 // the test ends.
-func connect(t *testing.T, srv *server.Server) *pgx.Conn {
+func connect(t testing.TB, srv *server.Server) *pgx.Conn {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn(srv.Addr(), "kappa", "", ""))
