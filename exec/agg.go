@@ -2,6 +2,7 @@ package exec
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"math"
 	"math/bits"
@@ -33,6 +34,14 @@ var exactCtx = apd.Context{Precision: 2000, MaxExponent: apd.MaxExponent, MinExp
 // the next one; the element aggregates cache their last result in the group
 // row and recompute it from their elements when an epoch touched them.
 //
+// min and max keep their group's values in the group row itself while there
+// are at most maxInlineValues distinct ones (one read and one write per group
+// and epoch, however many rows), and move them to the 0x01 keys when there
+// are more (spilled; changes are then gathered per value within the epoch,
+// one read and one write per distinct value an epoch changed). Over an input
+// that only inserts (Aggregate.InputAppendOnly) they keep no values at all,
+// only the current extreme.
+//
 // With grouping sets, a row feeds one group per set; the group key starts
 // with the set's index.
 type aggOp struct {
@@ -47,6 +56,7 @@ type aggOp struct {
 	elemBuf             []byte
 	wkey                []byte // writeElements' key and value buffers
 	wval                []byte
+	extBuf              []byte       // encodeExtremes' buffer
 	inKinds             []types.Kind // per aggregate: the kind of its argument
 	hasExtra            bool         // some aggregate is min or max
 	// closeCol is the group column (position in GroupBy) whose watermark
@@ -66,7 +76,25 @@ type accState struct {
 	// result shows the largest scale among the values still there.
 	scales scaleCounts
 	hit    bool // a retraction touched the current min/max, or an element changed: recompute at flush
+	// min/max that keep their values: inline, the group's distinct values
+	// in order with their multiplicities; spilled, the values live under
+	// the 0x01 keys and extDelta gathers this epoch's changes to them.
+	ext      []extremeValue
+	spilled  bool
+	extDelta map[string]*memElem
 }
+
+// extremeValue is one distinct value of a min/max kept inline, as last
+// inserted (1.50 and 1.5 are one value), with its multiplicity.
+type extremeValue struct {
+	v types.Value
+	n int64
+}
+
+// maxInlineValues is how many distinct values a min or max keeps in its
+// group's row before it moves them to keys of their own: past it, rewriting
+// the row every epoch would cost more than a key per value.
+const maxInlineValues = 128
 
 type groupState struct {
 	key    types.Row
@@ -250,8 +278,22 @@ func (a *aggOp) load(ec *epochCtx, keyEnc []byte, row types.Row, set int) (*grou
 	return g, nil
 }
 
-// aggSlots is the number of values aggregate j keeps in its group's row.
-func (a *aggOp) aggSlots(j int) int {
+// State layouts of the group row, oldest first: every aggregate two
+// values; numeric sums and variances keep their scales; min and max keep
+// their values inline. A row is read in the layout its length gives.
+const (
+	layoutPairs = iota
+	layoutScales
+	layoutInline
+	layoutCurrent = layoutInline
+)
+
+// aggSlots is the number of values aggregate j keeps in its group's row in
+// layout l.
+func (a *aggOp) aggSlots(j, l int) int {
+	if l == layoutPairs {
+		return 2
+	}
 	switch a.spec.Aggs[j].Func {
 	case AggVarSamp, AggVarPop, AggStddevSamp, AggStddevPop:
 		return 5 // n, sum x, sum x*x, non-finite count, scales
@@ -259,8 +301,30 @@ func (a *aggOp) aggSlots(j int) int {
 		if a.inKinds[j] == types.KindNumeric {
 			return 3 // n, sum, scales
 		}
+	case AggMin, AggMax:
+		if l >= layoutInline {
+			return 3 // n, extreme, inline values (NULL: spilled or none kept)
+		}
 	}
 	return 2 // n, accumulator
+}
+
+// stateLen is the length of a group row in layout l.
+func (a *aggOp) stateLen(l int) int {
+	n := 1
+	for j := range a.spec.Aggs {
+		n += a.aggSlots(j, l)
+	}
+	if a.spec.EmitOnWindowClose {
+		n += len(a.spec.GroupBy) // the group's key values (closeWindows emits them)
+	}
+	return n
+}
+
+// keepsValues says min/max aggregate j keeps its values for retractions.
+func (a *aggOp) keepsValues(ec *epochCtx, j int) bool {
+	f := a.spec.Aggs[j].Func
+	return (f == AggMin || f == AggMax) && !ec.ephemeral && !a.spec.InputAppendOnly
 }
 
 func (a *aggOp) decodeState(val []byte, g *groupState) error {
@@ -268,57 +332,62 @@ func (a *aggOp) decodeState(val []byte, g *groupState) error {
 	if err != nil {
 		return err
 	}
-	want := 1
-	for j := range a.spec.Aggs {
-		want += a.aggSlots(j)
+	l := layoutCurrent
+	for l >= 0 && len(row) != a.stateLen(l) {
+		l--
+	}
+	if l < 0 {
+		return pgerr.New(pgerr.DataCorrupted, "aggregate state has %d values, want %d", len(row), a.stateLen(layoutCurrent))
 	}
 	if a.spec.EmitOnWindowClose {
-		// The group's key values follow (closeWindows emits them).
 		n := len(a.spec.GroupBy)
-		if len(row) != want+n {
-			return pgerr.New(pgerr.DataCorrupted, "aggregate state has %d values, want %d", len(row), want+n)
-		}
 		if g.key == nil {
-			g.key = append(types.Row(nil), row[want:]...)
+			g.key = append(types.Row(nil), row[len(row)-n:]...)
 		}
-		row = row[:want]
-	}
-	// State written before numeric sums kept their scales has two values
-	// per aggregate; it reads as sums whose scales are unknown (shown as
-	// accumulated).
-	old := len(row) == 1+2*len(a.spec.Aggs) && len(row) != want
-	if len(row) != want && !old {
-		return pgerr.New(pgerr.DataCorrupted, "aggregate state has %d values, want %d", len(row), want)
+		row = row[:len(row)-n]
 	}
 	g.count = row[0].I
 	p := 1
 	for j := range g.accs {
 		s := &g.accs[j]
 		s.n, s.v = row[p].I, row[p+1]
-		if old {
-			p += 2
-			continue
-		}
-		switch a.aggSlots(j) {
-		case 3:
+		switch f := a.spec.Aggs[j].Func; {
+		case l == layoutPairs:
+			// Sums whose scales are unknown (shown as accumulated).
+		case f == AggMin || f == AggMax:
+			// Before layoutInline, values were always kept under 0x01 keys.
+			s.spilled = l < layoutInline || row[p+2].IsNull()
+			if !s.spilled {
+				if s.ext, err = decodeExtremes(row[p+2].S); err != nil {
+					return err
+				}
+			}
+		case a.aggSlots(j, l) == 3:
 			s.scales = decodeScales(row[p+2])
-		case 5:
+		case a.aggSlots(j, l) == 5:
 			s.v2, s.bad, s.scales = row[p+2], row[p+3].I, decodeScales(row[p+4])
 		}
-		p += a.aggSlots(j)
+		p += a.aggSlots(j, l)
 	}
 	return nil
 }
 
 func (a *aggOp) encodeState(g *groupState) []byte {
-	row := make(types.Row, 0, 1+3*len(g.accs))
+	row := make(types.Row, 0, a.stateLen(layoutCurrent))
 	row = append(row, types.NewInt8(g.count))
-	for j, s := range g.accs {
+	for j := range g.accs {
+		s := &g.accs[j]
 		row = append(row, types.NewInt8(s.n), s.v)
-		switch a.aggSlots(j) {
-		case 3:
+		switch f := a.spec.Aggs[j].Func; {
+		case f == AggMin || f == AggMax:
+			if s.spilled || a.spec.InputAppendOnly {
+				row = append(row, types.Null)
+			} else {
+				row = append(row, types.Value{K: types.KindBytea, S: string(a.encodeExtremes(s.ext))})
+			}
+		case a.aggSlots(j, layoutCurrent) == 3:
 			row = append(row, s.scales.encode())
-		case 5:
+		case a.aggSlots(j, layoutCurrent) == 5:
 			row = append(row, s.v2, types.NewInt8(s.bad), s.scales.encode())
 		}
 	}
@@ -326,6 +395,39 @@ func (a *aggOp) encodeState(g *groupState) []byte {
 		row = append(row, g.key...)
 	}
 	return types.AppendRow(nil, row)
+}
+
+// encodeExtremes encodes inline min/max values: per value its
+// multiplicity (varint), then the value.
+func (a *aggOp) encodeExtremes(ext []extremeValue) []byte {
+	dst := a.extBuf[:0]
+	for _, e := range ext {
+		dst = binary.AppendVarint(dst, e.n)
+		dst = types.AppendRowValue(dst, e.v)
+	}
+	a.extBuf = dst
+	return dst
+}
+
+func decodeExtremes(b string) ([]extremeValue, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	src := []byte(b)
+	var out []extremeValue
+	for len(src) > 0 {
+		n, w := binary.Varint(src)
+		if w <= 0 {
+			return nil, pgerr.New(pgerr.DataCorrupted, "corrupt min/max state")
+		}
+		v, rest, err := types.DecodeRowValue(src[w:])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, extremeValue{v, n})
+		src = rest
+	}
+	return out, nil
 }
 
 func (a *aggOp) apply(ec *epochCtx, _ int, in *Batch) (*Batch, error) {
@@ -455,10 +557,41 @@ func (a *aggOp) distinctWeight(ec *epochCtx, j int, g *groupState, v types.Value
 	return 0, nil
 }
 
-// updateExtreme maintains the value multiset of a min/max and the cached
-// extreme.
+// updateExtreme maintains the current extreme of a min/max and, unless its
+// input only inserts, its values with their multiplicities.
 func (a *aggOp) updateExtreme(ec *epochCtx, j int, g *groupState, v types.Value, w int64, isMin bool) error {
 	s := &g.accs[j]
+	if !a.keepsValues(ec, j) {
+		if w < 0 {
+			return pgerr.New(pgerr.InternalError, "retraction in an aggregate over an input that only inserts")
+		}
+		if s.v.IsNull() || (isMin && types.Compare(v, s.v) < 0) || (!isMin && types.Compare(v, s.v) > 0) {
+			s.v = v
+		}
+		return nil
+	}
+	if !s.spilled {
+		// flush takes the extreme from the ends of the values.
+		i, found := searchExtremes(s.ext, v)
+		switch {
+		case found:
+			s.ext[i].n += w
+			if w > 0 {
+				s.ext[i].v = v // shown as last inserted
+			}
+			if s.ext[i].n == 0 {
+				s.ext = append(s.ext[:i], s.ext[i+1:]...)
+			}
+		case w != 0:
+			s.ext = append(s.ext, extremeValue{})
+			copy(s.ext[i+1:], s.ext[i:])
+			s.ext[i] = extremeValue{v, w}
+		}
+		if len(s.ext) > maxInlineValues {
+			return a.spill(ec, j, g)
+		}
+		return nil
+	}
 	if w > 0 {
 		if s.v.IsNull() || (isMin && types.Compare(v, s.v) < 0) || (!isMin && types.Compare(v, s.v) > 0) {
 			if !s.hit {
@@ -468,28 +601,117 @@ func (a *aggOp) updateExtreme(ec *epochCtx, j int, g *groupState, v types.Value,
 	} else if !s.v.IsNull() && types.Compare(v, s.v) == 0 {
 		s.hit = true
 	}
-	if ec.ephemeral {
-		if w < 0 {
-			return pgerr.New(pgerr.InternalError, "retraction in an ad hoc aggregate")
+	// The epoch's changes per value; flush writes them (writeExtremes).
+	if s.extDelta == nil {
+		s.extDelta = map[string]*memElem{}
+	}
+	a.elemBuf = types.AppendKey(a.elemBuf[:0], v, false)
+	e, ok := s.extDelta[string(a.elemBuf)]
+	if !ok {
+		e = &memElem{}
+		s.extDelta[string(a.elemBuf)] = e
+	}
+	e.n += w
+	if w > 0 {
+		e.vals = append(e.vals[:0], v) // shown as last inserted
+	}
+	return nil
+}
+
+// searchExtremes finds v among ordered inline values: its index, or where
+// it would go.
+func searchExtremes(ext []extremeValue, v types.Value) (int, bool) {
+	// Integers, dates and timestamps compare as int64s without the call.
+	intLike := false
+	switch v.K {
+	case types.KindInt2, types.KindInt4, types.KindInt8, types.KindDate, types.KindTimestamp, types.KindTimestampTZ:
+		intLike = true
+	}
+	lo, hi := 0, len(ext)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		var c int
+		if e := &ext[m].v; intLike && e.K == v.K {
+			c = cmp.Compare(e.I, v.I)
+		} else {
+			c = types.Compare(*e, v)
 		}
-		return nil
+		switch {
+		case c < 0:
+			lo = m + 1
+		case c > 0:
+			hi = m
+		default:
+			return m, true
+		}
 	}
-	// The value is kept beside its count: keys normalize numerics (1.50 and
-	// 1.5 share a key), and min/max must return the value as it was written.
-	k := a.extraKey(j, g.keyEnc, v)
-	old, ok, err := ec.store.Get(k)
-	if err != nil {
-		return err
+	return lo, false
+}
+
+// spill moves the inline values of min/max j to keys of their own: the
+// group has too many distinct ones to rewrite them with its row every epoch.
+// No key of the group's values exists yet (a group starts inline, and one
+// that spilled keeps its keys until its last value leaves).
+func (a *aggOp) spill(ec *epochCtx, j int, g *groupState) error {
+	s := &g.accs[j]
+	for _, e := range s.ext {
+		if err := ec.store.Set(a.extraKey(j, g.keyEnc, e.v), types.AppendRowValue(binary.AppendVarint(nil, e.n), e.v)); err != nil {
+			return err
+		}
 	}
-	var cnt int64
-	if ok {
-		cnt, _ = binary.Varint(old)
+	if len(s.ext) > 0 {
+		if isMin := a.spec.Aggs[j].Func == AggMin; isMin {
+			s.v = s.ext[0].v
+		} else {
+			s.v = s.ext[len(s.ext)-1].v
+		}
 	}
-	cnt += w
-	if cnt == 0 {
-		return ec.store.Delete(k)
+	s.ext, s.spilled, s.hit = nil, true, false
+	return nil
+}
+
+// writeExtremes applies an epoch's changes to the spilled values of min/max
+// j.
+func (a *aggOp) writeExtremes(ec *epochCtx, j int, g *groupState) error {
+	s := &g.accs[j]
+	for key, e := range s.extDelta {
+		k := append(a.extraPrefix(j, g.keyEnc), key...)
+		old, ok, err := ec.store.Get(k)
+		if err != nil {
+			return err
+		}
+		var cnt int64
+		var shown types.Value
+		if ok {
+			var w int
+			cnt, w = binary.Varint(old)
+			if w <= 0 {
+				return pgerr.New(pgerr.DataCorrupted, "corrupt min/max state")
+			}
+			if shown, _, err = types.DecodeRowValue(old[w:]); err != nil {
+				return err
+			}
+		}
+		cnt += e.n
+		if e.vals != nil {
+			shown = e.vals[0]
+		}
+		switch {
+		case cnt < 0:
+			return pgerr.New(pgerr.InternalError, "min/max value count went negative (%d)", cnt)
+		case cnt == 0 && !ok:
+			continue
+		case cnt == 0:
+			err = ec.store.Delete(k)
+		default:
+			err = ec.store.Set(k, types.AppendRowValue(binary.AppendVarint(nil, cnt), shown))
+		}
+		if err != nil {
+			return err
+		}
 	}
-	return ec.store.Set(k, types.AppendRowValue(binary.AppendVarint(nil, cnt), v))
+	s.extDelta = nil
+	return nil
 }
 
 func (a *aggOp) extraPrefix(j int, keyEnc string) []byte {
@@ -526,6 +748,19 @@ func (a *aggOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 	for _, g := range a.order {
 		for j, c := range a.spec.Aggs {
 			s := &g.accs[j]
+			if (c.Func == AggMin || c.Func == AggMax) && a.keepsValues(ec, j) {
+				if s.spilled {
+					if err := a.writeExtremes(ec, j, g); err != nil {
+						return err
+					}
+				} else if len(s.ext) == 0 {
+					s.v = types.Null
+				} else if c.Func == AggMin {
+					s.v = s.ext[0].v
+				} else {
+					s.v = s.ext[len(s.ext)-1].v
+				}
+			}
 			if (c.Func == AggMin || c.Func == AggMax) && s.hit {
 				if s.n > 0 {
 					if err := a.rescan(ec, j, g, c.Func == AggMin); err != nil {

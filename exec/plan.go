@@ -136,6 +136,10 @@ type Aggregate struct {
 	// of its window column (WindowCloseColumn) passes it, and nothing
 	// before: the output only inserts.
 	EmitOnWindowClose bool
+	// InputAppendOnly says the input only ever inserts (the planner proves
+	// it for a view: planner.appendOnly): min and max then keep only the
+	// current extreme, not a count per value for retractions to come.
+	InputAppendOnly bool
 	// ID numbers this operator's state within its dataflow (set by Build).
 	ID    uint64
 	Types []types.Type

@@ -193,6 +193,7 @@ func (p *Planner) PlanMaterializedView(src string, sel *sql.Select, names []stri
 	if rel.node, err = b.temporalFilters(rel.node); err != nil {
 		return nil, err
 	}
+	markAppendOnlyInputs(rel.node)
 	mv := &MaterializedView{Query: *b.finish(rel)}
 	if err := renameColumns(&mv.Query, names, sel.Pos, b); err != nil {
 		return nil, err

@@ -149,6 +149,18 @@ func appendOnly(n exec.Node) bool {
 	return false
 }
 
+// markAppendOnlyInputs sets InputAppendOnly on the aggregates of a view's
+// final plan whose input only ever inserts: their min and max then keep no
+// per-value counts (exec/agg.go).
+func markAppendOnlyInputs(n exec.Node) {
+	if a, ok := n.(*exec.Aggregate); ok {
+		a.InputAppendOnly = appendOnly(a.Input)
+	}
+	for _, in := range exec.Inputs(n) {
+		markAppendOnlyInputs(*in)
+	}
+}
+
 // windowRelation plans the first argument of a window table function
 // (TUMBLE, HOP, SESSION): the name of a table, source or view, which the
 // function's columns are then bound against.
