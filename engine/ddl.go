@@ -3,11 +3,14 @@ package engine
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kappa-db/kappa/catalog"
 	"github.com/kappa-db/kappa/exec"
+	"github.com/kappa-db/kappa/log"
 	"github.com/kappa-db/kappa/pgerr"
 	"github.com/kappa-db/kappa/pgwire"
 	"github.com/kappa-db/kappa/planner"
@@ -122,6 +125,15 @@ func (e *Engine) createTable(ctx context.Context, st *statement, x *sql.CreateTa
 		return "", err
 	}
 	o.Options = opts
+	if partitionsOf(o) > 1 && o.Watermark != nil {
+		pos := x.Watermark.Pos
+		for _, opt := range x.Options {
+			if opt.Key == optPartitions {
+				pos = opt.Pos
+			}
+		}
+		return "", st.errAt(pos, pgerr.FeatureNotSupported, "a table with a WATERMARK cannot have more than one partition: its watermark follows the order of one log")
+	}
 	id, err := e.cat.ReserveID()
 	if err != nil {
 		return "", err
@@ -129,8 +141,11 @@ func (e *Engine) createTable(ctx context.Context, st *statement, x *sql.CreateTa
 	o.ID = id
 	// The log first: a crash before the catalog record leaves an orphaned
 	// log directory, which the next start removes.
-	if _, err := e.tableLog(id); err != nil {
-		return "", err
+	for p := range partitionsOf(o) {
+		if _, err := e.tableLog(exec.PartitionSource(id, p)); err != nil {
+			e.dropTableLog(id)
+			return "", err
+		}
 	}
 	if err := e.cat.Create(o, nil); err != nil {
 		e.dropTableLog(id)
@@ -142,18 +157,34 @@ func (e *Engine) createTable(ctx context.Context, st *statement, x *sql.CreateTa
 	return tag, nil
 }
 
+// dropTableLog closes and removes every partition of table id's log.
 func (e *Engine) dropTableLog(id uint64) {
 	e.mu.Lock()
-	l, ok := e.mu.logs[id]
-	delete(e.mu.logs, id)
+	var logs []*log.Log
+	for src, l := range e.mu.logs {
+		if exec.SourceTable(src) == id {
+			logs = append(logs, l)
+			delete(e.mu.logs, src)
+		}
+	}
 	e.mu.Unlock()
-	if ok {
+	for _, l := range logs {
 		if err := l.Close(); err != nil {
 			e.cfg.Logger.Warn("closing dropped table's log", "id", id, "err", err)
 		}
 	}
-	if err := e.fs.RemoveAll(e.logDir(id)); err != nil {
+	names, err := e.fs.List(filepath.Join(e.cfg.DataDir, "log"))
+	if err != nil {
 		e.cfg.Logger.Warn("removing dropped table's log", "id", id, "err", err)
+		return
+	}
+	prefix := strconv.FormatUint(id, 10)
+	for _, n := range names {
+		if n == prefix || strings.HasPrefix(n, prefix+".") {
+			if err := e.fs.RemoveAll(filepath.Join(e.cfg.DataDir, "log", n)); err != nil {
+				e.cfg.Logger.Warn("removing dropped table's log", "id", id, "err", err)
+			}
+		}
 	}
 }
 
@@ -388,6 +419,11 @@ func checkReplaceColumns(cat *catalog.Catalog, old *catalog.Object, cols []plann
 // (records read of the total, and an estimate of the time left).
 // kappa_catalog.kappa_backfill_progress shows the same (backfillInfo).
 func (e *Engine) backfill(ctx context.Context, w pgwire.ResultWriter, o *catalog.Object, sources []uint64) error {
+	var srcs []uint64
+	for _, src := range sources {
+		srcs = append(srcs, e.partitionSources(src)...)
+	}
+	sources = srcs
 	b := &backfillState{view: o.Name, id: o.ID, started: time.Now(), sources: sources, ends: make([]uint64, len(sources))}
 	for i, src := range sources {
 		end, err := e.inputEnd(src)

@@ -85,8 +85,11 @@ type Engine struct {
 	txnHeldN  uint64
 	// sessions counts the sessions opened, to number them.
 	sessions atomic.Uint64
+	// homeCounter spreads the transactions that insert into a partitioned
+	// table without a primary key over its partitions, round-robin.
+	homeCounter atomic.Uint64
 
-	// recovered holds, per table, the end of its log when the engine
+	// recovered holds, per table log partition, its end when the engine
 	// opened. Every session's reads wait until the dataflows have caught up
 	// with it, so that writes acknowledged before a crash are visible as
 	// soon as the server accepts clients again. Written only by Open.
@@ -94,6 +97,7 @@ type Engine struct {
 
 	mu struct {
 		sync.Mutex
+		// logs are the open logs, by source id (exec.PartitionSource).
 		logs map[uint64]*log.Log
 		// broken holds materialized views that could not be restarted.
 		broken map[uint64]error
@@ -151,6 +155,7 @@ func Open(cfg Config) (*Engine, error) {
 	e.rt = exec.NewRuntime(exec.Options{
 		DB:              e.db,
 		Logs:            e.tableLog,
+		Partitions:      e.partitionCount,
 		BarrierInterval: cfg.BarrierInterval,
 		Logger:          cfg.Logger,
 		Barrier:         &e.commitMu,
@@ -168,13 +173,48 @@ func Open(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-func (e *Engine) logDir(id uint64) string {
-	return filepath.Join(e.cfg.DataDir, "log", strconv.FormatUint(id, 10))
+// logDir is the directory of a table's log partition (its source id,
+// exec.PartitionSource): DATA/log/<table id> for partition 0, and
+// DATA/log/<table id>.<partition> for the others.
+func (e *Engine) logDir(src uint64) string {
+	return filepath.Join(e.cfg.DataDir, "log", logDirName(src))
 }
 
-// openLog returns table id's log if it is open, without opening it (unlike
-// tableLog): background passes must not give a dropped table its directory
-// back.
+func logDirName(src uint64) string {
+	name := strconv.FormatUint(exec.SourceTable(src), 10)
+	if p := exec.SourcePartition(src); p > 0 {
+		name += "." + strconv.Itoa(p)
+	}
+	return name
+}
+
+// partitionSources lists the inputs relation id is read as: the source ids
+// of a table's log partitions, or id itself.
+func (e *Engine) partitionSources(id uint64) []uint64 {
+	n := e.partitionCount(id)
+	if n == 1 {
+		return []uint64{id}
+	}
+	out := make([]uint64, n)
+	for p := range out {
+		out[p] = exec.PartitionSource(id, p)
+	}
+	return out
+}
+
+// partitionCount is the number of partitions of relation id's log (1 for
+// anything but a table made WITH (partitions = N)).
+func (e *Engine) partitionCount(id uint64) int {
+	o, ok := e.cat.Get(id)
+	if !ok || o.Kind != catalog.KindTable {
+		return 1
+	}
+	return partitionsOf(o)
+}
+
+// openLog returns the log of a table's partition (its source id) if it is
+// open, without opening it (unlike tableLog): background passes must not
+// give a dropped table its directory back.
 func (e *Engine) openLog(id uint64) (*log.Log, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -182,7 +222,8 @@ func (e *Engine) openLog(id uint64) (*log.Log, bool) {
 	return l, ok
 }
 
-// tableLog returns the open log of table id, opening it if needed.
+// tableLog returns the open log of a table's partition (its source id:
+// the table's id for partition 0), opening it if needed.
 func (e *Engine) tableLog(id uint64) (*log.Log, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -208,15 +249,17 @@ func (e *Engine) restore() error {
 	for _, o := range e.cat.All() {
 		switch o.Kind {
 		case catalog.KindTable:
-			owned[strconv.FormatUint(o.ID, 10)] = true
 			if err := e.rt.Add(tableDataflow(o)); err != nil {
 				return fmt.Errorf("restoring table %s: %w", o.Name, err)
 			}
-			lg, err := e.tableLog(o.ID)
-			if err != nil {
-				return fmt.Errorf("restoring table %s: %w", o.Name, err)
+			for _, src := range e.partitionSources(o.ID) {
+				owned[logDirName(src)] = true
+				lg, err := e.tableLog(src)
+				if err != nil {
+					return fmt.Errorf("restoring table %s: %w", o.Name, err)
+				}
+				e.recovered[src] = lg.End()
 			}
-			e.recovered[o.ID] = lg.End()
 		}
 	}
 	for _, o := range e.cat.All() {

@@ -26,7 +26,19 @@ const (
 	// optCompaction ('on' or 'off') compacts the log of a table with a
 	// primary key by key (log.Log.Compact).
 	optCompaction = "compaction"
+	// optPartitions is the number of partitions of a table's log
+	// (docs/partitions.md); fixed at CREATE TABLE.
+	optPartitions = "partitions"
 )
+
+// partitionsOf is the number of partitions of table o's log.
+func partitionsOf(o *catalog.Object) int {
+	n, err := strconv.Atoi(o.Options[optPartitions])
+	if err != nil || n < 1 {
+		return 1
+	}
+	return n
+}
 
 // DefaultRetentionInterval is how often retention is enforced.
 const DefaultRetentionInterval = 10 * time.Second
@@ -39,7 +51,7 @@ func (st *statement) tableOptions(opts sql.Options, hasPK bool) (map[string]stri
 	}
 	out := map[string]string{}
 	for _, o := range opts {
-		if !o.HasValue && (o.Key == optRetention || o.Key == optRetentionBytes || o.Key == optCompaction) {
+		if !o.HasValue && (o.Key == optRetention || o.Key == optRetentionBytes || o.Key == optCompaction || o.Key == optPartitions) {
 			return nil, st.errAt(o.Pos, pgerr.InvalidParameterValue, "option %q needs a value", o.Key)
 		}
 		switch o.Key {
@@ -60,6 +72,12 @@ func (st *statement) tableOptions(opts sql.Options, hasPK bool) (map[string]stri
 				return nil, st.errAt(o.Pos, pgerr.InvalidTableDefinition, "compaction needs a primary key: it keeps the newest row of each key")
 			}
 			o.Value = onOff(on)
+		case optPartitions:
+			n, err := strconv.Atoi(strings.TrimSpace(o.Value))
+			if err != nil || n < 1 || n > exec.MaxPartitions {
+				return nil, st.errAt(o.Pos, pgerr.InvalidParameterValue, "invalid value for option %q: %q is not an integer from 1 to %d", o.Key, o.Value, exec.MaxPartitions)
+			}
+			o.Value = strconv.Itoa(n)
 		default:
 			return nil, st.errAt(o.Pos, pgerr.InvalidParameterValue, "unrecognized table option %q", o.Key)
 		}
@@ -140,52 +158,64 @@ func (e *Engine) EnforceRetention() error {
 		if !retain && !compact {
 			continue
 		}
-		lg, open := e.openLog(o.ID)
-		if !open {
-			continue
-		}
-		if p.Age > 0 {
-			if err := lg.Roll(rollAge(p.Age)); err != nil {
-				if errors.Is(err, log.ErrClosed) {
-					continue
-				}
+		for _, src := range e.partitionSources(o.ID) {
+			if err := e.retainPartition(o, src, p, retain, compact); err != nil {
 				return err
 			}
 		}
-		var keep uint64
-		err := e.rt.TrimLog(o.ID, lg.End(), func(k uint64) error {
-			keep = k
-			if retain {
-				if _, err := lg.Retain(p, keep); err != nil {
-					return err
-				}
+	}
+	return nil
+}
+
+// retainPartition enforces table o's retention and compaction on one
+// partition of its log (src): each partition is a log of its own, cut at
+// the first offset of it that some dataflow has not consumed.
+func (e *Engine) retainPartition(o *catalog.Object, src uint64, p log.Retention, retain, compact bool) error {
+	lg, open := e.openLog(src)
+	if !open {
+		return nil
+	}
+	if p.Age > 0 {
+		if err := lg.Roll(rollAge(p.Age)); err != nil {
+			if errors.Is(err, log.ErrClosed) {
+				return nil
 			}
-			return nil
-		})
-		if err == nil && compact {
-			// Compaction reads and writes while epochs run; only its
-			// install waits for a point between epochs at which every
-			// dataflow is still past what it compacted (a view created
-			// meanwhile, reading from the start, is not: the compaction
-			// is dropped and the next pass tries again).
-			var st log.CompactStats
-			st, err = lg.Compact(keep, exec.CompactionKey(o.PrimaryKey), func(end uint64, install func() error) error {
-				return e.rt.TrimLog(o.ID, lg.End(), func(now uint64) error {
-					if now < end {
-						return log.ErrCompactionStale
-					}
-					return install()
-				})
-			})
-			if err == nil && st.Segments > 0 {
-				e.cfg.Logger.Info("compacted table log", "table", o.Name, "segments", st.Segments,
-					"records_before", st.RecordsBefore, "records_after", st.RecordsAfter,
-					"bytes_before", st.BytesBefore, "bytes_after", st.BytesAfter)
-			}
-		}
-		if err != nil && !errors.Is(err, log.ErrClosed) {
 			return err
 		}
+	}
+	var keep uint64
+	err := e.rt.TrimLog(src, lg.End(), func(k uint64) error {
+		keep = k
+		if retain {
+			if _, err := lg.Retain(p, keep); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil && compact {
+		// Compaction reads and writes while epochs run; only its
+		// install waits for a point between epochs at which every
+		// dataflow is still past what it compacted (a view created
+		// meanwhile, reading from the start, is not: the compaction
+		// is dropped and the next pass tries again).
+		var st log.CompactStats
+		st, err = lg.Compact(keep, exec.CompactionKey(o.PrimaryKey), func(end uint64, install func() error) error {
+			return e.rt.TrimLog(src, lg.End(), func(now uint64) error {
+				if now < end {
+					return log.ErrCompactionStale
+				}
+				return install()
+			})
+		})
+		if err == nil && st.Segments > 0 {
+			e.cfg.Logger.Info("compacted table log", "table", o.Name, "partition", exec.SourcePartition(src), "segments", st.Segments,
+				"records_before", st.RecordsBefore, "records_after", st.RecordsAfter,
+				"bytes_before", st.BytesBefore, "bytes_after", st.BytesAfter)
+		}
+	}
+	if err != nil && !errors.Is(err, log.ErrClosed) {
+		return err
 	}
 	return nil
 }
@@ -224,6 +254,12 @@ func (st *statement) alterTableOptions(x *sql.AlterTableOptions) (string, error)
 	if !s.superuser() && !s.roles().Owns(o) {
 		return "", mustBeOwner(o)
 	}
+	for _, opt := range append(slices.Clone(x.Set), x.Reset...) {
+		if opt.Key == optPartitions {
+			return "", st.errAt(opt.Pos, pgerr.FeatureNotSupported, "changing the partitions of a table's log is not supported").
+				WithHint("Create a new table WITH (partitions = N) and copy the rows: INSERT INTO new SELECT * FROM old.")
+		}
+	}
 	set, err := st.tableOptions(x.Set, len(o.PrimaryKey) > 0)
 	if err != nil {
 		return "", err
@@ -256,16 +292,23 @@ func (e *Engine) logInfo() []planner.LogInfo {
 		if o.Kind != catalog.KindTable {
 			continue
 		}
-		lg, open := e.openLog(o.ID)
-		if !open {
-			continue
-		}
 		p, _ := retentionOf(o)
-		out = append(out, planner.LogInfo{
-			Table: o.Name, Start: lg.Start(), End: lg.End(), Bytes: lg.Size(), Segments: lg.Segments(),
-			Retention: p.Age, RetentionBytes: p.Bytes, Compaction: o.Options[optCompaction] == "on",
-		})
+		for _, src := range e.partitionSources(o.ID) {
+			lg, open := e.openLog(src)
+			if !open {
+				continue
+			}
+			out = append(out, planner.LogInfo{
+				Table: o.Name, Partition: exec.SourcePartition(src), Start: lg.Start(), End: lg.End(), Bytes: lg.Size(), Segments: lg.Segments(),
+				Retention: p.Age, RetentionBytes: p.Bytes, Compaction: o.Options[optCompaction] == "on",
+			})
+		}
 	}
-	slices.SortFunc(out, func(a, b planner.LogInfo) int { return strings.Compare(a.Table, b.Table) })
+	slices.SortFunc(out, func(a, b planner.LogInfo) int {
+		if c := strings.Compare(a.Table, b.Table); c != 0 {
+			return c
+		}
+		return a.Partition - b.Partition
+	})
 	return out
 }

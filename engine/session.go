@@ -34,7 +34,8 @@ type Session struct {
 	// (settingsSnapshot), in settingOrder order.
 	settingsSnap [][2]string
 	loc          *time.Location
-	// writes holds, per table, the log offset just past this session's last
+	// writes holds, per table log partition (its source id), the offset
+	// just past this session's last
 	// append: reads wait until the epoch containing it has committed.
 	writes map[uint64]uint64
 	// tx is 'I' idle, 'T' in a transaction block, 'E' failed block.

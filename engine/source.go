@@ -158,11 +158,11 @@ func (e *Engine) Generator(name string) (*nexmark.Generator, time.Time, bool) {
 	return nf.g, nf.start, true
 }
 
-// inputEnd is the end of relation id's input now: a table's log end, or
+// inputEnd is the end of input id now: a table's log partition's end, or
 // the records a source has (0 for an endless unpaced source: a view over
 // it never catches up, so CREATE does not wait for it).
 func (e *Engine) inputEnd(id uint64) (uint64, error) {
-	if o, ok := e.cat.Get(id); ok && o.Kind == catalog.KindSource {
+	if o, ok := e.cat.Get(exec.SourceTable(id)); ok && o.Kind == catalog.KindSource {
 		f, err := e.sourceFeed(o)
 		if err != nil {
 			return 0, err

@@ -468,21 +468,23 @@ func (s *Session) waitForReads(ctx context.Context, reads []uint64) error {
 		if o.Kind == catalog.KindMaterializedView {
 			srcs = o.Sources
 		}
-		for _, src := range srcs {
-			off, wrote := s.writes[src]
-			if r := s.e.recovered[src]; r > off {
-				// What the log held at startup counts as written by
-				// every session.
-				off, wrote = r, true
-			}
-			if !wrote {
-				continue
-			}
-			if err := s.e.rt.WaitFor(ctx, id, src, off); err != nil {
-				if o.Kind == catalog.KindMaterializedView {
-					return s.e.viewError(o)
+		for _, tsrc := range srcs {
+			for _, src := range s.e.partitionSources(tsrc) {
+				off, wrote := s.writes[src]
+				if r := s.e.recovered[src]; r > off {
+					// What the log held at startup counts as written by
+					// every session.
+					off, wrote = r, true
 				}
-				return err
+				if !wrote {
+					continue
+				}
+				if err := s.e.rt.WaitFor(ctx, id, src, off); err != nil {
+					if o.Kind == catalog.KindMaterializedView {
+						return s.e.viewError(o)
+					}
+					return err
+				}
 			}
 		}
 		// After the wait: this session's own write may have fixed (or

@@ -38,12 +38,19 @@ type txnTable struct {
 	sink exec.TableSink
 	lock *writeLock
 	// locked: the session holds the table's write lock exclusively (it read
-	// or checked the table). base is then the log's end when it took the
-	// lock: nothing else is appended until the transaction ends, so the
-	// records get offsets base, base+1, ... (the row ids of a table
-	// without a primary key derive from them).
+	// or checked the table). bases are then the ends of the table's log
+	// partitions when it took the lock: nothing else is appended until
+	// the transaction ends, so the records get offsets base, base+1, ...
+	// of their partitions (the row ids of a table without a primary key
+	// derive from them).
 	locked bool
-	base   uint64
+	bases  []uint64
+	// parts is the number of partitions of the table's log; home is the
+	// one this transaction's inserts into a table without a primary key
+	// go to (exec.RoutePartition). routed counts, per partition, the
+	// records of [0, applied) routed to it (partitioned tables only).
+	parts, home int
+	routed      []uint64
 	// batches of change records, each added whole and never changed (a
 	// savepoint is a count of batches).
 	batches [][][]byte
@@ -78,7 +85,12 @@ func (tt *txnTable) records(from int) [][]byte {
 
 // logBatches returns the records as log batches: small batches (one per
 // statement) merged, large ones (a COPY's) kept.
-func (tt *txnTable) logBatches() [][][]byte {
+func (tt *txnTable) logBatches() [][][]byte { return mergeBatches(tt.batches) }
+
+// mergeBatches merges small batches (one per statement) into log batches
+// of up to insertBatchRecords records and maxAppendBytes, keeping large
+// ones (a COPY's) as they are.
+func mergeBatches(batches [][][]byte) [][][]byte {
 	var out [][][]byte
 	var cur [][]byte
 	size := 0
@@ -88,7 +100,7 @@ func (tt *txnTable) logBatches() [][][]byte {
 			cur, size = nil, 0
 		}
 	}
-	for _, b := range tt.batches {
+	for _, b := range batches {
 		bs := 0
 		for _, r := range b {
 			bs += len(r)
@@ -126,7 +138,11 @@ func (s *Session) txnTable(ctx context.Context, t *catalog.Object, read bool) (*
 	}
 	tt := s.txn.tables[t.ID]
 	if tt == nil {
-		tt = &txnTable{t: t, sink: exec.TableSink{Rel: t.ID, PK: t.PrimaryKey}, lock: s.e.writeLock(t.ID)}
+		tt = &txnTable{t: t, sink: exec.TableSink{Rel: t.ID, PK: t.PrimaryKey}, lock: s.e.writeLock(t.ID), parts: partitionsOf(t)}
+		if tt.parts > 1 {
+			tt.home = int(s.e.homeCounter.Add(1) % uint64(tt.parts))
+			tt.routed = make([]uint64, tt.parts)
+		}
 		s.txn.tables[t.ID] = tt
 		s.txn.order = append(s.txn.order, tt)
 	}
@@ -148,12 +164,27 @@ func (s *Session) lockTable(ctx context.Context, tt *txnTable) error {
 		return err
 	}
 	tt.locked = true
-	lg, err := s.e.tableLog(tt.t.ID)
-	if err != nil {
-		return err
+	tt.bases = make([]uint64, tt.parts)
+	for p := range tt.parts {
+		src := exec.PartitionSource(tt.t.ID, p)
+		lg, err := s.e.tableLog(src)
+		if err != nil {
+			return err
+		}
+		tt.bases[p] = lg.End()
+		if err := s.e.rt.WaitFor(ctx, tt.t.ID, src, tt.bases[p]); err != nil {
+			return err
+		}
 	}
-	tt.base = lg.End()
-	return s.e.rt.WaitFor(ctx, tt.t.ID, tt.t.ID, tt.base)
+	return nil
+}
+
+// route is the partition of tt's table's log that change record rec goes to.
+func (tt *txnTable) route(rec []byte) (int, error) {
+	if tt.parts == 1 {
+		return 0, nil
+	}
+	return exec.RoutePartition(rec, &tt.sink, tt.parts, tt.home)
 }
 
 // txnReader returns a reader that sees the committed rows with the
@@ -207,12 +238,47 @@ func (s *Session) overlay() (*storage.Batch, error) {
 		if !tt.locked || tt.applied == tt.n {
 			continue
 		}
-		if err := exec.ApplyTableChanges(x.overlay, &tt.sink, tt.base+uint64(tt.applied), tt.records(tt.applied)); err != nil {
+		if err := tt.applyOverlay(x.overlay); err != nil {
 			return nil, err
 		}
 		tt.applied = tt.n
 	}
 	return x.overlay, nil
+}
+
+// applyOverlay applies tt's records from applied on to the overlay, with
+// the row ids the table's dataflow will give them: from their offsets in
+// the partitions they go to.
+func (tt *txnTable) applyOverlay(ov *storage.Batch) error {
+	recs := tt.records(tt.applied)
+	if tt.parts == 1 {
+		return exec.ApplyTableChanges(ov, &tt.sink, tt.bases[0]+uint64(tt.applied), recs)
+	}
+	// Runs of records that go to one partition, one call each.
+	for len(recs) > 0 {
+		p, err := tt.route(recs[0])
+		if err != nil {
+			return err
+		}
+		n := 1
+		for n < len(recs) {
+			q, err := tt.route(recs[n])
+			if err != nil {
+				return err
+			}
+			if q != p {
+				break
+			}
+			n++
+		}
+		first := exec.PartitionRowID(exec.PartitionSource(tt.t.ID, p), tt.bases[p]+tt.routed[p]) - 1
+		if err := exec.ApplyTableChanges(ov, &tt.sink, first, recs[:n]); err != nil {
+			return err
+		}
+		tt.routed[p] += uint64(n)
+		recs = recs[n:]
+	}
+	return nil
 }
 
 // reader returns what a statement of the session reads table t through:
@@ -285,6 +351,7 @@ func (s *Session) rollbackTo(i int) {
 		x.overlay = nil
 		for _, tt := range x.order {
 			tt.applied = 0
+			clear(tt.routed)
 		}
 	}
 }
@@ -302,19 +369,63 @@ func (s *Session) txnWrote() bool {
 	return false
 }
 
-// commitTxn appends the transaction's writes and ends it. One table's
-// changes are one log unit (an AppendGroup), which readers and a crash see
-// whole. Several tables' changes are first written, whole, as one redo
-// record to the transaction log; then each table's part is appended while
-// the runtime's barrier is held shared, so that no epoch captures part of
-// them; recovery re-appends a part its table's log lacks (redoTransactions).
-// Acknowledged means commitTxn returned nil.
+// logPart is what a commit appends to one log: a table's records, or
+// those of one partition of its log.
+type logPart struct {
+	tt      *txnTable
+	src     uint64 // the partition's source id (exec.PartitionSource)
+	base    uint64 // the partition's end when tt's lock was taken
+	batches [][][]byte
+	n       int
+}
+
+// logParts splits tt's records by the partition of the table's log they go
+// to, keeping their order within each.
+func (tt *txnTable) logParts() ([]*logPart, error) {
+	if tt.parts == 1 {
+		return []*logPart{{tt: tt, src: tt.t.ID, batches: tt.logBatches(), n: tt.n}}, nil
+	}
+	per := make([][][]byte, tt.parts)
+	for _, b := range tt.batches {
+		for _, r := range b {
+			p, err := tt.route(r)
+			if err != nil {
+				return nil, err
+			}
+			per[p] = append(per[p], r)
+		}
+	}
+	var out []*logPart
+	for p, recs := range per {
+		if len(recs) == 0 {
+			continue
+		}
+		var batches [][][]byte
+		for len(recs) > 0 {
+			n := min(len(recs), insertBatchRecords)
+			batches = append(batches, splitRecords(recs[:n])...)
+			recs = recs[n:]
+		}
+		out = append(out, &logPart{tt: tt, src: exec.PartitionSource(tt.t.ID, p), batches: batches, n: len(per[p])})
+	}
+	return out, nil
+}
+
+// commitTxn appends the transaction's writes and ends it. What goes to one
+// log (a table's, or one partition of a partitioned table's) is one log
+// unit (an AppendGroup), which readers and a crash see whole. Changes to
+// several logs are first written, whole, as one redo record to the
+// transaction log; then each log's part is appended while the runtime's
+// barrier is held shared, so that no epoch captures part of them; recovery
+// re-appends a part its log lacks (redoTransactions). Acknowledged means
+// commitTxn returned nil.
 func (s *Session) commitTxn(ctx context.Context) error {
 	defer s.endTxn()
 	if s.txn == nil {
 		return nil
 	}
-	var parts []*txnTable
+	var tables []*txnTable
+	var parts []*logPart
 	for _, tt := range s.txn.order {
 		if tt.n == 0 {
 			continue
@@ -322,28 +433,38 @@ func (s *Session) commitTxn(ctx context.Context) error {
 		if o, ok := s.e.cat.Get(tt.t.ID); !ok || o.Kind != catalog.KindTable {
 			return pgerr.New(pgerr.UndefinedTable, "table %q was dropped while this transaction wrote it; the transaction is rolled back", tt.t.Name)
 		}
-		parts = append(parts, tt)
+		tables = append(tables, tt)
+		ps, err := tt.logParts()
+		if err != nil {
+			return err
+		}
+		parts = append(parts, ps...)
 	}
 	switch len(parts) {
 	case 0:
 		return nil
 	case 1:
+		if parts[0].tt.locked {
+			parts[0].base = parts[0].tt.bases[exec.SourcePartition(parts[0].src)]
+		}
 		return s.appendPart(ctx, parts[0])
 	}
 	// Every part's log must stand still from its base to its append: lock
 	// the tables that only took inserts, in id order.
-	byID := slices.Clone(parts)
-	slices.SortFunc(byID, func(a, b *txnTable) int { return cmp.Compare(a.t.ID, b.t.ID) })
-	for _, tt := range byID {
+	slices.SortFunc(tables, func(a, b *txnTable) int { return cmp.Compare(a.t.ID, b.t.ID) })
+	for _, tt := range tables {
 		if !tt.locked {
 			if err := s.lockTable(ctx, tt); err != nil {
 				return err
 			}
 		}
 	}
+	for _, p := range parts {
+		p.base = p.tt.bases[exec.SourcePartition(p.src)]
+	}
 	group := [][][]byte{{encodeRedoHeader(parts)}}
-	for _, tt := range parts {
-		group = append(group, tt.logBatches()...)
+	for _, p := range parts {
+		group = append(group, p.batches...)
 	}
 	release := s.e.holdTxnLog()
 	if _, err := s.e.txnLog.AppendGroup(group); err != nil {
@@ -353,15 +474,15 @@ func (s *Session) commitTxn(ctx context.Context) error {
 	// From here the transaction is committed: the redo record is durable.
 	s.e.commitMu.RLock()
 	defer s.e.commitMu.RUnlock()
-	for _, tt := range parts {
-		if err := s.appendPart(ctx, tt); err != nil {
-			// The table's log failed after the redo record was written:
-			// nothing more may be appended to it until a restart applies
+	for _, p := range parts {
+		if err := s.appendPart(ctx, p); err != nil {
+			// The log failed after the redo record was written: nothing
+			// more may be appended to the table until a restart applies
 			// the rest of this transaction from the redo record.
 			// Its redo record stays held (release is not called), so
 			// trimTxnLog keeps it for that restart.
-			s.e.breakLock(tt.lock, err)
-			return pgerr.Wrap(err, pgerr.IOError, "appending a committed transaction to table "+tt.t.Name+
+			s.e.breakLock(p.tt.lock, err)
+			return pgerr.Wrap(err, pgerr.IOError, "appending a committed transaction to table "+p.tt.t.Name+
 				" (its redo record is durable: the rest is applied when kappa restarts)")
 		}
 	}
@@ -412,10 +533,11 @@ func (e *Engine) trimTxnLog() error {
 	return err
 }
 
-// appendPart appends one table's records as one log group and notes the
-// offset for read-your-writes.
-func (s *Session) appendPart(ctx context.Context, tt *txnTable) error {
-	lg, err := s.e.tableLog(tt.t.ID)
+// appendPart appends one log's part as one log group and notes the offset
+// for read-your-writes.
+func (s *Session) appendPart(ctx context.Context, part *logPart) error {
+	tt := part.tt
+	lg, err := s.e.tableLog(part.src)
 	if err != nil {
 		return err
 	}
@@ -425,14 +547,14 @@ func (s *Session) appendPart(ctx context.Context, tt *txnTable) error {
 		}
 		defer s.e.runlock(s, tt.lock)
 	}
-	first, err := lg.AppendGroup(tt.logBatches())
+	first, err := lg.AppendGroup(part.batches)
 	if err != nil {
 		return err
 	}
-	if tt.locked && first != tt.base {
+	if tt.locked && first != part.base {
 		panic("engine: a table's log moved while a transaction held its write lock")
 	}
-	s.writes[tt.t.ID] = first + uint64(tt.n)
+	s.writes[part.src] = first + uint64(part.n)
 	s.e.rt.Kick()
 	return nil
 }
@@ -447,16 +569,17 @@ func (e *Engine) breakLock(l *writeLock, err error) {
 // The transaction log (DataDir/txnlog) holds one redo record per committed
 // transaction that wrote several tables: an AppendGroup whose first record
 // is a header and whose other records are the parts' change records, part
-// after part. Header: 'T', the number of parts, then per part its table id,
-// its base offset and its record count (uvarints).
+// after part. Header: 'T', the number of parts, then per part its log (the
+// table id, or a partition's source id: exec.PartitionSource), its base
+// offset and its record count (uvarints).
 
-func encodeRedoHeader(parts []*txnTable) []byte {
+func encodeRedoHeader(parts []*logPart) []byte {
 	h := []byte{'T'}
 	h = binary.AppendUvarint(h, uint64(len(parts)))
-	for _, tt := range parts {
-		h = binary.AppendUvarint(h, tt.t.ID)
-		h = binary.AppendUvarint(h, tt.base)
-		h = binary.AppendUvarint(h, uint64(tt.n))
+	for _, p := range parts {
+		h = binary.AppendUvarint(h, p.src)
+		h = binary.AppendUvarint(h, p.base)
+		h = binary.AppendUvarint(h, uint64(p.n))
 	}
 	return h
 }
@@ -520,7 +643,7 @@ func (e *Engine) redoTransactions() error {
 						b = b[n:]
 					}
 					left += p.n
-					if o, ok := e.cat.Get(p.table); ok && o.Kind == catalog.KindTable {
+					if o, ok := e.cat.Get(exec.SourceTable(p.table)); ok && o.Kind == catalog.KindTable {
 						tl, err := e.tableLog(p.table)
 						if err != nil {
 							return err

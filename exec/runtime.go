@@ -103,8 +103,13 @@ func (df *dataflow) dataError() error {
 
 // Options configure a Runtime.
 type Options struct {
-	DB                 *storage.DB
-	Logs               func(rel uint64) (*log.Log, error)
+	DB *storage.DB
+	// Logs opens the log of an input: a table's partition, by its source
+	// id (PartitionSource).
+	Logs func(src uint64) (*log.Log, error)
+	// Partitions is the number of partitions of table rel's log (nil, or
+	// less than 1: one).
+	Partitions         func(rel uint64) int
 	BarrierInterval    time.Duration
 	MaxRecordsPerEpoch int
 	Logger             *slog.Logger
@@ -234,11 +239,22 @@ func (rt *Runtime) Add(spec DataflowSpec) error {
 	} else {
 		ids = []uint64{spec.TableID}
 	}
+	// A partitioned table's log is one input per partition.
+	var srcIDs []uint64
 	for _, id := range ids {
+		n := 1
+		if rt.opts.Partitions != nil {
+			n = max(rt.opts.Partitions(id), 1)
+		}
+		for p := range n {
+			srcIDs = append(srcIDs, PartitionSource(id, p))
+		}
+	}
+	for _, id := range srcIDs {
 		src := &source{id: id, maxTS: noTime, maxTSCommitted: noTime}
 		if df.g != nil {
 			for _, l := range df.g.leaves {
-				if sc, ok := l.plan.(*Scan); ok && sc.Rel == id {
+				if sc, ok := l.plan.(*Scan); ok && sc.Rel == SourceTable(id) {
 					src.leaves = append(src.leaves, l)
 					if sc.Kind == ScanSource {
 						src.feed = sc.Feed
@@ -377,7 +393,8 @@ func (rt *Runtime) Changed() <-chan struct{} {
 	return rt.mu.changed
 }
 
-// Sources returns the tables whose logs dataflow id reads.
+// Sources returns the inputs dataflow id reads: sources, and tables' log
+// partitions (PartitionSource).
 func (rt *Runtime) Sources(id uint64) []uint64 {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
@@ -708,6 +725,11 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint
 			pg = newPager(ec.store, t.Rel)
 		}
 	}
+	loaded := map[uint64]bool{}
+	// A view's log inputs with much to read (a backfill of a partitioned
+	// table) are read and decoded on goroutines of their own
+	// (readParallel), after the loop below has loaded what must come first.
+	parallel := rt.parallelSources(df, ends)
 	for _, s := range df.sources {
 		limit := ends[s.id]
 		rows := s.rowUse(df.spec.Table != nil)
@@ -735,13 +757,17 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint
 			}
 			continue
 		}
-		if df.g != nil && !df.started && s.next < s.log.Start() {
+		if df.g != nil && !df.started && !loaded[SourceTable(s.id)] && cutLog(df, s.id) {
 			// Retention deleted the start of the table's log: the view
 			// begins from the table's committed rows instead (see
-			// loadTableRows).
-			if err := rt.loadTableRows(s, &in, pushIn); err != nil {
+			// loadTableRows), once for all its partitions.
+			loaded[SourceTable(s.id)] = true
+			if err := rt.loadTableRows(df, s, &in, pushIn); err != nil {
 				return false, err
 			}
+		}
+		if parallel != nil && parallel[s] {
+			continue
 		}
 		// One Read for the whole epoch, the rows pushed through the
 		// operators every readChunk records: a Read checks and walks the
@@ -771,7 +797,7 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint
 						}
 					}
 					if rowID == 0 {
-						rowID = off + 1
+						rowID = PartitionRowID(s.id, off)
 					}
 					if w < 0 {
 						return pg.retract(rowID)
@@ -788,7 +814,7 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint
 				}
 				if t := df.spec.Table; t != nil {
 					if rowID == 0 {
-						rowID = off + 1
+						rowID = PartitionRowID(s.id, off)
 					}
 					key = t.RowKey(append(key[:0], prefix...), rowID, row)
 					val, err = t.applyChange(ec, key, w, row, val)
@@ -818,6 +844,13 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint
 			more = true
 		}
 	}
+	if parallel != nil {
+		m, err := rt.readParallel(ec, df, ends, parallel, sinkOut)
+		if err != nil {
+			return false, err
+		}
+		more = more || m
+	}
 	if pg != nil {
 		if err := pg.flush(); err != nil {
 			return false, err
@@ -834,28 +867,48 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint
 	return more, nil
 }
 
+// cutLog reports whether retention cut the start of some partition of
+// table src's log before where the new view df reads it from.
+func cutLog(df *dataflow, src uint64) bool {
+	for _, s := range df.sources {
+		if s.log != nil && SourceTable(s.id) == SourceTable(src) && s.next < s.log.Start() {
+			return true
+		}
+	}
+	return false
+}
+
 // loadTableRows starts a new view's input s, a table whose log retention has
 // cut, from the table's rows as its own dataflow last committed them: it
-// pushes them through s's leaves with their multiplicities and moves s.next
-// to the log offset they were committed at, from which the view reads the
-// log as usual. The rows and the offset come from one snapshot, and the
-// epoch's own table writes are not in the store yet, so they agree. The rows
-// are the integral of the log up to that offset, so the view's result is the
-// one a replay of the whole log would give.
-func (rt *Runtime) loadTableRows(s *source, in *Batch, pushIn func() error) error {
+// pushes them through s's leaves with their multiplicities and moves the
+// next offset of each of the table's partitions to the one they were
+// committed at, from which the view reads the log as usual. The rows and
+// the offsets come from one snapshot, and the epoch's own table writes are
+// not in the store yet, so they agree. The rows are the integral of the log
+// up to those offsets, so the view's result is the one a replay of the
+// whole log would give.
+func (rt *Runtime) loadTableRows(df *dataflow, s *source, in *Batch, pushIn func() error) error {
 	snap := rt.opts.DB.NewSnapshot()
 	defer snap.Close()
-	val, ok, err := snap.Get(storage.OffsetKey(s.id, s.id))
-	if err != nil {
-		return err
-	}
-	var off uint64
-	if ok {
-		off, _ = binary.Uvarint(val)
-	}
-	if start := s.log.Start(); off < start {
-		return pgerr.New(pgerr.ObjectNotInPrerequisite,
-			"the log of table %d starts at offset %d, but the table's rows are committed only up to offset %d", s.id, start, off)
+	table := SourceTable(s.id)
+	offs := map[*source]uint64{}
+	for _, p := range df.sources {
+		if p.log == nil || SourceTable(p.id) != table {
+			continue
+		}
+		val, ok, err := snap.Get(storage.OffsetKey(table, p.id))
+		if err != nil {
+			return err
+		}
+		var off uint64
+		if ok {
+			off, _ = binary.Uvarint(val)
+		}
+		if start := p.log.Start(); off < start {
+			return pgerr.New(pgerr.ObjectNotInPrerequisite,
+				"the log of table %d (partition %d) starts at offset %d, but the table's rows are committed only up to offset %d", table, SourcePartition(p.id), start, off)
+		}
+		offs[p] = off
 	}
 	if s.wm != nil {
 		// The table's rows are the ones its own dataflow admitted; the view
@@ -866,12 +919,13 @@ func (rt *Runtime) loadTableRows(s *source, in *Batch, pushIn func() error) erro
 			return err
 		}
 		if ok {
+			var err error
 			if s.maxTS, s.late, err = decodeWatermarkState(val); err != nil {
 				return err
 			}
 		}
 	}
-	err = ScanRelation(snap, s.id, nil, func(_ []byte, cnt int64, row types.Row) error {
+	err := ScanRelation(snap, table, nil, func(_ []byte, cnt int64, row types.Row) error {
 		in.Add(row, cnt)
 		if in.Len() >= readChunk {
 			return pushIn()
@@ -884,7 +938,9 @@ func (rt *Runtime) loadTableRows(s *source, in *Batch, pushIn func() error) erro
 	if err := pushIn(); err != nil {
 		return err
 	}
-	s.next = off
+	for p, off := range offs {
+		p.next = off
+	}
 	return nil
 }
 

@@ -34,9 +34,10 @@ type WatermarkInfo struct {
 	Late      int64
 }
 
-// LogInfo is one table's log.
+// LogInfo is one partition of a table's log.
 type LogInfo struct {
 	Table          string
+	Partition      int
 	Start, End     uint64 // offsets: the records [Start, End) are kept
 	Bytes          int64
 	Segments       int
@@ -48,7 +49,7 @@ type LogInfo struct {
 func init() {
 	addKappaSys(&sysRel{oid: 13103, schema: "kappa_catalog", name: "kappa_logs", kind: 'v',
 		cols: cols("table_name name, start_offset int8, end_offset int8, bytes int8, segments int4, " +
-			"retention interval, retention_bytes int8, compaction bool"),
+			"retention interval, retention_bytes int8, compaction bool, partition int4"),
 		rows: func(env *sysEnv) [][]any {
 			if env.p == nil || env.p.Logs == nil {
 				return nil
@@ -63,7 +64,7 @@ func init() {
 				if l.RetentionBytes > 0 {
 					retBytes = l.RetentionBytes
 				}
-				out = append(out, []any{l.Table, int64(l.Start), int64(l.End), l.Bytes, int32(l.Segments), ret, retBytes, l.Compaction})
+				out = append(out, []any{l.Table, int64(l.Start), int64(l.End), l.Bytes, int32(l.Segments), ret, retBytes, l.Compaction, int32(l.Partition)})
 			}
 			return out
 		}})
