@@ -124,7 +124,11 @@ func (p *pager) rowKey(rowID uint64) []byte {
 
 // insert adds a row (its record's row encoding) with row id rowID.
 func (p *pager) insert(rowID uint64, enc []byte) error {
-	if p.openRows > 0 && (rowID <= p.openLast || len(p.open) >= pageTarget) {
+	// A page holds the rows of one log partition: each partition numbers
+	// its rows in a range of its own (PartitionRowID), and a retraction
+	// finds its row's page as the one with the greatest first row id at or
+	// below the row's, which a page spanning two ranges would break.
+	if p.openRows > 0 && (rowID <= p.openLast || len(p.open) >= pageTarget || RowIDPartition(rowID) != RowIDPartition(p.openFirst)) {
 		if err := p.writeOpen(); err != nil {
 			return err
 		}

@@ -39,6 +39,7 @@ type config struct {
 	smallDur     time.Duration
 	rows         int
 	padBytes     int
+	partitions   int
 	kappaBinary  string
 	progress     func(format string, args ...any)
 	startTimeout time.Duration
@@ -54,6 +55,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	fl.DurationVar(&c.smallDur, "small-duration", 10*time.Second, "small: how long each system inserts")
 	fl.IntVar(&c.rows, "rows", 10_000_000, "backfill and recovery: rows in the table")
 	fl.IntVar(&c.padBytes, "pad", 60, "backfill and recovery: bytes of text per row (about 100 B per row in all)")
+	fl.IntVar(&c.partitions, "partitions", 1, "backfill and recovery: partitions of the table's log (CREATE TABLE ... WITH (partitions = N))")
 	fl.StringVar(&c.kappaBinary, "kappa", "", "kappa binary for backfill and recovery (default: go build it)")
 	if err := fl.Parse(args); err != nil {
 		return err
@@ -68,8 +70,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 			return fmt.Errorf("unknown benchmark %q in -only (small, backfill, recovery)", s)
 		}
 	}
-	if c.clients < 1 || c.rows < 1 || c.padBytes < 0 {
-		return errors.New("-clients and -rows must be positive")
+	if c.clients < 1 || c.rows < 1 || c.padBytes < 0 || c.partitions < 1 {
+		return errors.New("-clients, -rows and -partitions must be positive")
 	}
 	c.progress = func(string, ...any) {}
 	if m.Stderr != nil {
@@ -286,7 +288,7 @@ func runBackfillRecovery(ctx context.Context, c *config, res *table) error {
 		return err
 	}
 	for _, s := range []string{
-		"CREATE TABLE big (id bigint, g int, v bigint, pad text)",
+		fmt.Sprintf("CREATE TABLE big (id bigint, g int, v bigint, pad text) WITH (partitions = %d)", c.partitions),
 		"CREATE MATERIALIZED VIEW live AS SELECT g, count(*) AS n, sum(v) AS total FROM big GROUP BY g",
 	} {
 		if _, err := conn.Exec(ctx, s); err != nil {
@@ -339,7 +341,7 @@ func runBackfillRecovery(ctx context.Context, c *config, res *table) error {
 			return fmt.Errorf("backfilled view holds %d rows summing to %d, want %d and %d", n, total, c.rows, sumV)
 		}
 		c.progress("backfill: %d rows in %s, %s of CPU", c.rows, wall.Round(time.Millisecond), cpu.Round(time.Millisecond))
-		res.add(line{"backfill", fmt.Sprintf("CREATE MATERIALIZED VIEW ... GROUP BY over %d rows, rows/s", c.rows),
+		res.add(line{"backfill", fmt.Sprintf("CREATE MATERIALIZED VIEW ... GROUP BY over %d rows in %d log partitions, rows/s", c.rows, c.partitions),
 			strconv.FormatFloat(float64(c.rows)/wall.Seconds(), 'f', 0, 64), "", "", ""})
 		perCore := "-"
 		if cpu > 0 {

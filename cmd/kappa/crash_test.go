@@ -21,7 +21,8 @@ import (
 // and the server takes new writes.
 //
 // Each cycle runs concurrent writers (single-row and multi-row INSERT, COPY,
-// UPDATE and DELETE by key, on a table with a primary key and one without;
+// UPDATE and DELETE by key, on a table with a primary key and one without,
+// both with partitioned logs;
 // and transactions over both tables, by BEGIN ... COMMIT or as one
 // multi-statement query, which must survive wholly or not at all)
 // and a DDL writer (CREATE and DROP MATERIALIZED VIEW) against the server,

@@ -27,10 +27,13 @@ import (
 // Both logs are bounded (the crash test runs kappa with small log segments
 // and frequent maintenance): acct's is compacted by key, so the dynamic
 // views created each cycle replay a compacted log, and ev loses old
-// segments to retention_bytes, so they start from its rows.
+// segments to retention_bytes, so they start from its rows. Both logs are
+// split into partitions (acct's 3 by key hash, ev's 2 by transaction), so
+// a statement or transaction over several keys is a commit over several
+// logs, redone from the transaction log after a crash.
 var schema = []string{
-	`CREATE TABLE acct (k bigint PRIMARY KEY, g integer NOT NULL, v bigint NOT NULL, note text) WITH (compaction = on)`,
-	`CREATE TABLE ev (w integer, seq bigint, g integer, v bigint, note text) WITH (retention_bytes = 32768)`,
+	`CREATE TABLE acct (k bigint PRIMARY KEY, g integer NOT NULL, v bigint NOT NULL, note text) WITH (compaction = on, partitions = 3)`,
+	`CREATE TABLE ev (w integer, seq bigint, g integer, v bigint, note text) WITH (retention_bytes = 32768, partitions = 2)`,
 }
 
 // staticViews are created with the schema; dynamic views (mv_c<N>) are
