@@ -91,6 +91,17 @@ func buildGraph(plan Node, id uint64) (*graph, error) {
 				return err
 			}
 		case *Aggregate:
+			if x.Session {
+				op, err := newSessionAggOp(x, opID)
+				if err != nil {
+					return err
+				}
+				v.op = op
+				if err := build(op.sw.Input, v, 0); err != nil {
+					return err
+				}
+				break
+			}
 			a, err := newAggOp(x, opID)
 			if err != nil {
 				return err

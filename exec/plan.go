@@ -140,6 +140,10 @@ type Aggregate struct {
 	// it for a view: planner.appendOnly): min and max then keep only the
 	// current extreme, not a count per value for retractions to come.
 	InputAppendOnly bool
+	// Session runs the aggregate fused with the SESSION window below it,
+	// one accumulator per session (exec/sessionagg.go); the planner sets it
+	// where SessionAggregateShape holds (planner/session.go).
+	Session bool
 	// ID numbers this operator's state within its dataflow (set by Build).
 	ID    uint64
 	Types []types.Type

@@ -63,6 +63,26 @@ func Explain(n exec.Node) []string {
 			for i, a := range x.Aggs {
 				aggs[i] = describeAgg(a)
 			}
+			if x.Session {
+				sw, p, _ := exec.SessionAggregateShape(x)
+				line := fmt.Sprintf("%sSessionAggregate group=%v aggs=[%s] time=#%d partition=%v gap=%s", ind, x.GroupBy, strings.Join(aggs, ", "), sw.TimeCol, sw.PartitionBy, time.Duration(sw.Gap*1000))
+				if p != nil {
+					line += " args=[" + joinExprs(p.Exprs) + "]"
+				}
+				if exec.SessionAggregateCloses(x) {
+					line += " closes=window_end"
+					if x.EmitOnWindowClose {
+						line += " emit=on-window-close"
+					}
+				}
+				state := "per session its bounds, count and accumulators"
+				if exec.SessionAggregateStoresRows(x) {
+					state += "; input rows by partition and time, to recompute the sessions a retraction touches"
+				}
+				lines = append(lines, fmt.Sprintf("%s (state: %s)", line, state))
+				walk(sw.Input, depth+1)
+				return
+			}
 			line := fmt.Sprintf("%sAggregate group=%v", ind, x.GroupBy)
 			if x.GroupingSets != nil {
 				line += fmt.Sprintf(" sets=%v", x.GroupingSets)

@@ -71,6 +71,7 @@ func (p *Planner) newBinder(src string, params []types.Type) *binder {
 }
 
 func (b *binder) finish(rel *relation) *Query {
+	fuseSessions(rel.node)
 	q := &Query{Plan: rel.node}
 	for _, c := range rel.scope.cols[:len(rel.node.Columns())] {
 		q.Columns = append(q.Columns, Column{Name: c.name, Type: c.typ, TableOID: c.origin.rel, Attnum: c.origin.attnum})

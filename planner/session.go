@@ -91,3 +91,50 @@ func (b *binder) planSession(t *sql.TableFunc) (*relation, error) {
 	}
 	return out, nil
 }
+
+// fuseSessions marks the aggregates of plan that run fused with the
+// SESSION window below them (exec.Aggregate.Session): one accumulator per
+// session instead of every row of a session re-emitted and recounted
+// whenever the session grows.
+func fuseSessions(n exec.Node) {
+	for _, in := range exec.Inputs(n) {
+		fuseSessions(*in)
+	}
+	if a, ok := n.(*exec.Aggregate); ok && !a.Session && sessionFusable(a) {
+		a.Session = true
+	}
+}
+
+// sessionFusable says a has a session aggregate's shape and its Project
+// (if any) computes what the aggregates read from the window's input
+// columns only: window_start and window_end are not known row by row.
+func sessionFusable(a *exec.Aggregate) bool {
+	sw, p, ok := exec.SessionAggregateShape(a)
+	if !ok {
+		return false
+	}
+	if p == nil {
+		return true
+	}
+	nIn := len(sw.Input.Columns())
+	group := map[int]bool{}
+	for _, g := range a.GroupBy {
+		group[g] = true
+	}
+	for i, e := range p.Exprs {
+		if group[i] {
+			continue
+		}
+		used := map[int]bool{}
+		colRefs(e, used)
+		for c := range used {
+			if c >= nIn {
+				return false
+			}
+		}
+		if anyBound(e, func(x expr.Expr) bool { _, ok := x.(*exec.SubPlan); return ok }) {
+			return false
+		}
+	}
+	return true
+}

@@ -87,15 +87,24 @@ func (b *binder) planEmitOnWindowClose(n exec.Node, pos int) error {
 			if x.GroupingSets != nil {
 				return b.errAt(pos, pgerr.FeatureNotSupported, "EMIT ON WINDOW CLOSE is not supported with GROUPING SETS, ROLLUP or CUBE")
 			}
+			if x.EmitOnWindowClose {
+				return nil
+			}
+			if sessionFusable(x) && exec.SessionAggregateCloses(x) {
+				// Sessions close when the watermark of their time column
+				// passes their window_end.
+				x.Session, x.EmitOnWindowClose = true, true
+				return nil
+			}
 			if exec.WindowCloseColumn(x) < 0 {
 				return b.errAt(pos, pgerr.FeatureNotSupported, "EMIT ON WINDOW CLOSE needs a GROUP BY column with a watermark").
-					WithHint("Group by window_start or window_end of TUMBLE or HOP over a source or table declared WITH a WATERMARK FOR its time column.")
+					WithHint("Group by window_start or window_end of TUMBLE, HOP or SESSION over a source or table declared WITH a WATERMARK FOR its time column.")
 			}
 			x.EmitOnWindowClose = true
 			return nil
 		}
 		return b.errAt(pos, pgerr.FeatureNotSupported, "EMIT ON WINDOW CLOSE needs a windowed aggregate at the top of the query").
-			WithHint("Group by window_start or window_end of TUMBLE or HOP over a source or table declared WITH a WATERMARK FOR its time column.")
+			WithHint("Group by window_start or window_end of TUMBLE, HOP or SESSION over a source or table declared WITH a WATERMARK FOR its time column.")
 	}
 }
 
