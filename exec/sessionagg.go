@@ -163,7 +163,8 @@ type sessionAggOp struct {
 	// skip marks the Project's group columns, which are not evaluated
 	// (window_start and window_end are not known per row).
 	skip      []bool
-	acc       *aggOp // accumulator output and encoding
+	noEval    types.Row // when every Project column is a group column: the aggregates' row
+	acc       *aggOp    // accumulator output and encoding
 	prefix    []byte
 	timeKind  types.Kind
 	storeRows bool
@@ -203,6 +204,9 @@ func newSessionAggOp(spec *Aggregate, opID uint64) (*sessionAggOp, error) {
 		o.skip = make([]bool, len(p.Exprs))
 		for _, g := range spec.GroupBy {
 			o.skip[g] = true
+		}
+		if !slices.Contains(o.skip, false) {
+			o.noEval = make(types.Row, len(p.Exprs))
 		}
 	}
 	if spec.EmitOnWindowClose && o.closeWM == nil {
@@ -244,6 +248,9 @@ func (o *sessionAggOp) apply(ec *epochCtx, _ int, in *Batch) (*Batch, error) {
 func (o *sessionAggOp) aggRow(ec *epochCtx, row types.Row) (types.Row, error) {
 	if o.proj == nil {
 		return row, nil
+	}
+	if o.noEval != nil {
+		return o.noEval, nil
 	}
 	out := make(types.Row, len(o.proj.Exprs))
 	for i, e := range o.proj.Exprs {
@@ -551,7 +558,11 @@ func (o *sessionAggOp) flushEphemeral(ec *epochCtx, b *Batch, out *Batch) error 
 
 // flushPart applies one partition's delta in a dataflow.
 func (o *sessionAggOp) flushPart(ec *epochCtx, part string, delta *Batch, out *Batch) error {
-	delta.Consolidate()
+	if o.storeRows {
+		// Over an input that only inserts the weights are positive and
+		// add up in the accumulators as they come.
+		delta.Consolidate()
+	}
 	if delta.Len() == 0 {
 		return nil
 	}
