@@ -32,7 +32,7 @@ const (
 // every partition column of the window and window_start or window_end
 // among its groups and nothing else; only aggregates whose state merges
 // (count, sum, avg, min, max, bool_and, bool_or, the variances), without
-// DISTINCT. The planner also checks that the Project's other expressions
+// DISTINCT, none reading window_start or window_end. The planner also checks that the Project's other expressions
 // do not read window_start or window_end (planner/session.go).
 func SessionAggregateShape(a *Aggregate) (*SessionWindow, *Project, bool) {
 	sw, p, _, ok := sessionShape(a)
@@ -90,11 +90,35 @@ func sessionShape(a *Aggregate) (sw *SessionWindow, p *Project, group []int, ok 
 		default:
 			return nil, nil, nil, false
 		}
-		if p == nil && (c.Arg >= nIn || (c.HasFilter && c.FilterCol >= nIn)) {
-			return nil, nil, nil, false
+		for _, col := range aggReads(c) {
+			if sessionBound(p, nIn, col) {
+				return nil, nil, nil, false
+			}
 		}
 	}
 	return sw, p, group, true
+}
+
+// aggReads lists the input columns an aggregate call reads.
+func aggReads(c AggCall) []int {
+	cols := append([]int(nil), c.Args...)
+	if c.Arg >= 0 {
+		cols = append(cols, c.Arg)
+	}
+	if c.HasFilter {
+		cols = append(cols, c.FilterCol)
+	}
+	return cols
+}
+
+// sessionBound says column col of a session aggregate's input (the
+// Project's, or the window's) is window_start or window_end.
+func sessionBound(p *Project, nIn, col int) bool {
+	if p == nil {
+		return col >= nIn
+	}
+	ref, ok := p.Exprs[col].(*expr.ColRef)
+	return ok && ref.Idx >= nIn
 }
 
 // SessionAggregateCloses reports whether a session aggregate's time column
@@ -160,10 +184,11 @@ type sessionAggOp struct {
 	sw    *SessionWindow
 	proj  *Project
 	group []int
-	// skip marks the Project's group columns, which are not evaluated
-	// (window_start and window_end are not known per row).
+	// skip marks the Project's columns that are not evaluated: window_start
+	// and window_end (not known per row), and column references no
+	// aggregate reads.
 	skip      []bool
-	noEval    types.Row // when every Project column is a group column: the aggregates' row
+	noEval    types.Row // when no Project column is evaluated: the aggregates' row
 	acc       *aggOp    // accumulator output and encoding
 	prefix    []byte
 	timeKind  types.Kind
@@ -201,9 +226,18 @@ func newSessionAggOp(spec *Aggregate, opID uint64) (*sessionAggOp, error) {
 		timeKind: sw.Input.Columns()[sw.TimeCol].Kind, storeRows: !insertsOnly(sw.Input),
 		closeWM: columnWatermarks(sw.Input)[sw.TimeCol], parts: map[string]*Batch{}}
 	if p != nil {
+		// Evaluated: what the aggregates read, and any expression that may
+		// fail (a failing row leaves the aggregates, as in the Project).
+		read := make([]bool, len(p.Exprs))
+		for _, c := range spec.Aggs {
+			for _, col := range aggReads(c) {
+				read[col] = true
+			}
+		}
 		o.skip = make([]bool, len(p.Exprs))
-		for _, g := range spec.GroupBy {
-			o.skip[g] = true
+		for i, e := range p.Exprs {
+			_, isRef := e.(*expr.ColRef)
+			o.skip[i] = isRef && (!read[i] || sessionBound(p, len(sw.Input.Columns()), i))
 		}
 		if !slices.Contains(o.skip, false) {
 			o.noEval = make(types.Row, len(p.Exprs))
