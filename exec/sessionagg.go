@@ -218,6 +218,9 @@ func newSessionAggOp(spec *Aggregate, opID uint64) (*sessionAggOp, error) {
 	}
 	inner := *spec
 	inner.EmitOnWindowClose, inner.Session = false, false
+	// A session's min or max keeps its current extreme only: rows only
+	// ever join a session's accumulators, a retraction recomputes them.
+	inner.InputAppendOnly = true
 	acc, err := newAggOp(&inner, opID)
 	if err != nil {
 		return nil, err
