@@ -70,6 +70,23 @@ func buildGraph(plan Node, id uint64) (*graph, error) {
 				return err
 			}
 		case *Project:
+			if tw, ok := x.Input.(*TimeWindow); ok {
+				if cols := colRefIndexes(x.Exprs); len(cols) > 0 {
+					// TUMBLE or HOP under a projection of its columns: one
+					// operator makes the projected window rows, without
+					// copying the rest. The TimeWindow keeps its operator
+					// number, so that the ids after it do not move.
+					op := &timeWindowOp{spec: tw, keep: cols}
+					if parent != nil {
+						_, op.reuse = parent.op.(*aggOp)
+					}
+					v.op = op
+					if next++; next > 254 {
+						return pgerr.New(pgerr.ProgramLimitExceeded, "a dataflow may have at most 254 operators")
+					}
+					return build(tw.Input, v, 0)
+				}
+			}
 			op := &projectOp{exprs: x.Exprs}
 			if parent != nil {
 				// An aggregate copies the values it keeps: the
@@ -81,7 +98,13 @@ func buildGraph(plan Node, id uint64) (*graph, error) {
 				return err
 			}
 		case *TimeWindow:
-			v.op = &timeWindowOp{spec: x}
+			op := &timeWindowOp{spec: x}
+			if parent != nil {
+				// A projection copies the values it keeps: the windows'
+				// rows can reuse one array.
+				_, op.reuse = parent.op.(*projectOp)
+			}
+			v.op = op
 			if err := build(x.Input, v, 0); err != nil {
 				return err
 			}

@@ -39,42 +39,79 @@ func WindowStart(ts, slide, offset int64) int64 {
 
 type timeWindowOp struct {
 	spec *TimeWindow
+	// keep, when set, are the columns of the window rows that a
+	// projection of column references right above keeps: the operator
+	// then is that projection too (buildGraph), and copies only those.
+	keep []int
 	out  Batch
+	// reuse says the parent keeps no output row past its apply (a
+	// projection or an aggregate copies the values it needs), so vals backs
+	// every batch's rows: under HOP a batch's rows are Size/Slide times
+	// its input.
+	reuse bool
+	vals  []types.Value
 }
 
 func (o *timeWindowOp) apply(ec *epochCtx, _ int, in *Batch) (*Batch, error) {
 	o.out.Reset()
 	s := o.spec
-	ncols := len(s.Input.Columns()) + 2
+	nin := len(s.Input.Columns())
+	width := nin + 2
+	if o.keep != nil {
+		width = len(o.keep)
+	}
 	hop := s.Slide != s.Size
 	per := 1
 	if hop {
 		per = int((s.Size + s.Slide - 1) / s.Slide)
 	}
-	// One backing array for the batch's output rows.
-	vals := make([]types.Value, 0, len(in.Rows)*per*ncols)
+	// One backing array for the batch's output rows (kept from batch to
+	// batch with reuse).
+	var vals []types.Value
+	if need := len(in.Rows) * per * width; o.reuse && cap(o.vals) >= need {
+		vals = o.vals[:0]
+	} else {
+		vals = make([]types.Value, 0, need)
+	}
+	add := func(r types.Row, ws, we types.Value, w int64) {
+		if o.keep == nil {
+			vals = append(vals, r...)
+			vals = append(vals, ws, we)
+		} else {
+			for _, c := range o.keep {
+				switch {
+				case c < nin:
+					vals = append(vals, r[c])
+				case c == nin:
+					vals = append(vals, ws)
+				default:
+					vals = append(vals, we)
+				}
+			}
+		}
+		o.out.Add(vals[len(vals)-width:len(vals):len(vals)], w)
+	}
 	for i, r := range in.Rows {
 		t := r[s.TimeCol]
 		if t.IsNull() {
-			if hop {
-				continue
+			if !hop {
+				add(r, types.Null, types.Null, in.W[i])
 			}
-			vals = append(vals, r...)
-			vals = append(vals, types.Null, types.Null)
-			o.out.Add(vals[len(vals)-ncols:len(vals):len(vals)], in.W[i])
 			continue
 		}
 		// Windows [start, start+Size) containing t, latest first.
 		for start := WindowStart(t.I, s.Slide, s.Offset); start > t.I-s.Size; start -= s.Slide {
-			if len(vals)+ncols > cap(vals) {
-				vals = make([]types.Value, 0, max(64, (len(in.Rows)-i)*per)*ncols)
+			if len(vals)+width > cap(vals) {
+				// A guard: per bounds the windows of a row.
+				vals = make([]types.Value, 0, max(64, (len(in.Rows)-i)*per)*width)
 			}
-			vals = append(vals, r...)
 			ws, we := t, t
 			ws.I, we.I = start, start+s.Size
-			vals = append(vals, ws, we)
-			o.out.Add(vals[len(vals)-ncols:len(vals):len(vals)], in.W[i])
+			add(r, ws, we, in.W[i])
 		}
+	}
+	if o.reuse && cap(vals) > cap(o.vals) {
+		o.vals = vals
 	}
 	return &o.out, nil
 }
