@@ -89,7 +89,15 @@ type Log struct {
 	fs   vfs.FS
 	lock io.Closer
 
-	reqs       chan *appendReq
+	reqs chan *appendReq
+	// enqMu serialises queueing: the queue's order, which is the order
+	// of the offsets, is the order in which calls queued. enqClosed (under
+	// enqMu) is set once Close drained the queue.
+	enqMu     sync.Mutex
+	enqClosed bool
+	// chainErr is the error of the first chained append that failed since
+	// ResetChain: later chained appends fail with it.
+	chainErr   atomic.Pointer[pgerr.Error]
 	rolls      chan rollReq
 	closing    chan struct{}
 	writerDone chan struct{}
@@ -143,6 +151,9 @@ type appendReq struct {
 	first   uint64
 	err     error
 	done    chan struct{}
+	// chained: the append fails if a chained append queued before it
+	// failed (Enqueue).
+	chained bool
 }
 
 var reqPool = sync.Pool{New: func() any { return &appendReq{done: make(chan struct{}, 1)} }}
@@ -174,7 +185,7 @@ func Open(opts Options) (*Log, error) {
 	l := &Log{
 		opts:       opts,
 		fs:         opts.FS,
-		reqs:       make(chan *appendReq),
+		reqs:       make(chan *appendReq, queueLen),
 		rolls:      make(chan rollReq),
 		closing:    make(chan struct{}),
 		writerDone: make(chan struct{}),
@@ -348,20 +359,88 @@ func (l *Log) AppendGroup(batches [][][]byte) (first uint64, err error) {
 }
 
 func (l *Log) submit(records [][]byte, group [][][]byte) (first uint64, err error) {
-	r := reqPool.Get().(*appendReq)
-	r.records, r.group, r.err = records, group, nil
-	select {
-	case l.reqs <- r:
-	case <-l.closing:
-		r.records, r.group = nil, nil
-		reqPool.Put(r)
-		return 0, ErrClosed
+	r, err := l.enqueue(records, group, false)
+	if err != nil {
+		return 0, err
 	}
+	return r.wait()
+}
+
+// queueLen is how many Appends may wait for the writer: Enqueue returns
+// without waiting for it while there is room.
+const queueLen = 1024
+
+func (l *Log) enqueue(records [][]byte, group [][][]byte, chained bool) (*appendReq, error) {
+	r := reqPool.Get().(*appendReq)
+	r.records, r.group, r.err, r.chained = records, group, nil, chained
+	l.enqMu.Lock()
+	defer l.enqMu.Unlock()
+	if !l.enqClosed {
+		select {
+		case l.reqs <- r:
+			return r, nil
+		case <-l.closing:
+		}
+	}
+	r.records, r.group = nil, nil
+	reqPool.Put(r)
+	return nil, ErrClosed
+}
+
+// wait waits for the writer's answer and recycles r.
+func (r *appendReq) wait() (first uint64, err error) {
 	<-r.done
 	first, err = r.first, r.err
 	r.records, r.group, r.err = nil, nil, nil
 	reqPool.Put(r)
 	return first, err
+}
+
+// Pending is an append queued by Enqueue.
+type Pending struct{ r *appendReq }
+
+// Wait returns what AppendGroup would have: the offset of the first record
+// once the append is durable, or its error. Call it exactly once.
+func (p *Pending) Wait() (first uint64, err error) { return p.r.wait() }
+
+// Enqueue queues an AppendGroup of batches (all non-empty) and returns
+// without waiting for it to be written: Wait on the result does. Appends
+// queued one after the other (a call returned before the next began) get
+// offsets in that order, so a writer may queue under its own lock, release
+// it and wait outside it, and many such writers share one fsync.
+//
+// A chained append fails, without being written, when a chained append
+// queued before it failed and ResetChain was not called since: its writer
+// checked something (a key not yet taken) against the earlier appends and
+// must not land without them. The caller calls ResetChain once no chained
+// append is in flight.
+func (l *Log) Enqueue(batches [][][]byte, chained bool) (*Pending, error) {
+	var r *appendReq
+	var err error
+	if len(batches) == 1 {
+		r, err = l.enqueue(batches[0], nil, chained)
+	} else {
+		r, err = l.enqueue(nil, batches, chained)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Pending{r: r}, nil
+}
+
+// ResetChain lets chained appends be written again after one failed.
+func (l *Log) ResetChain() { l.chainErr.Store(nil) }
+
+// chainFailed notes that chained append r failed with err.
+func (l *Log) chainFailed(r *appendReq, err error) {
+	if !r.chained || err == nil {
+		return
+	}
+	pe, ok := err.(*pgerr.Error)
+	if !ok {
+		pe = pgerr.Wrap(err, pgerr.IOError, "log append")
+	}
+	l.chainErr.CompareAndSwap(nil, pe)
 }
 
 // encodedLen is the payload bytes of the request's records.
@@ -455,6 +534,7 @@ func (l *Log) commit(group []*appendReq) {
 		if r.err == nil {
 			r.err = err
 		}
+		l.chainFailed(r, r.err)
 		r.done <- struct{}{}
 	}
 }
@@ -471,17 +551,25 @@ func (l *Log) writeGroup(group []*appendReq) *pgerr.Error {
 	w.groupSeg, w.writeFailed = w.seg, false
 	wrote := false
 	for _, r := range group {
+		if r.chained {
+			if ce := l.chainErr.Load(); ce != nil {
+				r.err = ce
+				continue
+			}
+		}
 		if r.group != nil {
 			if err := l.writeAppendGroup(r, now); err != nil {
 				return err
 			}
 			wrote = wrote || r.err == nil
+			l.chainFailed(r, r.err)
 			continue
 		}
 		n := encodedLen(r.records)
 		if n > MaxBatchBytes {
 			r.err = pgerr.New(pgerr.ProgramLimitExceeded,
 				"log append of %d records is %d bytes, more than the limit of %d", len(r.records), n, MaxBatchBytes)
+			l.chainFailed(r, r.err)
 			continue
 		}
 		if w.batch.start >= 0 && w.batch.payloadLen()+n > mergeBatchBytes {
@@ -804,6 +892,18 @@ func (l *Log) Close() error {
 func (l *Log) close() error {
 	close(l.closing)
 	<-l.writerDone
+	l.enqMu.Lock()
+	l.enqClosed = true
+	l.enqMu.Unlock()
+	for drained := false; !drained; {
+		select {
+		case r := <-l.reqs:
+			r.err = ErrClosed
+			r.done <- struct{}{}
+		default:
+			drained = true
+		}
+	}
 	var errs []error
 	l.mu.Lock()
 	failed := l.mu.failed
