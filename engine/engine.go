@@ -47,6 +47,9 @@ type Config struct {
 	// MaxConnections is what SHOW max_connections reports: the limit the
 	// server (pgwire) enforces; 0 means none.
 	MaxConnections int
+	// FS is the filesystem of the data directory's logs and catalog files
+	// (vfs.Default when nil); tests wrap it to inject faults.
+	FS vfs.FS
 }
 
 // Engine is one kappa database.
@@ -120,6 +123,9 @@ func Open(cfg Config) (*Engine, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{cfg: cfg, fs: vfs.Default}
+	if cfg.FS != nil {
+		e.fs = cfg.FS
+	}
 	e.mu.logs = map[uint64]*log.Log{}
 	e.locks = map[uint64]*writeLock{}
 	e.mu.broken = map[uint64]error{}

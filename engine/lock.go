@@ -32,6 +32,9 @@ type writeLock struct {
 	// broken is set when a committed transaction could not be appended
 	// whole: the table takes no more writes until a restart redoes it.
 	broken error
+	// keys is the table's overlay of pending insert keys (pkwrite.go),
+	// with its own mutex.
+	keys *pendingKeys
 }
 
 // writeLock returns table id's lock.
@@ -40,7 +43,7 @@ func (e *Engine) writeLock(id uint64) *writeLock {
 	defer e.lockMu.Unlock()
 	l, ok := e.locks[id]
 	if !ok {
-		l = &writeLock{id: id, released: make(chan struct{})}
+		l = &writeLock{id: id, released: make(chan struct{}), keys: &pendingKeys{}}
 		e.locks[id] = l
 	}
 	return l

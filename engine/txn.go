@@ -37,14 +37,18 @@ type txnTable struct {
 	t    *catalog.Object
 	sink exec.TableSink
 	lock *writeLock
-	// locked: the session holds the table's write lock exclusively (it read
-	// or checked the table). bases are then the ends of the table's log
-	// partitions when it took the lock: nothing else is appended until
-	// the transaction ends, so the records get offsets base, base+1, ...
-	// of their partitions (the row ids of a table without a primary key
-	// derive from them).
+	// held: the session holds the table's write lock exclusively.
+	// locked: it holds it and synced the table (it read or checked the
+	// table): bases are then the ends of the table's log partitions when
+	// it did: nothing else is appended until the transaction ends, so the
+	// records get offsets base, base+1, ... of their partitions (the row
+	// ids of a table without a primary key derive from them). A part held
+	// but not locked only took small inserts into an unpartitioned table
+	// with a primary key (pkwrite.go); own holds their keys.
+	held   bool
 	locked bool
 	bases  []uint64
+	own    map[string]struct{}
 	// parts is the number of partitions of the table's log; home is the
 	// one this transaction's inserts into a table without a primary key
 	// go to (exec.RoutePartition). routed counts, per partition, the
@@ -130,8 +134,8 @@ func (tt *txnTable) add(batches [][][]byte) {
 }
 
 // txnTable returns table t's part of the session's transaction, starting
-// one if needed. A part that must read the table (read, or a primary key to
-// check) takes the table's write lock.
+// one if needed. A part that must read the table takes the table's write
+// lock (appendInserts locks for a primary key check itself).
 func (s *Session) txnTable(ctx context.Context, t *catalog.Object, read bool) (*txnTable, error) {
 	if s.txn == nil {
 		s.txn = &txn{tables: map[uint64]*txnTable{}}
@@ -146,7 +150,7 @@ func (s *Session) txnTable(ctx context.Context, t *catalog.Object, read bool) (*
 		s.txn.tables[t.ID] = tt
 		s.txn.order = append(s.txn.order, tt)
 	}
-	if read || len(t.PrimaryKey) > 0 {
+	if read {
 		if err := s.lockTable(ctx, tt); err != nil {
 			return nil, err
 		}
@@ -155,12 +159,19 @@ func (s *Session) txnTable(ctx context.Context, t *catalog.Object, read bool) (*
 }
 
 // lockTable takes tt's write lock and waits until the table's stored rows
-// hold everything in its log.
+// hold everything in its log (after the small inserts in flight).
 func (s *Session) lockTable(ctx context.Context, tt *txnTable) error {
 	if tt.locked {
 		return nil
 	}
-	if err := s.e.lockExclusive(ctx, s, tt.lock, tt.t.Name); err != nil {
+	if !tt.held {
+		if err := s.e.lockExclusive(ctx, s, tt.lock, tt.t.Name); err != nil {
+			return err
+		}
+		tt.held = true
+	}
+	pk := tt.lock.keys
+	if err := pk.waitIdle(ctx); err != nil {
 		return err
 	}
 	tt.locked = true
@@ -175,6 +186,17 @@ func (s *Session) lockTable(ctx context.Context, tt *txnTable) error {
 		if err := s.e.rt.WaitFor(ctx, tt.t.ID, src, tt.bases[p]); err != nil {
 			return err
 		}
+	}
+	if tt.parts == 1 {
+		lg, err := s.e.tableLog(tt.t.ID)
+		if err != nil {
+			return err
+		}
+		pk.mu.Lock()
+		pk.synced = true
+		err = pk.checkFailed(lg)
+		pk.mu.Unlock()
+		return err
 	}
 	return nil
 }
@@ -301,7 +323,7 @@ func (s *Session) endTxn() {
 		_ = x.overlay.Close()
 	}
 	for _, tt := range x.order {
-		if tt.locked {
+		if tt.held {
 			s.e.unlock(s, tt.lock)
 		}
 	}
@@ -344,6 +366,12 @@ func (s *Session) rollbackTo(i int) {
 		tt.n = m[1]
 		if tt.applied > tt.n {
 			stale = true
+		}
+		if tt.own != nil && !tt.locked {
+			if err := tt.rebuildOwn(); err != nil {
+				// Records this session encoded itself: not reached.
+				panic(err)
+			}
 		}
 	}
 	if stale {
@@ -541,7 +569,10 @@ func (s *Session) appendPart(ctx context.Context, part *logPart) error {
 	if err != nil {
 		return err
 	}
-	if !tt.locked {
+	if tt.held && !tt.locked {
+		return s.appendLight(part, lg)
+	}
+	if !tt.held {
 		if err := s.e.rlock(ctx, s, tt.lock, tt.t.Name); err != nil {
 			return err
 		}
@@ -553,6 +584,12 @@ func (s *Session) appendPart(ctx context.Context, part *logPart) error {
 	}
 	if tt.locked && first != part.base {
 		panic("engine: a table's log moved while a transaction held its write lock")
+	}
+	if len(tt.t.PrimaryKey) > 0 && tt.parts == 1 {
+		pk := tt.lock.keys
+		pk.mu.Lock()
+		pk.barrier = first + uint64(part.n)
+		pk.mu.Unlock()
 	}
 	s.writes[part.src] = first + uint64(part.n)
 	s.e.rt.Kick()

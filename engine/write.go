@@ -179,13 +179,28 @@ func (ins *inserter) add(t *catalog.Object, r types.Row) error {
 }
 
 // appendInserts checks primary keys against the committed rows and the
-// transaction's own writes, and adds the records to the transaction.
+// transaction's own writes, and adds the records to the transaction. Small
+// inserts check through the table's overlay of pending keys (pkwrite.go).
 func (s *Session) appendInserts(ctx context.Context, t *catalog.Object, ins *inserter) error {
 	tt, err := s.txnTable(ctx, t, false)
 	if err != nil {
 		return err
 	}
 	if len(t.PrimaryKey) > 0 {
+		if !tt.locked && tt.parts == 1 && tt.n+ins.n <= lightInsertKeys {
+			if err := s.lockLight(ctx, tt); err != nil {
+				return err
+			}
+		} else if err := s.lockTable(ctx, tt); err != nil {
+			return err
+		}
+		if !tt.locked {
+			if err := s.checkLight(tt, ins); err != nil {
+				return err
+			}
+			tt.add(ins.batches)
+			return nil
+		}
 		r, err := s.reader(tt)
 		if err != nil {
 			return err
