@@ -11,7 +11,9 @@ import (
 // writeLock is a table's write lock. A transaction that reads what it wrote
 // to a table, or that checks rows of it (a primary key, an UPDATE or DELETE
 // finding rows), holds the lock exclusively from then to its end, so that no
-// other write lands in between and its checks are never stale. An append of
+// other write lands in between and its checks are never stale (small
+// inserts into a table with a primary key release it once their append is
+// queued, pkwrite.go). An append of
 // inserts into a table without a primary key by a transaction that never read
 // the table takes it shared, only for the append: such appends share the
 // log's group commit, and an exclusive holder sees the log end stand still.

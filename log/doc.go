@@ -24,6 +24,11 @@
 //     created, and a new segment's name is synced into the directory before
 //     anything is written to it. Recovery therefore checks only the last
 //     segment and cuts it at the first batch that does not check out.
+//   - Enqueue queues an append and returns before it is written (Wait
+//     waits); appends queued one after another get offsets in that order.
+//     A chained append fails unwritten when a chained one queued before it
+//     failed, until ResetChain: writers that checked keys against earlier
+//     queued appends never land without them.
 //   - A failed fsync or write stops the log (fail-stop): later Appends fail
 //     until it is reopened, because after a failed fsync the kernel may have
 //     dropped the data while still showing it in the page cache. The
