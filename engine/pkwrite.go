@@ -43,6 +43,10 @@ import (
 // transaction's overlay, not a map of their own keys.
 const lightInsertKeys = 1024
 
+// maxPendingKeys bounds a table's overlay: when epochs fall behind that
+// far, inserts take the full lock, which waits for them.
+const maxPendingKeys = 1 << 20
+
 // pendingKeys is a table's overlay of queued, unapplied insert keys.
 type pendingKeys struct {
 	mu   sync.Mutex
@@ -138,9 +142,9 @@ func (s *Session) lockLight(ctx context.Context, tt *txnTable) error {
 	}
 	pk := tt.lock.keys
 	pk.mu.Lock()
-	synced := pk.synced
+	synced, pending := pk.synced, len(pk.keys)
 	pk.mu.Unlock()
-	if !synced {
+	if !synced || pending >= maxPendingKeys {
 		return s.lockTable(ctx, tt)
 	}
 	if err := s.e.lockExclusive(ctx, s, tt.lock, tt.t.Name); err != nil {
@@ -158,12 +162,8 @@ func (s *Session) lockLight(ctx context.Context, tt *txnTable) error {
 	if err != nil {
 		return err
 	}
-	if barrier > 0 {
-		if c, ok := s.e.rt.Committed(tt.t.ID, tt.t.ID); !ok || c < barrier {
-			return s.e.rt.WaitFor(ctx, tt.t.ID, tt.t.ID, barrier)
-		}
-	}
-	return nil
+	// Also reports a failed dataflow, as lockTable's wait does.
+	return s.e.rt.WaitFor(ctx, tt.t.ID, tt.t.ID, barrier)
 }
 
 // checkLight checks the keys of small inserts into a table whose lock the
