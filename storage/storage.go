@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -27,6 +28,9 @@ type DB struct {
 	// memtables and sstables past the next commit.
 	iters  [iterPoolSize]atomic.Pointer[pooledIter]
 	closed atomic.Bool
+	// dropMu serializes filesChanged's closing of kept iterators with
+	// Close, so that none is closed after the store.
+	dropMu sync.Mutex
 }
 
 // iterPoolSize bounds the idle iterators a DB keeps: about as many as scans
@@ -75,18 +79,28 @@ func open(dir string, fs vfs.FS, logger *slog.Logger) (*DB, error) {
 		// decompresses index and data blocks. The cache fills on demand.
 		CacheSize: 256 << 20,
 	}
+	db := &DB{}
+	// A flush or a compaction replaces the files a kept iterator pins; let
+	// them go even if no commit follows (a store that is only read).
+	opts.EventListener = &pebble.EventListener{
+		FlushEnd:      func(pebble.FlushInfo) { db.filesChanged() },
+		CompactionEnd: func(pebble.CompactionInfo) { db.filesChanged() },
+	}
 	opts.EnsureDefaults()
 	pdb, err := pebble.Open(dir, opts)
 	if err != nil {
 		return nil, pgerr.Wrap(err, pgerr.IOError, "opening storage in "+dir)
 	}
-	return &DB{pdb: pdb}, nil
+	db.pdb = pdb
+	return db, nil
 }
 
 // Close closes the store. No scan may run during or after it.
 func (db *DB) Close() error {
 	db.closed.Store(true)
+	db.dropMu.Lock()
 	db.dropIters()
+	db.dropMu.Unlock()
 	return db.pdb.Close()
 }
 
@@ -255,6 +269,24 @@ func (db *DB) committed() {
 	db.dropIters()
 }
 
+// filesChanged marks a flush or compaction: the kept iterators still read
+// correctly but pin the files it replaced. pebble calls it holding its own
+// lock, which closing an iterator may take, so they are closed on another
+// goroutine.
+func (db *DB) filesChanged() {
+	db.gen.Add(1)
+	if db.closed.Load() {
+		return
+	}
+	go func() {
+		db.dropMu.Lock()
+		defer db.dropMu.Unlock()
+		if !db.closed.Load() {
+			db.dropIters()
+		}
+	}()
+}
+
 // dropIters closes the kept iterators of older generations (all of them
 // once the DB is closed).
 func (db *DB) dropIters() {
@@ -357,10 +389,14 @@ func (b *Batch) Commit(sync bool) error {
 	if sync {
 		opts = pebble.Sync
 	}
+	empty := b.b.Empty()
 	err := b.b.Commit(opts)
 	// Even a failed commit may have applied: stop reusing older iterators
-	// either way, before the caller can tell anyone about the writes.
-	b.db.committed()
+	// either way, before the caller can tell anyone about the writes. An
+	// empty batch changes nothing.
+	if !empty {
+		b.db.committed()
+	}
 	if err != nil {
 		return pgerr.Wrap(err, pgerr.IOError, "storage commit")
 	}

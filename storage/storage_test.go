@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestBatchSeesOwnWritesAndCommitsAtomically(t *testing.T) {
@@ -57,7 +58,7 @@ func TestPrefixEnd(t *testing.T) {
 // after a commit sees the commit (the iterators of before are not reused),
 // scans in between reuse one iterator without allocating it again, and
 // concurrent scans and commits neither miss a commit nor leave an iterator
-// open after Close.
+// open after Close, and a flush closes the kept iterators.
 func TestScanReusesIteratorsUntilCommit(t *testing.T) {
 	db, err := Open(t.TempDir(), nil)
 	if err != nil {
@@ -137,6 +138,26 @@ func TestScanReusesIteratorsUntilCommit(t *testing.T) {
 		if p := db.iters[i].Load(); p != nil && p.gen != db.gen.Load() {
 			t.Errorf("slot %d keeps an iterator of generation %d after a commit made it %d", i, p.gen, db.gen.Load())
 		}
+	}
+	// A flush lets the kept iterators go (they pin the flushed memtable).
+	count()
+	if err := db.pdb.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		kept := 0
+		for i := range db.iters {
+			if db.iters[i].Load() != nil {
+				kept++
+			}
+		}
+		if kept == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d iterators kept 5 s after a flush", kept)
+		}
+		time.Sleep(time.Millisecond)
 	}
 	count()
 	if err := db.Close(); err != nil {

@@ -5,7 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"runtime/metrics"
+	"slices"
 	"sync"
 	"time"
 
@@ -22,6 +25,60 @@ type pointRun struct {
 	// cpu is the CPU time used during the measured interval by the server
 	// and the clients together (see cpuOf).
 	cpu time.Duration
+	// sched is the Go scheduler's latency histogram of this process over the
+	// measured interval (runtime/metrics /sched/latencies:seconds): how long
+	// goroutines waited between becoming runnable and running. For kappa it
+	// covers its connections and the clients; for PostgreSQL the clients.
+	sched schedLatencies
+}
+
+const schedLatencyMetric = "/sched/latencies:seconds"
+
+// schedLatencies is a snapshot of the scheduler latency histogram.
+type schedLatencies struct {
+	counts  []uint64
+	buckets []float64
+}
+
+func readSchedLatencies() schedLatencies {
+	s := []metrics.Sample{{Name: schedLatencyMetric}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindFloat64Histogram {
+		return schedLatencies{}
+	}
+	h := s[0].Value.Float64Histogram()
+	return schedLatencies{counts: slices.Clone(h.Counts), buckets: h.Buckets}
+}
+
+// since is the histogram of what was recorded after old.
+func (l schedLatencies) since(old schedLatencies) schedLatencies {
+	out := schedLatencies{counts: slices.Clone(l.counts), buckets: l.buckets}
+	for i := range out.counts {
+		if i < len(old.counts) {
+			out.counts[i] -= old.counts[i]
+		}
+	}
+	return out
+}
+
+// percentile is the upper bound of the bucket holding quantile q.
+func (l schedLatencies) percentile(q float64) time.Duration {
+	var total uint64
+	for _, c := range l.counts {
+		total += c
+	}
+	if total == 0 {
+		return 0
+	}
+	want := uint64(math.Ceil(q * float64(total)))
+	var seen uint64
+	for i, c := range l.counts {
+		seen += c
+		if seen >= want {
+			return time.Duration(l.buckets[i+1] * float64(time.Second))
+		}
+	}
+	return 0
 }
 
 // measurePoint runs the clients against one server: each has its own
@@ -86,11 +143,11 @@ func measurePoint(ctx context.Context, e *env, dsn string, cpu func() time.Durat
 	measureTo = measureFrom.Add(c.pointDur)
 	close(startGate)
 	time.Sleep(time.Until(measureFrom))
-	cpu0 := cpu()
+	cpu0, sched0 := cpu(), readSchedLatencies()
 	time.Sleep(time.Until(measureTo))
-	cpu1 := cpu()
+	cpu1, sched1 := cpu(), readSchedLatencies()
 	wg.Wait()
-	run := &pointRun{elapsed: c.pointDur, cpu: cpu1 - cpu0}
+	run := &pointRun{elapsed: c.pointDur, cpu: cpu1 - cpu0, sched: sched1.since(sched0)}
 	var errs []error
 	for _, cl := range clients {
 		errs = append(errs, cl.err)
@@ -180,5 +237,9 @@ func runPoint(ctx context.Context, e *env, res *results) error {
 	res.addInfo("point", "latency p99", "ms", ms(k.lat.percentile(0.99)), ms(p.lat.percentile(0.99)))
 	cpuPerQuery := func(r *pointRun) float64 { return float64(r.cpu.Microseconds()) / float64(r.queries) }
 	res.addInfo("point", "CPU per query, server and clients", "µs", cpuPerQuery(k), cpuPerQuery(p))
+	// Only the benchmark's process: kappa's connections and the clients, or
+	// PostgreSQL's clients alone.
+	res.addInfo("point", "Go scheduler latency p50 (this process)", "µs", us(k.sched.percentile(0.5)), us(p.sched.percentile(0.5)))
+	res.addInfo("point", "Go scheduler latency p99 (this process)", "µs", us(k.sched.percentile(0.99)), us(p.sched.percentile(0.99)))
 	return nil
 }

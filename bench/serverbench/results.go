@@ -131,5 +131,6 @@ func (l latencies) percentile(q float64) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
 func nan() float64 { return math.NaN() }
