@@ -33,7 +33,11 @@ const (
 
 // partitionsOf is the number of partitions of table o's log.
 func partitionsOf(o *catalog.Object) int {
-	n, err := strconv.Atoi(o.Options[optPartitions])
+	v, ok := o.Options[optPartitions]
+	if !ok {
+		return 1 // without allocating Atoi's error: every query asks
+	}
+	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 {
 		return 1
 	}

@@ -469,7 +469,10 @@ func (s *Session) waitForReads(ctx context.Context, reads []uint64) error {
 			srcs = o.Sources
 		}
 		for _, tsrc := range srcs {
-			for _, src := range s.e.partitionSources(tsrc) {
+			// Partition by partition without a slice of their ids: this
+			// runs for every query.
+			for p := range s.e.partitionCount(tsrc) {
+				src := exec.PartitionSource(tsrc, p)
 				off, wrote := s.writes[src]
 				if r := s.e.recovered[src]; r > off {
 					// What the log held at startup counts as written by
