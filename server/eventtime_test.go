@@ -39,6 +39,11 @@ func TestWindowStateStaysFlat(t *testing.T) {
 		// A window function per window: a running total of its bids.
 		"running": `SELECT window_start, auction, price, sum(price) OVER (PARTITION BY window_start ORDER BY price, auction) AS running
 			FROM TUMBLE(%s, ts, INTERVAL '1 second')`,
+		// Sessions per auction (each window's bids of an auction are one
+		// session: 120 to 280 ms apart within it, 400 ms to the next), a
+		// session aggregate; the same emitted on window close.
+		"sessions":        `SELECT auction, window_start, window_end, count(*) AS n, max(price) AS top FROM SESSION(%s PARTITION BY auction, ts, INTERVAL '300 milliseconds') GROUP BY auction, window_start, window_end`,
+		"sessions_closed": `SELECT auction, window_end, count(*) AS n, sum(price) AS total FROM SESSION(%s PARTITION BY auction, ts, INTERVAL '300 milliseconds') GROUP BY auction, window_end EMIT ON WINDOW CLOSE`,
 		// A window self-join: bids of the same auction in the same window.
 		"pairs": `SELECT a.window_start, count(*) AS pairs FROM TUMBLE(%s, ts, INTERVAL '1 second') a
 			JOIN TUMBLE(%s, ts, INTERVAL '1 second') b ON a.window_start = b.window_start AND a.auction = b.auction GROUP BY a.window_start`,
@@ -123,6 +128,12 @@ func TestWindowStateStaysFlat(t *testing.T) {
 	}
 	if n != windows*10 || closed != (windows-1)*10 {
 		t.Fatalf("per_auction has %d rows, closed %d; want %d and %d", n, closed, windows*10, (windows-1)*10)
+	}
+	if err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM sessions_bids), (SELECT count(*) FROM sessions_closed_bids)`).Scan(&n, &closed); err != nil {
+		t.Fatal(err)
+	}
+	if n != windows*10 || closed != (windows-1)*10 {
+		t.Fatalf("sessions has %d rows, sessions_closed %d; want %d and %d", n, closed, windows*10, (windows-1)*10)
 	}
 	var late int64
 	if err := conn.QueryRow(ctx, `SELECT late_rows FROM kappa_catalog.kappa_late_rows WHERE relation_name = 'per_auction_bids'`).Scan(&late); err != nil {
