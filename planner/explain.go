@@ -65,15 +65,17 @@ func Explain(n exec.Node) []string {
 			}
 			if x.Session {
 				sw, p, _ := exec.SessionAggregateShape(x)
-				line := fmt.Sprintf("%sSessionAggregate group=%v aggs=[%s] time=#%d partition=%v gap=%s", ind, x.GroupBy, strings.Join(aggs, ", "), sw.TimeCol, sw.PartitionBy, time.Duration(sw.Gap*1000))
-				if p != nil {
-					line += " args=[" + joinExprs(p.Exprs) + "]"
-				}
+				line := fmt.Sprintf("%sSessionAggregate group=%v partition=%v time=#%d gap=%s", ind, x.GroupBy, sw.PartitionBy, sw.TimeCol, time.Duration(sw.Gap*1000))
 				if exec.SessionAggregateCloses(x) {
 					line += " closes=window_end"
 					if x.EmitOnWindowClose {
 						line += " emit=on-window-close"
 					}
+				}
+				line += " aggs=[" + strings.Join(aggs, ", ") + "]"
+				if p != nil {
+					// The aggregates' columns, computed from the session's.
+					line += " over=[" + joinExprs(p.Exprs) + "]"
 				}
 				state := "per session its bounds, count and accumulators"
 				if exec.SessionAggregateStoresRows(x) {
