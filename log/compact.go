@@ -22,7 +22,7 @@ type KeyFunc func(dst, rec []byte) (key, row []byte, weight int64, err error)
 
 // CompactStats says what one Compact did.
 type CompactStats struct {
-	Segments      int   // segments rewritten
+	Segments      int   // segments rewritten or merged into others
 	RecordsBefore int64 // records in the compacted range before
 	RecordsAfter  int64 // and after
 	BytesBefore   int64 // bytes of the rewritten segments before
@@ -49,12 +49,15 @@ const compactSuffix = ".compact"
 // (keep bounds it), and a reader that starts at the log's start never saw
 // the key's older records.
 //
-// Offsets do not change; the dropped ones become gaps that reads skip. Each
-// segment is written to a new file, synced, renamed over the old one and
-// the directory synced, so a crash leaves either version, both of which
-// replay to the same rows. A segment whose records all survive is not
-// rewritten, and nothing is done unless a sealed segment was added since the
-// last Compact.
+// Offsets do not change; the dropped ones become gaps that reads skip.
+// Adjacent segments whose compacted versions fit in Options.SegmentBytes
+// together form a run, written as one file that replaces the run's first
+// segment while the others are removed (Kafka merges small cleaned
+// segments alike). Each run is written to a new file and synced, and all
+// are installed behind the COMPACTING marker (installCompacted), so a crash
+// leaves either version, both of which replay to the same rows. A run of
+// one segment whose records all survive is not rewritten, and nothing is
+// done unless a sealed segment was added since the last Compact.
 //
 // The reading and writing take no lock that readers or appenders wait for;
 // only the install does. install, when not nil, is called with the
@@ -158,16 +161,45 @@ func (l *Log) Compact(keep uint64, key KeyFunc, install func(end uint64, do func
 		o := kept[string(k)]
 		return o == off || o == allKept, nil
 	}
+	// Adjacent segments whose compacted versions fit in one segment
+	// together are merged into one file named by the first (runs), so
+	// that a log compacted many times does not keep many small segments.
 	var written []compacted
+	var run []*segment
+	var runBuf []byte
+	var runKept int64
+	runDropped := false
+	flushRun := func() error {
+		if len(run) == 0 {
+			return nil
+		}
+		st.RecordsAfter += runKept
+		if len(run) > 1 || runDropped {
+			c, err := l.writeCompacted(run[0], runBuf)
+			if err != nil {
+				return err
+			}
+			c.merged, c.kept = slices.Clone(run[1:]), runKept
+			written = append(written, c)
+		}
+		run, runBuf, runKept, runDropped = run[:0], nil, 0, false
+		return nil
+	}
 	for i := 0; i < n; i++ {
-		c, err := l.writeCompacted(segs[i], keepRecord)
+		b, kept, dropped, err := l.compactSegment(segs[i], keepRecord)
+		if err == nil && len(run) > 0 && int64(len(runBuf)+len(b)) > l.opts.SegmentBytes {
+			err = flushRun()
+		}
 		if err != nil {
 			return st, errors.Join(err, l.removeCompactLeftovers())
 		}
-		st.RecordsAfter += c.kept
-		if c.tmp != "" {
-			written = append(written, c)
-		}
+		run = append(run, segs[i])
+		runBuf = append(runBuf, b...)
+		runKept += kept
+		runDropped = runDropped || dropped
+	}
+	if err := flushRun(); err != nil {
+		return st, errors.Join(err, l.removeCompactLeftovers())
 	}
 	do := func() error { return l.installCompacted(written, &st) }
 	if install == nil {
@@ -189,37 +221,38 @@ func (l *Log) Compact(keep uint64, key KeyFunc, install func(end uint64, do func
 // compaction: a reader is inside the compacted range.
 var ErrCompactionStale = errors.New("a reader is inside the compacted range")
 
-// compacted is a segment's compacted version, written and synced under a
-// temporary name.
+// compacted is the compacted version of a run of adjacent segments,
+// written and synced under a temporary name: it replaces seg, the first,
+// and the others (merged) go.
 type compacted struct {
-	seg  *segment
-	tmp  string // "" when every record survived and nothing was written
-	size int64
-	kept int64
+	seg    *segment
+	merged []*segment
+	tmp    string
+	size   int64
+	kept   int64
 }
 
-// writeCompacted writes the compacted version of segment s, with the records
-// keepRecord keeps, to a temporary file.
-func (l *Log) writeCompacted(s *segment, keepRecord func(off uint64, rec []byte) (bool, error)) (compacted, error) {
+// compactSegment returns the compacted version of segment s, with the
+// records keepRecord keeps, as batches covering s's offsets, and whether
+// it dropped any.
+func (l *Log) compactSegment(s *segment, keepRecord func(off uint64, rec []byte) (bool, error)) (out []byte, kept int64, dropped bool, err error) {
 	l.mu.RLock()
 	end := s.end
 	l.mu.RUnlock()
 	var (
-		out      bytes.Buffer
+		buf      bytes.Buffer
 		batch    []byte // the open batch's records, with gaps and lengths
 		count    uint32
 		first    uint64 // offset the open batch covers from
 		prev     uint64 // the last record's offset in the open batch
 		lastTime int64
-		kept     int64
-		dropped  bool
 	)
 	flush := func(to uint64) {
-		writeCompactedBatch(&out, first, to, lastTime, count, batch)
+		writeCompactedBatch(&buf, first, to, lastTime, count, batch)
 		batch, count, first = batch[:0], 0, to
 	}
 	first = s.base
-	_, err := l.readOpts(s.base, end, int(^uint(0)>>1), false, func(off uint64, t int64, rec []byte) error {
+	_, err = l.readOpts(s.base, end, int(^uint(0)>>1), false, func(off uint64, t int64, rec []byte) error {
 		ok, err := keepRecord(off, rec)
 		if err != nil {
 			return err
@@ -243,8 +276,8 @@ func (l *Log) writeCompacted(s *segment, keepRecord func(off uint64, rec []byte)
 		kept++
 		return nil
 	})
-	if err != nil || !dropped {
-		return compacted{seg: s, kept: kept}, err
+	if err != nil {
+		return nil, 0, false, err
 	}
 	// The last batch keeps the segment's newest append time, so that age
 	// retention sees the segment as old as it was.
@@ -252,13 +285,18 @@ func (l *Log) writeCompacted(s *segment, keepRecord func(off uint64, rec []byte)
 	lastTime = max(lastTime, s.lastTime)
 	l.mu.RUnlock()
 	flush(end)
+	return buf.Bytes(), kept, dropped, nil
+}
 
+// writeCompacted writes out, the compacted version of a run starting at
+// segment s, to a temporary file.
+func (l *Log) writeCompacted(s *segment, out []byte) (compacted, error) {
 	tmp := s.path + compactSuffix
 	f, err := l.fs.Create(tmp)
 	if err != nil {
 		return compacted{}, ioError(err, "create compacted log segment %s", tmp)
 	}
-	if _, err := f.Write(out.Bytes()); err != nil {
+	if _, err := f.Write(out); err != nil {
 		_ = f.Close()
 		return compacted{}, ioError(err, "write compacted log segment %s", tmp)
 	}
@@ -269,7 +307,7 @@ func (l *Log) writeCompacted(s *segment, keepRecord func(off uint64, rec []byte)
 	if err := f.Close(); err != nil {
 		return compacted{}, ioError(err, "close compacted log segment %s", tmp)
 	}
-	return compacted{seg: s, tmp: tmp, size: int64(out.Len()), kept: kept}, nil
+	return compacted{seg: s, tmp: tmp, size: int64(len(out))}, nil
 }
 
 // installCompacted puts the compacted segments in place of the old ones, all
@@ -277,19 +315,40 @@ func (l *Log) writeCompacted(s *segment, keepRecord func(off uint64, rec []byte)
 // together (a key's kept record may be in one segment and its dropped ones
 // in another). The marker file COMPACTING, once its name is synced, commits
 // the compaction: Open finishes the renames of a committed one and deletes
-// the files of one that was not.
+// the files of one that was not. The marker lists the segments that merged
+// into others, one name a line: Open deletes those that are left.
 func (l *Log) installCompacted(cs []compacted, st *CompactStats) error {
 	if len(cs) == 0 {
 		return nil
 	}
 	dir := l.opts.Dir
 	marker := filepath.Join(dir, compactMarker)
-	f, err := l.fs.Create(marker)
+	var list []byte
+	for _, c := range cs {
+		for _, m := range c.merged {
+			list = append(list, filepath.Base(m.path)+"\n"...)
+		}
+	}
+	// The marker is written and synced under a temporary name and renamed:
+	// its name never exists without its whole list.
+	tmpMarker := marker + compactSuffix
+	f, err := l.fs.Create(tmpMarker)
 	if err != nil {
-		return errors.Join(ioError(err, "create %s", marker), l.removeCompactLeftovers())
+		return errors.Join(ioError(err, "create %s", tmpMarker), l.removeCompactLeftovers())
+	}
+	if _, err := f.Write(list); err != nil {
+		_ = f.Close()
+		return errors.Join(ioError(err, "write %s", tmpMarker), l.removeCompactLeftovers())
+	}
+	if err := f.Sync(); err != nil {
+		_ = f.Close()
+		return errors.Join(ioError(err, "sync %s", tmpMarker), l.removeCompactLeftovers())
 	}
 	if err := f.Close(); err != nil {
-		return ioError(err, "close %s", marker)
+		return errors.Join(ioError(err, "close %s", tmpMarker), l.removeCompactLeftovers())
+	}
+	if err := l.fs.Rename(tmpMarker, marker); err != nil {
+		return errors.Join(ioError(err, "rename %s", tmpMarker), l.removeCompactLeftovers())
 	}
 	// One directory sync makes the compacted files' names and the marker
 	// durable: the commit point.
@@ -300,50 +359,73 @@ func (l *Log) installCompacted(cs []compacted, st *CompactStats) error {
 	l.readMu.Lock()
 	defer l.readMu.Unlock()
 	var closeErr error
+	closeSeg := func(s *segment) {
+		s.rmu.Lock()
+		if s.rf != nil {
+			if err := s.rf.Close(); err != nil && closeErr == nil {
+				closeErr = ioError(err, "close compacted-away log segment %s", s.path)
+			}
+			s.rf = nil
+		}
+		s.rmu.Unlock()
+	}
+	// Committed but not installed: the files no longer match what the log
+	// holds in memory. Open finishes the job.
+	failInstall := func(perr *pgerr.Error) error {
+		l.mu.Lock()
+		if l.mu.failed == nil && !l.mu.closed {
+			l.mu.failed = pgerr.Wrap(perr, perr.Code,
+				fmt.Sprintf("log %s refuses appends after a failed compaction; reopen it", dir))
+			close(l.mu.notify)
+			l.mu.notify = closedChan
+		}
+		l.mu.Unlock()
+		return perr
+	}
 	replaced := map[*segment]*segment{}
+	gone := map[*segment]bool{}
 	for _, c := range cs {
 		if err := l.fs.Rename(c.tmp, c.seg.path); err != nil {
-			// Committed but not installed: the files no longer match what
-			// the log holds in memory. Open finishes the job.
-			perr := ioError(err, "rename compacted log segment %s", c.tmp)
-			l.mu.Lock()
-			if l.mu.failed == nil && !l.mu.closed {
-				l.mu.failed = pgerr.Wrap(perr, perr.Code,
-					fmt.Sprintf("log %s refuses appends after a failed compaction; reopen it", dir))
-				close(l.mu.notify)
-				l.mu.notify = closedChan
-			}
-			l.mu.Unlock()
-			return perr
+			return failInstall(ioError(err, "rename compacted log segment %s", c.tmp))
 		}
 		ns := &segment{base: c.seg.base, path: c.seg.path, size: c.size, durable: c.size}
 		l.mu.RLock()
 		ns.end = c.seg.end
 		oldSize := c.seg.size
-		l.mu.RUnlock()
-		c.seg.rmu.Lock()
-		if c.seg.rf != nil {
-			if err := c.seg.rf.Close(); err != nil && closeErr == nil {
-				closeErr = ioError(err, "close compacted-away log segment %s", c.seg.path)
-			}
-			c.seg.rf = nil
+		for _, m := range c.merged {
+			ns.end = m.end
+			oldSize += m.size
 		}
-		c.seg.rmu.Unlock()
+		l.mu.RUnlock()
+		closeSeg(c.seg)
+		for _, m := range c.merged {
+			closeSeg(m)
+			if err := l.fs.Remove(m.path); err != nil {
+				return failInstall(ioError(err, "remove merged log segment %s", m.path))
+			}
+			gone[m] = true
+		}
 		replaced[c.seg] = ns
 		l.size.Add(c.size - oldSize)
-		st.Segments++
+		st.Segments += 1 + len(c.merged)
 		st.BytesBefore += oldSize
 		st.BytesAfter += c.size
 	}
 	l.mu.Lock()
-	segs := slices.Clone(l.mu.segments)
-	for i, s := range segs {
+	segs := make([]*segment, 0, len(l.mu.segments))
+	for _, s := range l.mu.segments {
 		if ns, ok := replaced[s]; ok {
-			segs[i] = ns
+			segs = append(segs, ns)
+		} else if !gone[s] {
+			segs = append(segs, s)
 		}
 	}
 	l.mu.segments = segs
 	l.mu.Unlock()
+	// The renames and removals are durable before the marker goes.
+	if err := vfs.SyncDir(l.fs, dir); err != nil {
+		return failInstall(ioError(err, "sync log directory %s", dir))
+	}
 	if err := l.fs.Remove(marker); err != nil {
 		return ioError(err, "remove %s", marker)
 	}
@@ -381,11 +463,34 @@ func (l *Log) recoverCompaction(names []string) error {
 		return l.removeCompactLeftovers()
 	}
 	dir := l.opts.Dir
+	marker, err := readFile(l.fs, filepath.Join(dir, compactMarker))
+	if err != nil {
+		return ioError(err, "read %s", compactMarker)
+	}
 	for _, name := range names {
+		if name == compactMarker+compactSuffix {
+			// A newer compaction's marker, never committed.
+			if err := l.fs.Remove(filepath.Join(dir, name)); err != nil {
+				return ioError(err, "remove %s", name)
+			}
+			continue
+		}
 		if seg, ok := strings.CutSuffix(name, compactSuffix); ok {
 			if err := l.fs.Rename(filepath.Join(dir, name), filepath.Join(dir, seg)); err != nil {
 				return ioError(err, "finish the compaction of log segment %s", seg)
 			}
+		}
+	}
+	// Segments merged into others: their records are in the renamed files.
+	for _, name := range strings.Fields(string(marker)) {
+		if !slices.Contains(names, name) {
+			continue // removed before the crash
+		}
+		if _, ok := parseSegmentName(name); !ok {
+			return pgerr.New(pgerr.DataCorrupted, "log %s: %s names %q, not a segment", dir, compactMarker, name)
+		}
+		if err := l.fs.Remove(filepath.Join(dir, name)); err != nil {
+			return ioError(err, "finish the merge of log segment %s", name)
 		}
 	}
 	if err := vfs.SyncDir(l.fs, dir); err != nil {
@@ -409,7 +514,7 @@ func (l *Log) removeCompactLeftovers() error {
 	}
 	removed := false
 	for _, name := range names {
-		if strings.HasSuffix(name, segmentSuffix+compactSuffix) {
+		if strings.HasSuffix(name, segmentSuffix+compactSuffix) || name == compactMarker+compactSuffix {
 			p := filepath.Join(l.opts.Dir, name)
 			if err := l.fs.Remove(p); err != nil {
 				return ioError(err, "remove unfinished compacted log segment %s", p)
@@ -423,4 +528,25 @@ func (l *Log) removeCompactLeftovers() error {
 		}
 	}
 	return nil
+}
+
+// readFile returns the contents of a file.
+func readFile(fs vfs.FS, name string) ([]byte, error) {
+	f, err := fs.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, fi.Size())
+	if len(b) == 0 {
+		return b, nil
+	}
+	if _, err := f.ReadAt(b, 0); err != nil {
+		return nil, err
+	}
+	return b, nil
 }

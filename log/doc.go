@@ -47,8 +47,10 @@
 //
 // Compaction: Compact rewrites the sealed segments before the offset some
 // reader still needs so that each key (a KeyFunc of the records) keeps the
-// one record that adds its current row; the rewritten segments are installed
-// together behind a COMPACTING marker, so a crash leaves all old or all new.
+// one record that adds its current row; adjacent segments whose compacted
+// contents fit in one segment are merged into one file. The rewritten
+// segments are installed together behind a COMPACTING marker that lists the
+// merged-away ones, so a crash leaves all old or all new.
 //
 // Files in Options.Dir: LOCK (held while open), and segments named by the
 // offset of their first record, 00000000000000000000.log. See format.go for
