@@ -51,6 +51,11 @@ func (e *Engine) createSource(ctx context.Context, st *statement, x *sql.CreateS
 		if k == "connector" {
 			continue
 		}
+		if k == optPartitions {
+			// docs/partitions.md: a nexmark source has no log; its
+			// records are a pure function of their offsets.
+			return "", st.errAt(o.Pos, pgerr.FeatureNotSupported, "a nexmark source has no log to partition: partitions applies to tables")
+		}
 		opts[k], pos[k] = o.Value, o.Pos
 	}
 	cfg, key, err := nexmark.ParseConfig(opts)
