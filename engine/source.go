@@ -53,8 +53,12 @@ func (e *Engine) createSource(ctx context.Context, st *statement, x *sql.CreateS
 		}
 		if k == optPartitions {
 			// docs/partitions.md: a nexmark source has no log; its
-			// records are a pure function of their offsets.
-			return "", st.errAt(o.Pos, pgerr.FeatureNotSupported, "a nexmark source has no log to partition: partitions applies to tables")
+			// partitions are the generator's (nexmark.split.num), which
+			// a read generates in parallel.
+			if _, dup := x.Options.Lookup(nexmark.OptSplitNum); dup {
+				return "", st.errAt(o.Pos, pgerr.InvalidParameterValue, "give partitions or %s, not both", nexmark.OptSplitNum)
+			}
+			k = nexmark.OptSplitNum
 		}
 		opts[k], pos[k] = o.Value, o.Pos
 	}
