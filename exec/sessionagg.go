@@ -166,6 +166,7 @@ func insertsOnly(n Node) bool {
 //	0x11 partKey 0x00 time rowKey  input rows (only when the input can retract)
 //	0x11 partKey 0x01 rowKey       input rows with a NULL time
 //	0x12 end partKey start    → the session's key (only when the time column has a watermark)
+//	0x13 partKey              → the start of the partition's latest session (absent: unknown)
 //
 // At the barrier each partition's delta is handled on its own. Insertions
 // only (always, over a source): for each run of new rows, the stored
@@ -785,22 +786,35 @@ func (o *sessionAggOp) nextSession(ec *epochCtx, part string, t int64) (*sess, e
 // extend adds a partition's new timed rows (no retractions) to its
 // sessions: each run of rows extends the session it falls into or opens
 // one, and absorbs the sessions after it that it comes within Gap of.
+// The partition's latest start (0x13) spares the seeks in the common case
+// of rows at or after it: the session before them is one get, and there
+// is none after.
 func (o *sessionAggOp) extend(ec *epochCtx, part string, partVals types.Row, items []item, out *Batch) error {
 	gap := o.sw.Gap
+	latest, known, err := o.getLatest(ec, part)
+	if err != nil {
+		return err
+	}
+	dirty := false
 	var cur *runSess
 	var olds []*sess
 	var next *sess // the stored session after cur's last absorbed one
-	nextLoaded := false
+	nextLoaded, curIsLast := false, false
 	absorb := func() error {
 		for {
 			if !nextLoaded {
-				var err error
-				if next, err = o.nextSession(ec, part, cur.scanFrom()); err != nil {
-					return err
+				if known && cur.absorbed >= latest {
+					next = nil
+				} else {
+					var err error
+					if next, err = o.nextSession(ec, part, cur.absorbed); err != nil {
+						return err
+					}
 				}
 				nextLoaded = true
 			}
 			if next == nil || next.start-cur.last >= gap {
+				curIsLast = next == nil
 				return nil
 			}
 			if err := o.merge(cur.sess, next); err != nil {
@@ -812,6 +826,16 @@ func (o *sessionAggOp) extend(ec *epochCtx, part string, partVals types.Row, ite
 			nextLoaded = false
 		}
 	}
+	finish := func() error {
+		if err := o.replace(ec, part, olds, []*sess{cur.sess}, out); err != nil {
+			return err
+		}
+		if curIsLast && (!known || latest != cur.start) {
+			latest, known, dirty = cur.start, true, true
+		}
+		cur, olds, nextLoaded, curIsLast = nil, nil, false, false
+		return nil
+	}
 	for _, it := range items {
 		t := it.t.I
 		if cur != nil {
@@ -819,14 +843,19 @@ func (o *sessionAggOp) extend(ec *epochCtx, part string, partVals types.Row, ite
 				return err
 			}
 			if t-cur.last >= gap {
-				if err := o.replace(ec, part, olds, []*sess{cur.sess}, out); err != nil {
+				if err := finish(); err != nil {
 					return err
 				}
-				cur, olds, nextLoaded = nil, nil, false
 			}
 		}
 		if cur == nil {
-			p, err := o.prevSession(ec, part, t)
+			var p *sess
+			var err error
+			if known && t >= latest {
+				p, err = o.getSession(ec, part, latest)
+			} else {
+				p, err = o.prevSession(ec, part, t)
+			}
 			if err != nil {
 				return err
 			}
@@ -852,7 +881,13 @@ func (o *sessionAggOp) extend(ec *epochCtx, part string, partVals types.Row, ite
 	if err := absorb(); err != nil {
 		return err
 	}
-	return o.replace(ec, part, olds, []*sess{cur.sess}, out)
+	if err := finish(); err != nil {
+		return err
+	}
+	if dirty {
+		return ec.store.Set(o.space(0x13, part), appendTimeKey(nil, latest))
+	}
+	return nil
 }
 
 // runSess is the session a run of new rows builds.
@@ -861,7 +896,49 @@ type runSess struct {
 	absorbed int64 // the start of the last stored session it absorbed (or its first time)
 }
 
-func (r *runSess) scanFrom() int64 { return r.absorbed }
+// getLatest reads the start of a partition's latest session (known is
+// false when the key is absent: no session, or not recorded).
+func (o *sessionAggOp) getLatest(ec *epochCtx, part string) (latest int64, known bool, err error) {
+	err = ec.store.GetFunc(o.space(0x13, part), func(val []byte) error {
+		if len(val) != 8 {
+			return pgerr.New(pgerr.DataCorrupted, "corrupt session state: latest start of %d bytes", len(val))
+		}
+		latest, known = int64(binary.BigEndian.Uint64(val)^(1<<63)), true
+		return nil
+	})
+	return latest, known, err
+}
+
+// resetLatest records a partition's latest session after sessions were
+// rebuilt or closed (deletes the record when none is left).
+func (o *sessionAggOp) resetLatest(ec *epochCtx, part string) error {
+	lo := append(o.space(0x10, part), 0)
+	var latest []byte
+	err := ec.store.Scan(lo, append(o.space(0x10, part), 1), true, func(key, _ []byte) (bool, error) {
+		latest = append([]byte(nil), key[len(key)-8:]...)
+		return false, nil
+	})
+	if err != nil {
+		return err
+	}
+	if latest == nil {
+		return ec.store.Delete(o.space(0x13, part))
+	}
+	return ec.store.Set(o.space(0x13, part), latest)
+}
+
+// getSession reads the stored session of a partition that starts at start.
+func (o *sessionAggOp) getSession(ec *epochCtx, part string, start int64) (*sess, error) {
+	key := o.sessKey(part, start)
+	val, ok, err := ec.store.Get(key)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, pgerr.New(pgerr.DataCorrupted, "corrupt session state: the latest session is missing")
+	}
+	return o.decode(ec, key, val)
+}
 
 // replace deletes the stored sessions olds and stores news in their place,
 // emitting the old rows retracted and the new ones inserted.
@@ -972,7 +1049,10 @@ func (o *sessionAggOp) recompute(ec *epochCtx, part string, partVals types.Row, 
 	if err != nil {
 		return err
 	}
-	return o.replace(ec, part, olds, news, out)
+	if err := o.replace(ec, part, olds, news, out); err != nil {
+		return err
+	}
+	return o.resetLatest(ec, part)
 }
 
 // closeSessions deletes the sessions the watermark closed (window_end at
@@ -1017,9 +1097,18 @@ func (o *sessionAggOp) closeSessions(ec *epochCtx, out *Batch) error {
 		if err := ec.store.Delete(k); err != nil {
 			return err
 		}
+		part := k[len(o.prefix)+1 : len(k)-9]
+		if latest, known, err := o.getLatest(ec, string(part)); err != nil {
+			return err
+		} else if known && latest == s.start {
+			// The partition's latest session closed, and so did every
+			// earlier one.
+			if err := ec.store.Delete(o.space(0x13, string(part))); err != nil {
+				return err
+			}
+		}
 		if o.storeRows {
 			// The session's rows: its partition's, from start to last.
-			part := k[len(o.prefix)+1 : len(k)-9]
 			base := append(append(append([]byte(nil), o.prefix...), 0x11), part...)
 			base = append(base, 0)
 			from := appendTimeKey(append([]byte(nil), base...), s.start)
