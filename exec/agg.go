@@ -59,6 +59,11 @@ type aggOp struct {
 	extBuf              []byte       // encodeExtremes' buffer
 	inKinds             []types.Kind // per aggregate: the kind of its argument
 	hasExtra            bool         // some aggregate is min or max
+	// extOwner maps a min or max to the min or max whose values it
+	// shares (min(v) and max(v) of the same input keep v's values once):
+	// itself, or an earlier one over the same argument, DISTINCT and
+	// FILTER. -1 for the other aggregates.
+	extOwner []int
 	// closeCol is the group column (position in GroupBy) whose watermark
 	// closes groups (-1: none); its key comes first in the group key, so
 	// the closed groups are a prefix of the state (watermark.go).
@@ -109,6 +114,9 @@ type groupState struct {
 	// elems holds, in an ad hoc query, the elements of each element
 	// aggregate (a dataflow keeps them in the store).
 	elems []map[string]*memElem
+	// ownKeys says the group was stored before min and max shared their
+	// values: a sharing one still has keys of its own, which flush deletes.
+	ownKeys bool
 }
 
 func newAggOp(spec *Aggregate, opID uint64) (*aggOp, error) {
@@ -121,12 +129,22 @@ func newAggOp(spec *Aggregate, opID uint64) (*aggOp, error) {
 		return nil, pgerr.New(pgerr.FeatureNotSupported, "EMIT ON WINDOW CLOSE needs a group column with a watermark")
 	}
 	a.inKinds = make([]types.Kind, len(spec.Aggs))
+	a.extOwner = make([]int, len(spec.Aggs))
 	for j, c := range spec.Aggs {
 		if c.Arg >= 0 && c.Arg < len(in) {
 			a.inKinds[j] = in[c.Arg].Kind
 		}
+		a.extOwner[j] = -1
 		if c.Func == AggMin || c.Func == AggMax {
 			a.hasExtra = true
+			a.extOwner[j] = j
+			for k := range j {
+				o := &spec.Aggs[k]
+				if a.extOwner[k] == k && o.Arg == c.Arg && o.Distinct == c.Distinct && o.HasFilter == c.HasFilter && (!c.HasFilter || o.FilterCol == c.FilterCol) {
+					a.extOwner[j] = k
+					break
+				}
+			}
 		}
 		if c.Func == AggPercentileCont && a.ivSub == nil && (c.Type.Kind == types.KindInterval || c.Type.Elem == types.KindInterval) {
 			var err error
@@ -369,6 +387,15 @@ func (a *aggOp) decodeState(val []byte, g *groupState) error {
 		}
 		p += a.aggSlots(j, l)
 	}
+	for j, o := range a.extOwner {
+		if o >= 0 && o != j {
+			// The owner's values are this one's too.
+			g.accs[j].spilled, g.accs[j].ext = g.accs[o].spilled, nil
+			if l < layoutInline {
+				g.ownKeys = true
+			}
+		}
+	}
 	return nil
 }
 
@@ -380,7 +407,7 @@ func (a *aggOp) encodeState(g *groupState) []byte {
 		row = append(row, types.NewInt8(s.n), s.v)
 		switch f := a.spec.Aggs[j].Func; {
 		case f == AggMin || f == AggMax:
-			if s.spilled || a.spec.InputAppendOnly {
+			if s.spilled || a.spec.InputAppendOnly || a.extOwner[j] != j {
 				row = append(row, types.Null)
 			} else {
 				row = append(row, types.Value{K: types.KindBytea, S: string(a.encodeExtremes(s.ext))})
@@ -570,8 +597,13 @@ func (a *aggOp) updateExtreme(ec *epochCtx, j int, g *groupState, v types.Value,
 		}
 		return nil
 	}
+	owner := a.extOwner[j] == j
 	if !s.spilled {
-		// flush takes the extreme from the ends of the values.
+		// flush takes the extreme from the ends of the values (of the
+		// owner, for one that shares them).
+		if !owner {
+			return nil
+		}
 		i, found := searchExtremes(s.ext, v)
 		switch {
 		case found:
@@ -600,6 +632,9 @@ func (a *aggOp) updateExtreme(ec *epochCtx, j int, g *groupState, v types.Value,
 		}
 	} else if !s.v.IsNull() && types.Compare(v, s.v) == 0 {
 		s.hit = true
+	}
+	if !owner {
+		return nil
 	}
 	// The epoch's changes per value; flush writes them (writeExtremes).
 	if s.extDelta == nil {
@@ -659,14 +694,21 @@ func (a *aggOp) spill(ec *epochCtx, j int, g *groupState) error {
 			return err
 		}
 	}
-	if len(s.ext) > 0 {
-		if isMin := a.spec.Aggs[j].Func == AggMin; isMin {
-			s.v = s.ext[0].v
-		} else {
-			s.v = s.ext[len(s.ext)-1].v
+	for k, o := range a.extOwner {
+		if o != j {
+			continue
 		}
+		sk := &g.accs[k]
+		if len(s.ext) > 0 {
+			if a.spec.Aggs[k].Func == AggMin {
+				sk.v = s.ext[0].v
+			} else {
+				sk.v = s.ext[len(s.ext)-1].v
+			}
+		}
+		sk.spilled, sk.hit = true, false
 	}
-	s.ext, s.spilled, s.hit = nil, true, false
+	s.ext = nil
 	return nil
 }
 
@@ -727,7 +769,7 @@ func (a *aggOp) extraKey(j int, keyEnc string, v types.Value) []byte {
 
 // rescan finds the current min or max of aggregate j from its multiset.
 func (a *aggOp) rescan(ec *epochCtx, j int, g *groupState, isMin bool) error {
-	p := a.extraPrefix(j, g.keyEnc)
+	p := a.extraPrefix(a.extOwner[j], g.keyEnc)
 	g.accs[j].v = types.Null
 	return ec.store.Scan(p, storage.PrefixEnd(p), !isMin, func(_, val []byte) (bool, error) {
 		_, n := binary.Varint(val)
@@ -749,16 +791,27 @@ func (a *aggOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 		for j, c := range a.spec.Aggs {
 			s := &g.accs[j]
 			if (c.Func == AggMin || c.Func == AggMax) && a.keepsValues(ec, j) {
-				if s.spilled {
+				// The owner of the values comes first: a sharing one's
+				// rescan sees them written.
+				ext := g.accs[a.extOwner[j]].ext
+				switch {
+				case s.spilled && a.extOwner[j] == j:
 					if err := a.writeExtremes(ec, j, g); err != nil {
 						return err
 					}
-				} else if len(s.ext) == 0 {
+				case s.spilled:
+					if g.ownKeys {
+						p := a.extraPrefix(j, g.keyEnc)
+						if err := ec.store.DeleteRange(p, storage.PrefixEnd(p)); err != nil {
+							return err
+						}
+					}
+				case len(ext) == 0:
 					s.v = types.Null
-				} else if c.Func == AggMin {
-					s.v = s.ext[0].v
-				} else {
-					s.v = s.ext[len(s.ext)-1].v
+				case c.Func == AggMin:
+					s.v = ext[0].v
+				default:
+					s.v = ext[len(ext)-1].v
 				}
 			}
 			if (c.Func == AggMin || c.Func == AggMax) && s.hit {

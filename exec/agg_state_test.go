@@ -55,3 +55,41 @@ func TestAggStateLayouts(t *testing.T) {
 		t.Fatalf("spilled state read back inline")
 	}
 }
+
+// TestAggSharedExtremes: min(v) and max(v) keep v's values once; a group
+// stored before they shared them is read as spilled, the max's own keys to
+// be deleted at the next flush.
+func TestAggSharedExtremes(t *testing.T) {
+	spec := &Aggregate{
+		Input:   &Values{Types: []types.Type{types.Int4, types.Int8}},
+		GroupBy: []int{0},
+		Aggs:    []AggCall{{Func: AggMin, Arg: 1, Type: types.Int8}, {Func: AggMax, Arg: 1, Type: types.Int8}, {Func: AggMax, Arg: 1, Distinct: true, Type: types.Int8}},
+		Types:   []types.Type{types.Int4, types.Int8, types.Int8, types.Int8},
+	}
+	a, err := newAggOp(spec, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.extOwner[0] != 0 || a.extOwner[1] != 0 || a.extOwner[2] != 2 {
+		t.Fatalf("extOwner = %v, want [0 0 2]", a.extOwner)
+	}
+	old := types.Row{types.NewInt8(2), types.NewInt8(2), types.NewInt8(1), types.NewInt8(2), types.NewInt8(5), types.NewInt8(2), types.NewInt8(5)}
+	g := &groupState{set: -1, accs: make([]accState, len(spec.Aggs))}
+	if err := a.decodeState(types.AppendRow(nil, old), g); err != nil {
+		t.Fatal(err)
+	}
+	if !g.ownKeys || !g.accs[1].spilled || g.accs[1].v.I != 5 {
+		t.Fatalf("old layout read as %+v (ownKeys %v)", g.accs, g.ownKeys)
+	}
+	g.ownKeys = false
+	g.accs[0] = accState{n: 2, ext: []extremeValue{{types.NewInt8(1), 1}, {types.NewInt8(5), 1}}}
+	g.accs[1] = accState{n: 2, v: types.NewInt8(5)}
+	g.accs[2] = accState{n: 2, ext: []extremeValue{{types.NewInt8(1), 1}, {types.NewInt8(5), 1}}}
+	g2 := &groupState{set: -1, accs: make([]accState, len(spec.Aggs))}
+	if err := a.decodeState(a.encodeState(g), g2); err != nil {
+		t.Fatal(err)
+	}
+	if g2.ownKeys || g2.accs[1].spilled || g2.accs[1].ext != nil || len(g2.accs[0].ext) != 2 || len(g2.accs[2].ext) != 2 {
+		t.Fatalf("current layout read back as %+v", g2.accs)
+	}
+}
