@@ -236,6 +236,12 @@ func (rt *Runtime) Add(spec DataflowSpec) error {
 		}
 		df.g = g
 		ids = g.sources()
+		if p, ok := g.root.op.(*projectOp); ok && spec.View != nil {
+			// The view's sink encodes the rows it is given into the store
+			// and keeps none: the projection's output rows can reuse one
+			// array (an ad hoc query's root keeps its rows).
+			p.reuse = true
+		}
 	} else {
 		ids = []uint64{spec.TableID}
 	}
