@@ -149,8 +149,8 @@ func (f *nexmarkFeed) End() uint64 {
 
 func (f *nexmarkFeed) Bounded() bool { return f.g.Config().Events > 0 }
 
-func (f *nexmarkFeed) AppendRows(dst []types.Row, from, to uint64) []types.Row {
-	return f.g.AppendRows(dst, from, to)
+func (f *nexmarkFeed) AppendRows(dst []types.Row, from, to uint64, use exec.FeedUse) []types.Row {
+	return f.g.Read(dst, from, to, nexmark.ReadOptions{Need: use.Need, Slab: use.Slab})
 }
 
 // Generator exposes a nexmark source's generator (for the benchmark).

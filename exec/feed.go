@@ -23,8 +23,20 @@ type Feed interface {
 	Bounded() bool
 	// AppendRows appends the rows of records [from, to) in offset order.
 	// A record may have no row (a generator of bids skips persons). The
-	// rows are never modified afterwards.
-	AppendRows(dst []types.Row, from, to uint64) []types.Row
+	// rows are never modified afterwards, unless use.Slab says so.
+	AppendRows(dst []types.Row, from, to uint64, use FeedUse) []types.Row
+}
+
+// FeedUse says what a reader of a feed does with its rows (leafUse): a
+// feed may use it to make less.
+type FeedUse struct {
+	// Need, when not nil, says which columns are read: the feed may leave
+	// the others NULL.
+	Need []bool
+	// Slab, when not nil, is memory for the rows: the reader is done with
+	// them before its next AppendRows, so the feed may make them there
+	// (when it is large enough) instead of in a new array.
+	Slab []types.Value
 }
 
 // FeedUnbounded is the End of a feed whose every offset exists.

@@ -229,7 +229,7 @@ func feedSource(s *Scan, in *Batch, feed func() error) error {
 	var rows []types.Row
 	for off := uint64(0); off < end; {
 		to := min(end, off+readChunk)
-		rows = s.Feed.AppendRows(rows[:0], off, to)
+		rows = s.Feed.AppendRows(rows[:0], off, to, FeedUse{})
 		for _, r := range rows {
 			in.Add(r, 1)
 		}

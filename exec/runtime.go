@@ -758,7 +758,7 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint
 			if to > s.next && to-s.next > budget {
 				to, more = s.next+budget, true
 			}
-			if err := readFeed(s, to, &in, pushIn); err != nil {
+			if err := readFeed(s, to, rows, &in, pushIn); err != nil {
 				return false, err
 			}
 			continue
@@ -978,11 +978,18 @@ func (rt *Runtime) TrimLog(src uint64, end uint64, trim func(keep uint64) error)
 
 // readFeed reads a feed's records [s.next, limit) in chunks, pushing each
 // chunk's rows through the source's leaves.
-func readFeed(s *source, limit uint64, in *Batch, pushIn func() error) error {
+func readFeed(s *source, limit uint64, use *rowSlab, in *Batch, pushIn func() error) error {
 	var rows []types.Row
+	fu := FeedUse{Need: use.need}
+	if use.private {
+		if use.vals == nil {
+			use.vals = make([]Value, readChunk*use.ncols)
+		}
+		fu.Slab = use.vals
+	}
 	for s.next < limit {
 		to := min(limit, s.next+readChunk)
-		rows = s.feed.AppendRows(rows[:0], s.next, to)
+		rows = s.feed.AppendRows(rows[:0], s.next, to, fu)
 		for _, r := range rows {
 			if s.wm != nil && !s.admit(r, 1) {
 				continue

@@ -245,3 +245,69 @@ func BenchmarkGenerator(b *testing.B) {
 		})
 	}
 }
+
+// TestRoundPow10 checks the prices' fast power against math.Pow over many
+// draws and the table's edges.
+func TestRoundPow10(t *testing.T) {
+	n := 20_000_000
+	if testing.Short() {
+		n = 1_000_000
+	}
+	r := newRNG(0, 12345)
+	check := func(x float64) {
+		if got, want := roundPow10(x), math.Round(math.Pow(10, x)); got != want {
+			t.Fatalf("roundPow10(%v) = %v, math.Pow rounds to %v", x, got, want)
+		}
+	}
+	for range n {
+		check(r.float() * 6)
+	}
+	for k := range 6 * 64 {
+		x := float64(k) / 64
+		check(x)
+		check(math.Nextafter(x, 0))
+		check(math.Nextafter(x, 6))
+	}
+	// The powers nearest a half, where the fallback decides.
+	for m := 1.0; m < 1e6; m = math.Ceil(m*1.37) + 0.5 {
+		x := math.Log10(m)
+		check(x)
+		check(math.Nextafter(x, 0))
+		check(math.Nextafter(x, 6))
+	}
+}
+
+// TestReadOptions: leaving the padding out, or making the rows in a given
+// slab, changes no other value.
+func TestReadOptions(t *testing.T) {
+	for _, k := range []Kind{Person, Auction, Bid} {
+		g := gen(k, 2)
+		all := g.AppendRows(nil, 1000, 9000)
+		ncols := len(Schema(k))
+		need := make([]bool, ncols)
+		for i := range ncols - 1 {
+			need[i] = true
+		}
+		slab := make([]types.Value, 8000*ncols)
+		some := g.Read(nil, 1000, 9000, ReadOptions{Need: need, Slab: slab})
+		if len(some) != len(all) {
+			t.Fatalf("%s: %d rows, want %d", k, len(some), len(all))
+		}
+		for i := range all {
+			if &some[i][0] != &slab[i*ncols] {
+				t.Fatalf("%s: row %d not made in the slab", k, i)
+			}
+			if !some[i][ncols-1].IsNull() {
+				t.Fatalf("%s: row %d: padding made although not needed", k, i)
+			}
+			if !reflect.DeepEqual(all[i][:ncols-1], some[i][:ncols-1]) {
+				t.Fatalf("%s: row %d: %v, want %v", k, i, some[i], all[i])
+			}
+		}
+		// A slab too small for the rows is not used.
+		small := make([]types.Value, ncols)
+		if rows := g.Read(nil, 1000, 9000, ReadOptions{Slab: small}); !reflect.DeepEqual(rows, all) || &rows[0][0] == &small[0] {
+			t.Fatalf("%s: read with a small slab differs", k)
+		}
+	}
+}
