@@ -135,6 +135,10 @@ type Runtime struct {
 		epoch     uint64
 		changed   chan struct{} // closed and replaced after every commit
 		fatal     error
+		// timings are the last committed epochs' timings, a ring of
+		// epochTimings entries from timingNext.
+		timings    []EpochTiming
+		timingNext int
 	}
 	kick    chan struct{}
 	stop    chan struct{}
@@ -189,14 +193,16 @@ func (rt *Runtime) loop() {
 	defer t.Stop()
 	for {
 		stopping := false
+		var due time.Time
 		select {
-		case <-t.C:
+		case due = <-t.C:
 		case <-rt.kick:
 		case <-rt.stop:
 			stopping = true
 		}
 		for {
-			more, err := rt.RunEpoch()
+			more, err := rt.runEpoch(due)
+			due = time.Time{} // a continuing backfill's epoch is due now
 			if err != nil {
 				rt.opts.Logger.Error("epoch failed; the runtime stops", "err", err)
 				rt.mu.Lock()
@@ -458,7 +464,47 @@ func (rt *Runtime) WaitFor(ctx context.Context, id, src uint64, offset uint64) e
 // RunEpoch runs one epoch over every healthy dataflow and commits it. It
 // reports whether some dataflow still has records before its barrier (a
 // backfill capped by MaxRecordsPerEpoch).
-func (rt *Runtime) RunEpoch() (more bool, err error) {
+func (rt *Runtime) RunEpoch() (more bool, err error) { return rt.runEpoch(time.Time{}) }
+
+// EpochTiming is where one committed epoch's time went: what freshness is
+// made of (an input record waits for the next barrier, then for its epoch's
+// processing and commit).
+type EpochTiming struct {
+	// Due is when the epoch was due (its tick; a kicked or continuing
+	// epoch is due when it starts), Start when it captured its inputs'
+	// ends (the barrier): Start - Due is the time the epoch loop was late.
+	Due, Start time.Time
+	// Process is the time the dataflows ran, Commit the storage batch's
+	// commit.
+	Process, Commit time.Duration
+	// Records are the input records the epoch read.
+	Records uint64
+}
+
+// epochTimings is how many epochs' timings the runtime keeps.
+const epochTimings = 4096
+
+// EpochTimings returns the timings of the last committed epochs (up to
+// 4096), oldest first.
+func (rt *Runtime) EpochTimings() []EpochTiming {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	out := make([]EpochTiming, 0, len(rt.mu.timings))
+	out = append(out, rt.mu.timings[rt.mu.timingNext:]...)
+	return append(out, rt.mu.timings[:rt.mu.timingNext]...)
+}
+
+// recordTimingLocked keeps an epoch's timing.
+func (rt *Runtime) recordTimingLocked(t EpochTiming) {
+	if len(rt.mu.timings) < epochTimings {
+		rt.mu.timings = append(rt.mu.timings, t)
+		return
+	}
+	rt.mu.timings[rt.mu.timingNext] = t
+	rt.mu.timingNext = (rt.mu.timingNext + 1) % epochTimings
+}
+
+func (rt *Runtime) runEpoch(due time.Time) (more bool, err error) {
 	rt.epochMu.Lock()
 	defer rt.epochMu.Unlock()
 	rt.mu.Lock()
@@ -481,6 +527,10 @@ func (rt *Runtime) RunEpoch() (more bool, err error) {
 	ends := make(map[uint64]uint64)
 	idle := true
 	now := rt.opts.Now()
+	timing := EpochTiming{Due: due, Start: time.Now()}
+	if due.IsZero() {
+		timing.Due = timing.Start
+	}
 	if rt.opts.Barrier != nil {
 		rt.opts.Barrier.Lock()
 	}
@@ -512,7 +562,7 @@ func (rt *Runtime) RunEpoch() (more bool, err error) {
 		return false, nil
 	}
 	for {
-		failed, more, err := rt.tryEpoch(dfs, ends)
+		failed, more, err := rt.tryEpoch(dfs, ends, timing)
 		if err != nil {
 			return false, err
 		}
@@ -535,7 +585,8 @@ func (rt *Runtime) RunEpoch() (more bool, err error) {
 	}
 }
 
-func (rt *Runtime) tryEpoch(dfs []*dataflow, ends map[uint64]uint64) (failed *dataflow, more bool, err error) {
+func (rt *Runtime) tryEpoch(dfs []*dataflow, ends map[uint64]uint64, timing EpochTiming) (failed *dataflow, more bool, err error) {
+	t0 := time.Now()
 	batch := rt.opts.DB.NewBatch()
 	defer batch.Close()
 	ec := &epochCtx{eval: &expr.EvalContext{Now: rt.opts.Now(), Loc: time.UTC}, store: batch}
@@ -656,12 +707,15 @@ func (rt *Runtime) tryEpoch(dfs []*dataflow, ends map[uint64]uint64) (failed *da
 	if stepErr.failed != nil || stepErr.err != nil {
 		return stepErr.failed, false, stepErr.err
 	}
+	t1 := time.Now()
 	if err := batch.Commit(false); err != nil {
 		return nil, false, err
 	}
+	timing.Process, timing.Commit = t1.Sub(t0), time.Since(t1)
 	rt.mu.Lock()
 	for _, df := range dfs {
 		for _, s := range df.sources {
+			timing.Records += s.next - s.committed
 			s.committed = s.next
 			s.maxTSCommitted, s.lateCommitted = s.maxTS, s.late
 		}
@@ -672,6 +726,7 @@ func (rt *Runtime) tryEpoch(dfs []*dataflow, ends map[uint64]uint64) (failed *da
 		}
 	}
 	rt.mu.epoch++
+	rt.recordTimingLocked(timing)
 	close(rt.mu.changed)
 	rt.mu.changed = make(chan struct{})
 	rt.mu.Unlock()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/kappa-db/kappa/connector/nexmark"
+	"github.com/kappa-db/kappa/exec"
 	"github.com/kappa-db/kappa/internal/benchutil"
 	"github.com/kappa-db/kappa/server"
 	"github.com/kappa-db/kappa/types"
@@ -41,6 +42,10 @@ type config struct {
 	// watermark, when set, is the delay of a WATERMARK FOR date_time on
 	// every source (an interval, e.g. '4 seconds').
 	watermark string
+	barrier   time.Duration // the runtime's epoch interval (0: its default)
+	// freshRate, when set, is the freshness run's rate instead of half the
+	// measured one: to compare settings at one rate on a busy machine.
+	freshRate float64
 }
 
 // result is one query's figures.
@@ -53,6 +58,21 @@ type result struct {
 	freshEvents     int
 	err             error
 	freshnessFailed error
+	// epochs is where the freshness run's epochs spent their time.
+	epochs epochStats
+}
+
+// epochStats summarize the epochs of a freshness run (exec.EpochTiming):
+// p50 and p99 of the loop's lateness, processing and commit, per epoch.
+type epochStats struct {
+	n                    int
+	late50, late99       time.Duration
+	process50, proc99    time.Duration
+	commit50, commit99   time.Duration
+	records50, records99 uint64
+	// cpuPerEvent is the process's CPU time over the paced run per event
+	// offered: what the epochs' fixed costs add to at a given interval.
+	cpuPerEvent time.Duration
 }
 
 // Run parses args and runs the benchmark.
@@ -67,6 +87,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.split, "split", runtime.GOMAXPROCS(0), "generator partitions (nexmark.split.num)")
 	fs.DurationVar(&cfg.freshDur, "freshness", 5*time.Second, "length of each freshness run at half the measured rate (0 skips it)")
 	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write a CPU profile of the throughput runs to this file")
+	fs.Float64Var(&cfg.freshRate, "fresh-rate", 0, "events/s of the freshness run (0: half the measured rate)")
+	fs.DurationVar(&cfg.barrier, "barrier", 0, "the epoch interval (barrier_interval; 0: the runtime's default)")
 	fs.StringVar(&cfg.watermark, "watermark", "", "declare WATERMARK FOR date_time AS date_time - INTERVAL 'this' on the sources (e.g. '4 seconds'): windowed views then drop closed windows' state")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -175,7 +197,7 @@ func (m *Main) runQuery(ctx context.Context, cfg config, q query) result {
 		return r
 	}
 	defer os.RemoveAll(dir)
-	srv, err := server.Start(ctx, server.Config{DataDir: dir, Listen: "127.0.0.1:0"})
+	srv, err := server.Start(ctx, server.Config{DataDir: dir, Listen: "127.0.0.1:0", BarrierInterval: cfg.barrier})
 	if err != nil {
 		r.err = err
 		return r
@@ -222,7 +244,10 @@ func (m *Main) runQuery(ctx context.Context, cfg config, q query) result {
 	}
 	if cfg.freshDur > 0 {
 		r.freshRate = float64(cfg.events) / r.wall.Seconds() / 2
-		r.p50, r.p99, r.freshEvents, r.freshnessFailed = m.freshness(ctx, cfg, srv, conn, q, r.freshRate)
+		if cfg.freshRate > 0 {
+			r.freshRate = cfg.freshRate
+		}
+		r.p50, r.p99, r.freshEvents, r.epochs, r.freshnessFailed = m.freshness(ctx, cfg, srv, conn, q, r.freshRate)
 	}
 	return r
 }
@@ -230,7 +255,7 @@ func (m *Main) runQuery(ctx context.Context, cfg config, q query) result {
 // freshness runs q over a stream paced at rate events/s for cfg.freshDur
 // and measures, for every event, the time from when the source makes it
 // available to the commit of the epoch that shows it in the view.
-func (m *Main) freshness(ctx context.Context, cfg config, srv *server.Server, conn *pgx.Conn, q query, rate float64) (p50, p99 time.Duration, n int, err error) {
+func (m *Main) freshness(ctx context.Context, cfg config, srv *server.Server, conn *pgx.Conn, q query, rate float64) (p50, p99 time.Duration, n int, es epochStats, err error) {
 	gap := time.Duration(float64(time.Second) / rate)
 	if gap <= 0 {
 		gap = 1
@@ -239,7 +264,7 @@ func (m *Main) freshness(ctx context.Context, cfg config, srv *server.Server, co
 	opts := fmt.Sprintf(", nexmark.event.num = %d, nexmark.min.event.gap.in.ns = %d, nexmark.split.num = %d", total, gap.Nanoseconds(), cfg.split)
 	for _, s := range []string{"person", "auction", "bid"} {
 		if _, err := conn.Exec(ctx, cfg.sourceDDL(s, opts)); err != nil {
-			return 0, 0, 0, err
+			return 0, 0, 0, es, err
 		}
 	}
 	eng := srv.Engine()
@@ -252,8 +277,9 @@ func (m *Main) freshness(ctx context.Context, cfg config, srv *server.Server, co
 			start = st
 		}
 	}
+	cpu0 := benchutil.SelfCPU()
 	if _, err := conn.Exec(ctx, "CREATE MATERIALIZED VIEW f AS "+q.kappa); err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, es, err
 	}
 	o, _ := eng.Catalog().Lookup("f")
 	rt := eng.Runtime()
@@ -279,7 +305,7 @@ func (m *Main) freshness(ctx context.Context, cfg config, srv *server.Server, co
 		}
 		prev = max(prev, off)
 		if err := rt.Err(o.ID); err != nil {
-			return 0, 0, 0, err
+			return 0, 0, 0, es, err
 		}
 		if prev >= total {
 			break
@@ -287,16 +313,50 @@ func (m *Main) freshness(ctx context.Context, cfg config, srv *server.Server, co
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return 0, 0, 0, ctx.Err()
+			return 0, 0, 0, es, ctx.Err()
 		case <-time.After(time.Until(deadline)):
-			return 0, 0, 0, fmt.Errorf("freshness: view at event %d of %d after %v", prev, total, cfg.freshDur+time.Minute)
+			return 0, 0, 0, es, fmt.Errorf("freshness: view at event %d of %d after %v", prev, total, cfg.freshDur+time.Minute)
 		}
 	}
 	if len(lat) == 0 {
-		return 0, 0, 0, errors.New("freshness: no events measured")
+		return 0, 0, 0, es, errors.New("freshness: no events measured")
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	return lat[len(lat)/2], lat[len(lat)*99/100], len(lat), nil
+	es = summarizeEpochs(rt.EpochTimings(), start.Add(time.Duration(warm)*gap))
+	es.cpuPerEvent = (benchutil.SelfCPU() - cpu0) / time.Duration(total)
+	m.progress("%s: freshness %v / %v; epochs %d, late %v / %v, processing %v / %v, commit %v / %v, records %d / %d (p50 / p99); CPU %v per event",
+		q.name, lat[len(lat)/2], lat[len(lat)*99/100], es.n, es.late50, es.late99, es.process50, es.proc99, es.commit50, es.commit99, es.records50, es.records99, es.cpuPerEvent)
+	return lat[len(lat)/2], lat[len(lat)*99/100], len(lat), es, nil
+}
+
+// summarizeEpochs summarizes the timings of the epochs that started at or
+// after from.
+func summarizeEpochs(ts []exec.EpochTiming, from time.Time) epochStats {
+	var late, proc, commit []time.Duration
+	var recs []uint64
+	for _, t := range ts {
+		if t.Start.Before(from) {
+			continue
+		}
+		late = append(late, t.Start.Sub(t.Due))
+		proc = append(proc, t.Process)
+		commit = append(commit, t.Commit)
+		recs = append(recs, t.Records)
+	}
+	if len(late) == 0 {
+		return epochStats{}
+	}
+	pct := func(d []time.Duration) (time.Duration, time.Duration) {
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+		return d[len(d)/2], d[len(d)*99/100]
+	}
+	es := epochStats{n: len(late)}
+	es.late50, es.late99 = pct(late)
+	es.process50, es.proc99 = pct(proc)
+	es.commit50, es.commit99 = pct(commit)
+	sort.Slice(recs, func(i, j int) bool { return recs[i] < recs[j] })
+	es.records50, es.records99 = recs[len(recs)/2], recs[len(recs)*99/100]
+	return es
 }
 
 // targets are issue 5's per-core targets, events/s.
