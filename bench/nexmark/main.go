@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/kappa-db/kappa/catalog"
 	"github.com/kappa-db/kappa/connector/nexmark"
 	"github.com/kappa-db/kappa/exec"
 	"github.com/kappa-db/kappa/internal/benchutil"
@@ -294,6 +295,11 @@ func (m *Main) freshness(ctx context.Context, cfg config, srv *server.Server, co
 		ch := rt.Changed()
 		off := uint64(1<<63 - 1)
 		for _, src := range o.Sources {
+			// Only the generators' offsets are event ids (q13 also reads
+			// a table, whose offset is its log's).
+			if so, ok := eng.Catalog().Get(src); !ok || so.Kind != catalog.KindSource {
+				continue
+			}
 			c, _ := rt.Committed(o.ID, src)
 			off = min(off, c)
 		}
