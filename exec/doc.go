@@ -10,7 +10,7 @@
 // operator applied non-incrementally to its integrated input; the tests check
 // exactly that.
 //
-// The Runtime (runtime.go) cuts epochs: at each barrier (every 50 ms by
+// The Runtime (runtime.go) cuts epochs: at each barrier (every 20 ms by
 // default, or sooner when a reader waits) it captures every source log's end
 // offset, runs each dataflow over the records up to it, and commits operator
 // state, view rows and the new source offsets in ONE storage batch. After a

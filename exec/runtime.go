@@ -20,7 +20,10 @@ import (
 
 // Defaults.
 const (
-	DefaultBarrierInterval    = 50 * time.Millisecond
+	// DefaultBarrierInterval is 20 ms rather than 50: a record waits up to
+	// one interval for its barrier, which at 50 ms was half of the 100 ms
+	// freshness budget (docs/freshness.md).
+	DefaultBarrierInterval    = 20 * time.Millisecond
 	DefaultMaxRecordsPerEpoch = 1 << 18
 	readChunk                 = 4096
 )

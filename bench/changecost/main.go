@@ -55,7 +55,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	fl.IntVar(&c.trials, "trials", 30, "kappa: updates measured in each way")
 	fl.IntVar(&c.pgTrials, "pg-trials", 3, "PostgreSQL: update + REFRESH runs")
 	fl.StringVar(&c.dir, "dir", os.TempDir(), "directory for kappa's temporary data directory")
-	fl.DurationVar(&c.barrier, "barrier", 0, "kappa's barrier interval (0: the default, 50ms)")
+	fl.DurationVar(&c.barrier, "barrier", 0, "kappa's barrier interval (0: the default, 20ms)")
 	fl.BoolVar(&c.skipPostgres, "no-pg", false, "measure kappa only")
 	if err := fl.Parse(args); err != nil {
 		return err

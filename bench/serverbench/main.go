@@ -67,7 +67,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	var c config
 	only := fl.String("only", "ingest,freshness,point", "comma-separated benchmarks to run")
 	fl.StringVar(&c.dir, "dir", os.TempDir(), "directory for kappa's temporary data directory (PostgreSQL's is under /tmp)")
-	fl.DurationVar(&c.barrier, "barrier", 0, "kappa's barrier interval (0: the default, 50ms)")
+	fl.DurationVar(&c.barrier, "barrier", 0, "kappa's barrier interval (0: the default, 20ms)")
 	fl.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of each kappa phase to PREFIX-<benchmark>.pprof")
 	fl.StringVar(&c.trace, "trace", "", "write an execution trace (go tool trace) of each kappa phase to PREFIX-<benchmark>.trace")
 	fl.IntVar(&c.rows, "rows", 1_000_000, "ingest: rows in the COPY")

@@ -51,7 +51,7 @@ func (m *Main) serve(ctx context.Context, args []string) int {
 	fs.SetOutput(m.Stderr)
 	dataDir := fs.String("data-dir", server.DefaultDataDir, "data directory (created if missing)")
 	listen := fs.String("listen", server.DefaultListen, "address to accept PostgreSQL clients on")
-	barrier := fs.Duration("barrier-interval", 50*time.Millisecond, "how often an epoch commits")
+	barrier := fs.Duration("barrier-interval", 20*time.Millisecond, "how often an epoch commits (docs/freshness.md)")
 	fsync := fs.String("fsync", "group", "when a write is acknowledged: always | group | off")
 	maxConns := fs.Int("max-connections", 100, "sessions allowed at once, as PostgreSQL's max_connections (0: unlimited)")
 	hbaFile := fs.String("hba-file", "", "client authentication rules in pg_hba.conf format (default: trust loopback, passwords elsewhere)")
