@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -18,7 +19,10 @@ import (
 )
 
 // pkw is a pgwire.ResultWriter that keeps the rows as text.
-type pkw struct{ rows [][]string }
+type pkw struct {
+	rows   [][]string
+	copyIn io.Reader
+}
 
 func (w *pkw) Columns([]pgwire.Column) error { return nil }
 func (w *pkw) Row(v [][]byte) error {
@@ -29,9 +33,15 @@ func (w *pkw) Row(v [][]byte) error {
 	w.rows = append(w.rows, r)
 	return nil
 }
-func (w *pkw) Notice(string, string, string)            {}
-func (w *pkw) SetParameter(string, string)              {}
-func (w *pkw) CopyIn(int8, []int16) (io.Reader, error)  { return nil, io.EOF }
+func (w *pkw) Notice(string, string, string) {}
+func (w *pkw) SetParameter(string, string)   {}
+func (w *pkw) CopyIn(int8, []int16) (io.Reader, error) {
+	if w.copyIn == nil {
+		return nil, io.EOF
+	}
+	return w.copyIn, nil
+}
+
 func (w *pkw) CopyOut(int8, []int16) (io.Writer, error) { return io.Discard, nil }
 func openPK(t *testing.T, fs vfs.FS) *Engine {
 	t.Helper()
@@ -56,12 +66,20 @@ func pkSession(t *testing.T, e *Engine) pgwire.Session {
 // exec runs one Query message as pgwire does: the statements, then the end
 // of the implicit transaction. It returns the last tag and rows.
 func execQ(s pgwire.Session, query string) (string, [][]string, error) {
+	return execCopy(s, query, "")
+}
+
+// execCopy is execQ with data for COPY FROM STDIN.
+func execCopy(s pgwire.Session, query, data string) (string, [][]string, error) {
 	ctx := context.Background()
 	stmts, err := s.Parse(ctx, query)
 	if err != nil {
 		return "", nil, err
 	}
 	w := &pkw{}
+	if data != "" {
+		w.copyIn = strings.NewReader(data)
+	}
 	var tag string
 	for _, st := range stmts {
 		if tag, err = st.Execute(ctx, nil, nil, nil, w); err != nil {
@@ -337,5 +355,43 @@ func TestPKInsertAppendFailure(t *testing.T) {
 	n, end := settle(t, e, s, "t")
 	if n != strconv.Itoa(want) || end != uint64(want) {
 		t.Fatalf("count(*) = %s, log records %d, want %d", n, end, want)
+	}
+}
+
+// TestPKCopy: COPY into a table with a primary key, large (the full lock)
+// and small (the overlay), is seen at once by other sessions' key checks,
+// and a COPY with a duplicate key writes nothing.
+func TestPKCopy(t *testing.T) {
+	e := openPK(t, nil)
+	s, s2 := pkSession(t, e), pkSession(t, e)
+	mustQ(t, s, "CREATE TABLE t (k int PRIMARY KEY, v int)")
+	rows := func(from, to int) string {
+		var sb strings.Builder
+		for k := from; k < to; k++ {
+			fmt.Fprintf(&sb, "%d\t%d\n", k, k)
+		}
+		return sb.String()
+	}
+	if tag, _, err := execCopy(s, "COPY t FROM STDIN", rows(0, 3000)); err != nil || tag != "COPY 3000" {
+		t.Fatalf("large COPY: %s %v", tag, err)
+	}
+	if _, _, err := execQ(s2, "INSERT INTO t VALUES (2999, 0)"); pgerr.Code(err) != pgerr.UniqueViolation {
+		t.Fatalf("insert of a key the large COPY wrote: %v", err)
+	}
+	if tag, _, err := execCopy(s, "COPY t FROM STDIN", rows(3000, 3010)); err != nil || tag != "COPY 10" {
+		t.Fatalf("small COPY: %s %v", tag, err)
+	}
+	if _, _, err := execQ(s2, "INSERT INTO t VALUES (3005, 0)"); pgerr.Code(err) != pgerr.UniqueViolation {
+		t.Fatalf("insert of a key the small COPY wrote: %v", err)
+	}
+	if _, _, err := execCopy(s2, "COPY t FROM STDIN", rows(3010, 3012)+rows(3010, 3011)); pgerr.Code(err) != pgerr.UniqueViolation {
+		t.Fatalf("COPY with a duplicate key: %v", err)
+	}
+	if _, _, err := execCopy(s2, "COPY t FROM STDIN", rows(3009, 3011)); pgerr.Code(err) != pgerr.UniqueViolation {
+		t.Fatalf("COPY over a pending key: %v", err)
+	}
+	mustQ(t, s2, "INSERT INTO t VALUES (3010, 0)")
+	if n, end := settle(t, e, s, "t"); n != "3011" || end != 3011 {
+		t.Fatalf("count(*) = %s, log records %d, want 3011", n, end)
 	}
 }
