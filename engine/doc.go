@@ -22,8 +22,8 @@
 // to commit everything in its log, so checks see every earlier write.
 // Inserts into a table without a primary key that the transaction never
 // reads take the lock shared, only for their append, and share the log's
-// group commit. Small inserts into an unpartitioned table with a primary
-// key (pkwrite.go) take the lock without waiting for the dataflow, check
+// group commit. Small inserts into a table with a primary key
+// (pkwrite.go) take the lock without waiting for the dataflow, check
 // keys through an overlay of the keys queued but not yet applied, and
 // release the lock once their append is queued: they too share the group
 // commit.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"maps"
 	"sync"
 
 	"github.com/kappa-db/kappa/exec"
@@ -33,8 +34,10 @@ import (
 // holds the lock until the transaction's append is durable. Such a full
 // append to a table with a primary key (an UPDATE, a DELETE, a large COPY,
 // a transaction that read the table or wrote several tables) sets the
-// table's barrier: the next small insert waits until the dataflow applied
-// it before trusting the committed rows. The first small insert into a
+// barrier of the log partition it went to: the next small insert waits
+// until the dataflow applied it before trusting the committed rows. Keys
+// of a partitioned table live in one overlay; each remembers its partition,
+// whose committed offset decides when it leaves. The first small insert into a
 // table after the engine opened takes the full lock too, which waits for
 // the replay of what the log held.
 
@@ -62,15 +65,27 @@ type pendingKeys struct {
 	// appends are in flight.
 	failed error
 	// synced: a full lock has waited for the dataflow since the engine
-	// opened. barrier: the end of the last full append.
+	// opened. barrier: per log partition (source id), the end of the last
+	// full append to it.
 	synced  bool
-	barrier uint64
+	barrier map[uint64]uint64
 }
 
 type pendingKey struct {
 	key  string
+	src  uint64 // the log partition it was appended to
 	end  uint64 // log offset after the append's records; 0 while in flight
 	dead bool   // its append failed
+}
+
+// setBarrier notes a full append to partition src ending at end.
+func (p *pendingKeys) setBarrier(src, end uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.barrier == nil {
+		p.barrier = map[uint64]uint64{}
+	}
+	p.barrier[src] = end
 }
 
 // has reports whether key is in the overlay.
@@ -79,11 +94,12 @@ func (p *pendingKeys) has(key []byte) bool {
 	return ok
 }
 
-// sweep drops the keys that the committed epochs applied (under p.mu).
-func (p *pendingKeys) sweep(committed uint64) {
+// sweep drops the keys that the committed epochs applied (under p.mu);
+// committed returns how far they applied a partition.
+func (p *pendingKeys) sweep(committed func(src uint64) uint64) {
 	for p.head < len(p.fifo) {
 		k := p.fifo[p.head]
-		if !k.dead && (k.end == 0 || k.end > committed) {
+		if !k.dead && (k.end == 0 || k.end > committed(k.src)) {
 			break
 		}
 		if !k.dead && p.keys[k.key] == k {
@@ -104,15 +120,21 @@ func (p *pendingKeys) sweep(committed uint64) {
 // are in flight, and clears it (and the log's chain) once none is (under
 // p.mu; the caller holds the table's write lock, so nothing queues
 // meanwhile).
-func (p *pendingKeys) checkFailed(lg *log.Log) error {
+func (p *pendingKeys) checkFailed(e *Engine, tt *txnTable) error {
 	if p.failed == nil {
 		return nil
 	}
 	if p.inflight > 0 {
 		return pgerr.Wrap(p.failed, pgerr.Code(p.failed), "an earlier insert into this table failed and later ones queued behind it are still in flight")
 	}
+	for part := range tt.parts {
+		lg, err := e.tableLog(exec.PartitionSource(tt.t.ID, part))
+		if err != nil {
+			return err
+		}
+		lg.ResetChain()
+	}
 	p.failed = nil
-	lg.ResetChain()
 	return nil
 }
 
@@ -151,19 +173,20 @@ func (s *Session) lockLight(ctx context.Context, tt *txnTable) error {
 		return err
 	}
 	tt.held = true
-	lg, err := s.e.tableLog(tt.t.ID)
-	if err != nil {
-		return err
-	}
 	pk.mu.Lock()
-	err = pk.checkFailed(lg)
-	barrier := pk.barrier
+	err := pk.checkFailed(s.e, tt)
+	barrier := maps.Clone(pk.barrier)
 	pk.mu.Unlock()
 	if err != nil {
 		return err
 	}
+	for src, end := range barrier {
+		if err := s.e.rt.WaitFor(ctx, tt.t.ID, src, end); err != nil {
+			return err
+		}
+	}
 	// Also reports a failed dataflow, as lockTable's wait does.
-	return s.e.rt.WaitFor(ctx, tt.t.ID, tt.t.ID, barrier)
+	return s.e.rt.WaitFor(ctx, tt.t.ID, tt.t.ID, 0)
 }
 
 // checkLight checks the keys of small inserts into a table whose lock the
@@ -174,7 +197,21 @@ func (s *Session) checkLight(tt *txnTable, ins *inserter) error {
 	if len(ins.keys) > 1 {
 		seen = make(map[string]struct{}, len(ins.keys))
 	}
-	committed, _ := s.e.rt.Committed(tt.t.ID, tt.t.ID)
+	var srcs [8]struct{ src, off uint64 }
+	known := 0
+	committed := func(src uint64) uint64 {
+		for _, c := range srcs[:known] {
+			if c.src == src {
+				return c.off
+			}
+		}
+		off, _ := s.e.rt.Committed(tt.t.ID, src)
+		if known < len(srcs) {
+			srcs[known] = struct{ src, off uint64 }{src, off}
+			known++
+		}
+		return off
+	}
 	pk := tt.lock.keys
 	pk.mu.Lock()
 	pk.sweep(committed)
@@ -228,7 +265,7 @@ func (s *Session) appendLight(part *logPart, lg *log.Log) error {
 	tt := part.tt
 	pk := tt.lock.keys
 	pk.mu.Lock()
-	if err := pk.checkFailed(lg); err != nil {
+	if err := pk.checkFailed(s.e, tt); err != nil {
 		pk.mu.Unlock()
 		return err
 	}
@@ -243,7 +280,7 @@ func (s *Session) appendLight(part *logPart, lg *log.Log) error {
 		pk.keys = map[string]*pendingKey{}
 	}
 	for k := range tt.own {
-		e := &pendingKey{key: k}
+		e := &pendingKey{key: k, src: part.src}
 		pk.keys[k] = e
 		pk.fifo = append(pk.fifo, e)
 		ents = append(ents, e)

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/kappa-db/kappa/exec"
 	"github.com/kappa-db/kappa/pgerr"
 	"github.com/kappa-db/kappa/pgwire"
 	"github.com/kappa-db/kappa/vfs"
@@ -108,20 +109,28 @@ func settle(t *testing.T, e *Engine, s pgwire.Session, table string) (rows strin
 	if !ok {
 		t.Fatalf("no table %s", table)
 	}
-	lg, err := e.tableLog(o.ID)
-	if err != nil {
-		t.Fatal(err)
+	for p := range partitionsOf(o) {
+		lg, err := e.tableLog(exec.PartitionSource(o.ID, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		logEnd += lg.End()
 	}
-	return r[0][0], lg.End()
+	return r[0][0], logEnd
 }
 
 // TestPKInsertRace: sessions insert overlapping keys concurrently; each key
 // is inserted exactly once (the others get 23505), and the log holds one
 // record per key.
 func TestPKInsertRace(t *testing.T) {
+	t.Run("unpartitioned", func(t *testing.T) { testPKInsertRace(t, "") })
+	t.Run("partitioned", func(t *testing.T) { testPKInsertRace(t, " WITH (partitions = 3)") })
+}
+
+func testPKInsertRace(t *testing.T, with string) {
 	e := openPK(t, nil)
 	s := pkSession(t, e)
-	mustQ(t, s, "CREATE TABLE t (k int PRIMARY KEY, v int)")
+	mustQ(t, s, "CREATE TABLE t (k int PRIMARY KEY, v int)"+with)
 	mustQ(t, s, "CREATE MATERIALIZED VIEW mv AS SELECT count(*) AS n, sum(k) AS s FROM t")
 	const sessions, keys = 12, 150
 	var wins [keys]atomic.Int32
@@ -179,9 +188,14 @@ func TestPKInsertRace(t *testing.T) {
 // another session's UPDATE and DELETE, and by a third session's insert of
 // the same key (23505 before the delete, success after).
 func TestPKInsertThenWrite(t *testing.T) {
+	t.Run("unpartitioned", func(t *testing.T) { testPKInsertThenWrite(t, "") })
+	t.Run("partitioned", func(t *testing.T) { testPKInsertThenWrite(t, " WITH (partitions = 3)") })
+}
+
+func testPKInsertThenWrite(t *testing.T, with string) {
 	e := openPK(t, nil)
 	s := pkSession(t, e)
-	mustQ(t, s, "CREATE TABLE t (k int PRIMARY KEY, v int)")
+	mustQ(t, s, "CREATE TABLE t (k int PRIMARY KEY, v int)"+with)
 	const pairs, keys = 4, 60
 	var wg sync.WaitGroup
 	errs := make(chan error, 3*pairs)
@@ -296,6 +310,11 @@ func TestPKInsertTxn(t *testing.T) {
 // no key behind: once there is space, the same keys insert fine, and the
 // log holds each acknowledged insert once.
 func TestPKInsertAppendFailure(t *testing.T) {
+	t.Run("unpartitioned", func(t *testing.T) { testPKInsertAppendFailure(t, "") })
+	t.Run("partitioned", func(t *testing.T) { testPKInsertAppendFailure(t, " WITH (partitions = 3)") })
+}
+
+func testPKInsertAppendFailure(t *testing.T, with string) {
 	var full atomic.Bool
 	fs := vfs.WithFaults(vfs.Default, func(op vfs.Op, path string) error {
 		if op == vfs.OpWrite && filepath.Ext(path) == ".log" && full.Load() {
@@ -305,7 +324,7 @@ func TestPKInsertAppendFailure(t *testing.T) {
 	})
 	e := openPK(t, fs)
 	s := pkSession(t, e)
-	mustQ(t, s, "CREATE TABLE t (k int PRIMARY KEY, v int)")
+	mustQ(t, s, "CREATE TABLE t (k int PRIMARY KEY, v int)"+with)
 	mustQ(t, s, "INSERT INTO t VALUES (0, 0)")
 	full.Store(true)
 	if _, _, err := execQ(s, "INSERT INTO t VALUES (1, 1)"); pgerr.Code(err) != pgerr.DiskFull {

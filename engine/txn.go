@@ -43,8 +43,8 @@ type txnTable struct {
 	// it did: nothing else is appended until the transaction ends, so the
 	// records get offsets base, base+1, ... of their partitions (the row
 	// ids of a table without a primary key derive from them). A part held
-	// but not locked only took small inserts into an unpartitioned table
-	// with a primary key (pkwrite.go); own holds their keys.
+	// but not locked only took small inserts into a table with a primary
+	// key (pkwrite.go); own holds their keys.
 	held   bool
 	locked bool
 	bases  []uint64
@@ -187,18 +187,10 @@ func (s *Session) lockTable(ctx context.Context, tt *txnTable) error {
 			return err
 		}
 	}
-	if tt.parts == 1 {
-		lg, err := s.e.tableLog(tt.t.ID)
-		if err != nil {
-			return err
-		}
-		pk.mu.Lock()
-		pk.synced = true
-		err = pk.checkFailed(lg)
-		pk.mu.Unlock()
-		return err
-	}
-	return nil
+	pk.mu.Lock()
+	defer pk.mu.Unlock()
+	pk.synced = true
+	return pk.checkFailed(s.e, tt)
 }
 
 // route is the partition of tt's table's log that change record rec goes to.
@@ -585,11 +577,8 @@ func (s *Session) appendPart(ctx context.Context, part *logPart) error {
 	if tt.locked && first != part.base {
 		panic("engine: a table's log moved while a transaction held its write lock")
 	}
-	if len(tt.t.PrimaryKey) > 0 && tt.parts == 1 {
-		pk := tt.lock.keys
-		pk.mu.Lock()
-		pk.barrier = first + uint64(part.n)
-		pk.mu.Unlock()
+	if len(tt.t.PrimaryKey) > 0 {
+		tt.lock.keys.setBarrier(part.src, first+uint64(part.n))
 	}
 	s.writes[part.src] = first + uint64(part.n)
 	s.e.rt.Kick()

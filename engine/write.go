@@ -187,7 +187,7 @@ func (s *Session) appendInserts(ctx context.Context, t *catalog.Object, ins *ins
 		return err
 	}
 	if len(t.PrimaryKey) > 0 {
-		if !tt.locked && tt.parts == 1 && tt.n+ins.n <= lightInsertKeys {
+		if !tt.locked && tt.n+ins.n <= lightInsertKeys {
 			if err := s.lockLight(ctx, tt); err != nil {
 				return err
 			}
