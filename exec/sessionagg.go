@@ -172,8 +172,9 @@ func insertsOnly(n Node) bool {
 // only (always, over a source): for each run of new rows, the stored
 // session at or before the first (when it reaches it) and the sessions
 // after it that the run reaches are merged with the new rows'
-// accumulators: two seeks and one write per run, whatever the sessions'
-// sizes. A retraction may shrink or split sessions, which accumulators
+// accumulators: two seeks (two gets when the run is at or after the
+// partition's latest session, the usual case) and one write per run,
+// whatever the sessions' sizes. A retraction may shrink or split sessions, which accumulators
 // cannot tell: the sessions within Gap of the delta's times are then
 // recomputed from their stored rows. Either way the operator emits the old
 // rows of the sessions it replaced and the new rows of their successors.
