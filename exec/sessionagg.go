@@ -199,6 +199,7 @@ type sessionAggOp struct {
 	parts     map[string]*Batch
 	order     []string
 	scratch   []byte
+	checked   bool // the store holds no state of the plain plan's Aggregate
 }
 
 // sess is one session (or a partition's NULL-time group) in memory.
@@ -492,6 +493,12 @@ func (o *sessionAggOp) merge(dst, src *sess) error {
 
 func (o *sessionAggOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 	defer o.reset()
+	if !ec.ephemeral && !o.checked {
+		if err := o.checkLayout(ec); err != nil {
+			return err
+		}
+		o.checked = true
+	}
 	out := &Batch{}
 	for _, part := range o.order {
 		var err error
@@ -512,6 +519,27 @@ func (o *sessionAggOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 		return nil
 	}
 	return emit(out)
+}
+
+// checkLayout refuses to run over the state of a view created before
+// session aggregates, whose Aggregate kept its groups under the same
+// operator id (0x00 and 0x01 keys): reading on would silently miss every
+// session that state holds.
+func (o *sessionAggOp) checkLayout(ec *epochCtx) error {
+	lo := append(append([]byte(nil), o.prefix...), 0)
+	found := false
+	err := ec.store.Scan(lo, append(append([]byte(nil), o.prefix...), 0x10), false, func(_, _ []byte) (bool, error) {
+		found = true
+		return false, nil
+	})
+	if err != nil {
+		return err
+	}
+	if found {
+		return pgerr.New(pgerr.ObjectNotInPrerequisite, "the view's state was written by an earlier plan of its SESSION aggregate").
+			WithHint("Recreate the view: CREATE OR REPLACE MATERIALIZED VIEW with the same query.")
+	}
+	return nil
 }
 
 // item is one input row on its way into a session.

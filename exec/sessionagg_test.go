@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kappa-db/kappa/expr"
+	"github.com/kappa-db/kappa/pgerr"
 	"github.com/kappa-db/kappa/storage"
 	"github.com/kappa-db/kappa/types"
 )
@@ -190,5 +191,39 @@ func BenchmarkSessionAggregate(b *testing.B) {
 				b.StartTimer()
 			}
 		})
+	}
+}
+
+// TestSessionAggregateRefusesOldState: a view whose plain plan (the
+// window under an Aggregate) wrote state fails with 55000 when it runs as
+// a session aggregate, rather than miss the sessions that state holds.
+func TestSessionAggregateRefusesOldState(t *testing.T) {
+	typs := []types.Type{types.Int8, types.Timestamp}
+	build := func(fused bool) *Aggregate {
+		sw := &SessionWindow{Input: &Scan{Kind: ScanTable, Rel: 1, Name: "t", Types: typs}, TimeCol: 1, PartitionBy: []int{0}, Gap: 10}
+		return &Aggregate{
+			Input:   &Project{Input: sw, Exprs: []expr.Expr{&expr.ColRef{Idx: 0, T: types.Int8}, &expr.ColRef{Idx: 2, T: types.Timestamp}}},
+			GroupBy: []int{0, 1},
+			Aggs:    []AggCall{{Func: AggCountStar, Arg: -1, Type: types.Int8}},
+			Types:   []types.Type{types.Int8, types.Timestamp, types.Int8},
+			Session: fused,
+		}
+	}
+	d := newTestDataflow(t, build(false))
+	d.epoch(&Batch{Rows: []types.Row{{types.NewInt8(1), types.NewTimestamp(5)}}, W: []int64{1}}, 0)
+	g, err := buildGraph(build(true), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := d.db.NewBatch()
+	defer batch.Close()
+	ec := &epochCtx{eval: &expr.EvalContext{}, store: batch}
+	out := func(*Batch) error { return nil }
+	if err := g.push(ec, g.leaves[0], &Batch{Rows: []types.Row{{types.NewInt8(1), types.NewTimestamp(6)}}, W: []int64{1}}, out); err != nil {
+		t.Fatal(err)
+	}
+	err = g.flush(ec, out)
+	if pe, ok := err.(*pgerr.Error); !ok || pe.Code != pgerr.ObjectNotInPrerequisite {
+		t.Fatalf("got %v, want 55000", err)
 	}
 }
