@@ -46,21 +46,28 @@ func RowIDPartition(rowID uint64) int { return int(rowID >> partitionShift) }
 const parallelMin = 4 * readChunk
 
 // parallelSources picks the log inputs of view df that readParallel reads
-// this epoch: all of them, when there are several, more than one CPU, and
-// parallelMin records to read (a backfill); nil otherwise.
+// this epoch: all of them, when one is a partitioned table's, there are
+// several with records to read, more than one CPU, and parallelMin records
+// to read (a backfill); nil otherwise. Views over unpartitioned tables only
+// keep the serial read, which holds one chunk of rows at a time rather than
+// two per reader.
 func (rt *Runtime) parallelSources(df *dataflow, ends map[uint64]uint64) map[*source]bool {
 	if df.g == nil || goruntime.GOMAXPROCS(0) < 2 {
 		return nil
 	}
 	var n int
 	var pending uint64
+	partitioned := false
 	for _, s := range df.sources {
+		if s.log != nil && SourcePartition(s.id) > 0 {
+			partitioned = true
+		}
 		if s.log != nil && s.next < ends[s.id] {
 			n++
 			pending += ends[s.id] - s.next
 		}
 	}
-	if n < 2 || pending < parallelMin {
+	if !partitioned || n < 2 || pending < parallelMin {
 		return nil
 	}
 	set := map[*source]bool{}
