@@ -90,10 +90,11 @@ type Log struct {
 	lock io.Closer
 
 	reqs chan *appendReq
-	// enqMu serialises queueing: the queue's order, which is the order
-	// of the offsets, is the order in which calls queued. enqClosed (under
-	// enqMu) is set once Close drained the queue.
-	enqMu     sync.Mutex
+	// enqMu is held shared while queueing and exclusively by Close, which
+	// sets enqClosed before it answers what is left in the queue. (The
+	// queue's order, which is the order of the offsets, is the order in
+	// which calls queued.)
+	enqMu     sync.RWMutex
 	enqClosed bool
 	// chainErr is the error of the first chained append that failed since
 	// ResetChain: later chained appends fail with it.
@@ -373,8 +374,8 @@ const queueLen = 1024
 func (l *Log) enqueue(records [][]byte, group [][][]byte, chained bool) (*appendReq, error) {
 	r := reqPool.Get().(*appendReq)
 	r.records, r.group, r.err, r.chained = records, group, nil, chained
-	l.enqMu.Lock()
-	defer l.enqMu.Unlock()
+	l.enqMu.RLock()
+	defer l.enqMu.RUnlock()
 	if !l.enqClosed {
 		select {
 		case l.reqs <- r:
