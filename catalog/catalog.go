@@ -84,6 +84,10 @@ type Object struct {
 	EmitOnWindowClose bool `json:"emit_on_window_close,omitempty"`
 	// Watermark is a source's or append-only table's WATERMARK FOR.
 	Watermark *Watermark `json:"watermark,omitempty"`
+	// PlanHash fingerprints the dataflow plan a materialized view's stored
+	// state was built for (engine: the plan's EXPLAIN and
+	// exec.StateVersion). Empty for views created before fingerprints.
+	PlanHash string `json:"plan_hash,omitempty"`
 }
 
 // Watermark is WATERMARK FOR column AS column - delay: the event-time

@@ -301,7 +301,8 @@ func (e *Engine) createMaterializedView(ctx context.Context, st *statement, x *s
 	}
 	o := &catalog.Object{ID: id, Kind: catalog.KindMaterializedView, Name: x.Name.Name, CreateSQL: x.Info().Text,
 		Query: x.QueryText, DependsOn: mv.DependsOn, Sources: mv.Sources, KeyCols: mv.KeyCols, Unique: mv.Unique, AppendOnly: mv.AppendOnly,
-		EmitOnWindowClose: x.Query.EmitOnWindowClose, Created: time.Now().UTC(), Owner: st.s.currentRole}
+		EmitOnWindowClose: x.Query.EmitOnWindowClose, Created: time.Now().UTC(), Owner: st.s.currentRole,
+		PlanHash: planFingerprint(mv.Plan)}
 	for _, c := range mv.Columns {
 		o.Columns = append(o.Columns, catalog.Column{Name: c.Name, Type: c.Type})
 	}

@@ -104,6 +104,9 @@ type Engine struct {
 		logs map[uint64]*log.Log
 		// broken holds materialized views that could not be restarted.
 		broken map[uint64]error
+		// replanned counts the views recomputed at start because their
+		// plan changed (refreshPlan).
+		replanned int
 		// feeds holds the inputs of sources, built on first use.
 		feeds map[uint64]exec.Feed
 		// backfills are the materialized views being backfilled now.
@@ -273,6 +276,9 @@ func (e *Engine) restore() error {
 			continue
 		}
 		spec, err := e.viewDataflow(o)
+		if err == nil {
+			_, err = e.refreshPlan(o, spec.Plan)
+		}
 		if err == nil {
 			err = e.rt.Add(spec)
 		}

@@ -5,6 +5,15 @@ import (
 	"github.com/kappa-db/kappa/types"
 )
 
+// StateVersion numbers the encodings of operator state and view rows. A
+// materialized view's stored state is tied to its plan: operators number
+// their state by their place in the plan, and each encodes it its own way.
+// The engine fingerprints a view's plan (its EXPLAIN) with StateVersion and
+// recomputes the view from its sources when a restart plans it differently.
+// Bump StateVersion with any change to an operator's stored encoding that
+// an older data directory would misread and that EXPLAIN does not show.
+const StateVersion = 1
+
 // Node is one node of a physical plan: plain data built by the planner and
 // instantiated by exec. Every node's output columns are Columns().
 type Node interface {
