@@ -96,6 +96,9 @@ type conn struct {
 		msg     []byte
 	}
 	tag []byte // CommandComplete's tag, reused
+	// cmdComplete is the CommandComplete an Execute sends, reused: a new
+	// one escapes to send's interface, an allocation per query.
+	cmdComplete pgproto3.CommandComplete
 
 	mu struct {
 		sync.Mutex

@@ -286,7 +286,8 @@ func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) {
 	}
 	p.state = portalDone
 	c.tag = append(c.tag[:0], tag...)
-	_ = c.send(&pgproto3.CommandComplete{CommandTag: c.tag}) // failure is sticky
+	c.cmdComplete.CommandTag = c.tag
+	_ = c.send(&c.cmdComplete) // failure is sticky
 }
 
 // sendPortalRows sends up to maxRows (0 = all) buffered rows of p, then
