@@ -197,6 +197,12 @@ func (c *conn) startup() bool {
 	var secret [4]byte
 	binary.BigEndian.PutUint32(secret[:], c.secret)
 	c.send(&pgproto3.BackendKeyData{ProcessID: c.pid, SecretKey: secret[:]})
+	// Past startup before the client can know it: a Shutdown between this
+	// ReadyForQuery and the first read must say goodbye (57P01, at that
+	// read) instead of closing the socket as it does in startup.
+	c.mu.Lock()
+	c.mu.phase = phaseBusy
+	c.mu.Unlock()
 	c.send(&pgproto3.ReadyForQuery{TxStatus: sess.TxStatus()})
 	if err := c.flush(); err != nil {
 		return false
