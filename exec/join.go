@@ -43,6 +43,19 @@ type joinOp struct {
 	keyOrder  []int
 	closeWM   *colWatermark
 	closeKind types.Kind
+	// interval, when the condition bounds the sides' times against each
+	// other over columns with watermarks, is what lets the join forget
+	// rows no partner to come can join (intervaljoin.go).
+	interval *intervalState
+	// appendOnly[side]: that input only ever inserts (AppendOnly). Its
+	// rows are then stored without reading their key first, each under a
+	// sequence number of its own (seq, kept at seqKey, loaded once per
+	// epoch) instead of the row's key with a multiplicity: a duplicate row
+	// is two entries, which joins the same as one of multiplicity two.
+	appendOnly [2]bool
+	seq        uint64
+	seqLoaded  bool
+	seqDirty   bool
 }
 
 func newJoinOp(spec *Join, opID uint64) *joinOp {
@@ -63,6 +76,8 @@ func newJoinOp(spec *Join, opID uint64) *joinOp {
 			break
 		}
 	}
+	j.interval = newIntervalState(spec)
+	j.appendOnly = [2]bool{AppendOnly(spec.Left), AppendOnly(spec.Right)}
 	return j
 }
 
@@ -70,6 +85,29 @@ func (j *joinOp) reset() {
 	j.out.Reset()
 	j.buf[0].Reset()
 	j.buf[1].Reset()
+	j.seqLoaded, j.seqDirty = false, false
+}
+
+// AppendOnly reports whether n only ever inserts: it reads sources
+// (append-only by definition) through operators that turn insertions into
+// insertions. Tables can be updated, and aggregates and outer joins
+// retract, so anything else is not.
+func AppendOnly(n Node) bool {
+	switch x := n.(type) {
+	case *Scan:
+		return x.Kind == ScanSource
+	case *Filter:
+		return AppendOnly(x.Input)
+	case *Project:
+		return AppendOnly(x.Input)
+	case *TimeWindow:
+		return AppendOnly(x.Input)
+	case *Union:
+		return AppendOnly(x.Left) && AppendOnly(x.Right)
+	case *Join:
+		return x.Kind == JoinInner && AppendOnly(x.Left) && AppendOnly(x.Right)
+	}
+	return false
 }
 
 func (j *joinOp) keys(side int) []int {
@@ -225,13 +263,32 @@ func (j *joinOp) probe(ec *epochCtx, side int, key []byte, x types.Row, w int64)
 	return matches, nil
 }
 
-// store adds (x, w) to side's state.
+// store adds (x, w) to side's state, and to its time index when it has
+// one.
 func (j *joinOp) store(ec *epochCtx, side int, key []byte, x types.Row, w, matches int64) error {
 	k := j.sidePrefix(side, key)
+	e := joinEntry{matches: matches, row: x}
+	if j.appendOnly[side] {
+		if w < 0 {
+			return pgerr.New(pgerr.InternalError, "join state: a retraction on an append-only input")
+		}
+		seq, err := j.nextSeq(ec)
+		if err != nil {
+			return err
+		}
+		k = binary.BigEndian.AppendUint64(k, seq)
+		e.mult = w
+		if err := ec.store.Set(k, encodeJoinEntry(e)); err != nil {
+			return err
+		}
+		if t, ok := j.indexed(side, x); ok {
+			return ec.store.Set(j.indexKey(side, t, k), nil)
+		}
+		return nil
+	}
 	for _, v := range x {
 		k = types.AppendKey(k, v, false)
 	}
-	e := joinEntry{matches: matches, row: x}
 	old, ok, err := ec.store.Get(k)
 	if err != nil {
 		return err
@@ -244,13 +301,56 @@ func (j *joinOp) store(ec *epochCtx, side int, key []byte, x types.Row, w, match
 		e.mult = prev.mult
 	}
 	e.mult += w
+	t, isIndexed := j.indexed(side, x)
 	switch {
 	case e.mult == 0:
+		if isIndexed {
+			if err := ec.store.Delete(j.indexKey(side, t, k)); err != nil {
+				return err
+			}
+		}
 		return ec.store.Delete(k)
 	case e.mult < 0:
 		return pgerr.New(pgerr.InternalError, "join state: row multiplicity went negative")
 	}
+	if isIndexed && !ok {
+		if err := ec.store.Set(j.indexKey(side, t, k), nil); err != nil {
+			return err
+		}
+	}
 	return ec.store.Set(k, encodeJoinEntry(e))
+}
+
+// seqKey holds the next sequence number of an append-only side's rows.
+func (j *joinOp) seqKey() []byte {
+	return append(append([]byte(nil), j.prefix...), 4)
+}
+
+// nextSeq numbers a row of an append-only side. The counter is read once
+// per epoch and written back at the barrier (saveSeq).
+func (j *joinOp) nextSeq(ec *epochCtx) (uint64, error) {
+	if !j.seqLoaded {
+		val, ok, err := ec.store.Get(j.seqKey())
+		if err != nil {
+			return 0, err
+		}
+		j.seq = 0
+		if ok {
+			j.seq, _ = binary.Uvarint(val)
+		}
+		j.seqLoaded = true
+	}
+	j.seqDirty = true
+	j.seq++
+	return j.seq - 1, nil
+}
+
+func (j *joinOp) saveSeq(ec *epochCtx) error {
+	if !j.seqDirty {
+		return nil
+	}
+	j.seqDirty = false
+	return ec.store.Set(j.seqKey(), binary.AppendUvarint(nil, j.seq))
 }
 
 func encodeJoinEntry(e joinEntry) []byte {
@@ -278,7 +378,13 @@ func decodeJoinEntry(val []byte) (joinEntry, error) {
 // right side's keys, emitted in chunks so that a large result streams.
 func (j *joinOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 	if !ec.ephemeral {
-		return j.closeWindows(ec)
+		if err := j.saveSeq(ec); err != nil {
+			return err
+		}
+		if err := j.closeWindows(ec); err != nil {
+			return err
+		}
+		return j.closeInterval(ec)
 	}
 	const chunk = 1024
 	out := &Batch{}

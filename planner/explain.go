@@ -148,6 +148,9 @@ func Explain(n exec.Node) []string {
 			if k := exec.JoinCloseKey(x); k >= 0 {
 				line += fmt.Sprintf(" closes=#%d=#%d", x.LeftKeys[k], x.RightKeys[k])
 			}
+			if iv, ok := exec.JoinIntervalOf(x); ok {
+				line += " interval=" + iv.String()
+			}
 			line += " (state: both inputs by key"
 			if x.Kind != exec.JoinInner {
 				line += ", with match counts"

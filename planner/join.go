@@ -234,9 +234,13 @@ func distribute(j *exec.Join, c expr.Expr, nl int, inON bool) bool {
 		// Its keys match NULL with NULL; an equality does not.
 		return false
 	}
-	if _, _, ok := crossEquality(c, nl); ok && !inON {
+	_, _, isEq := crossEquality(c, nl)
+	_, isInterval := exec.IntervalConjunct(c, nl)
+	if (isEq || isInterval) && !inON {
 		// An equality of expressions over each input: into ON, where
-		// computedKeys makes it a key.
+		// computedKeys makes it a key. A bound between the sides' times
+		// (an interval join): into ON, where the join may use it to forget
+		// rows (exec.JoinIntervalOf).
 		if j.On == nil {
 			j.On = c
 		} else {

@@ -221,7 +221,7 @@ func (p *Planner) PlanMaterializedView(src string, sel *sql.Select, names []stri
 		// Each window's row is emitted once and never retracted.
 		mv.KeyCols, mv.Unique, mv.AppendOnly = nil, false, true
 	}
-	if appendOnly(rel.node) {
+	if exec.AppendOnly(rel.node) {
 		mv.KeyCols, mv.Unique, mv.AppendOnly = nil, false, true
 	}
 	return mv, nil

@@ -82,7 +82,7 @@ func (b *binder) refuseClock(n exec.Node) error {
 	// proctime() is the epoch's time, fixed for a row once it is
 	// processed: over an input that never retracts, no row needs it again.
 	p, isProject := n.(*exec.Project)
-	proctimeOK := isProject && appendOnly(p.Input)
+	proctimeOK := isProject && exec.AppendOnly(p.Input)
 	for _, e := range es {
 		if !proctimeOK && usesFunc(e, "proctime") {
 			return b.errAt(max(strings.Index(strings.ToLower(b.src), "proctime"), 0), pgerr.FeatureNotSupported,

@@ -127,34 +127,12 @@ func (b *binder) windowSpan(a sql.Expr, fn string, positive bool) (int64, error)
 // unixEpochUS is 1970-01-01 in µs since 2000-01-01.
 const unixEpochUS = -946684800 * 1000000
 
-// appendOnly reports whether a view's plan only ever inserts: it reads
-// sources (append-only by definition) through operators that turn
-// insertions into insertions. Tables can be updated and aggregates and
-// outer joins retract, so anything else is not.
-func appendOnly(n exec.Node) bool {
-	switch x := n.(type) {
-	case *exec.Scan:
-		return x.Kind == exec.ScanSource
-	case *exec.Filter:
-		return appendOnly(x.Input)
-	case *exec.Project:
-		return appendOnly(x.Input)
-	case *exec.TimeWindow:
-		return appendOnly(x.Input)
-	case *exec.Union:
-		return appendOnly(x.Left) && appendOnly(x.Right)
-	case *exec.Join:
-		return x.Kind == exec.JoinInner && appendOnly(x.Left) && appendOnly(x.Right)
-	}
-	return false
-}
-
 // markAppendOnlyInputs sets InputAppendOnly on the aggregates of a view's
 // final plan whose input only ever inserts: their min and max then keep no
 // per-value counts (exec/agg.go).
 func markAppendOnlyInputs(n exec.Node) {
 	if a, ok := n.(*exec.Aggregate); ok {
-		a.InputAppendOnly = appendOnly(a.Input)
+		a.InputAppendOnly = exec.AppendOnly(a.Input)
 	}
 	for _, in := range exec.Inputs(n) {
 		markAppendOnlyInputs(*in)

@@ -10,9 +10,10 @@ import (
 	"github.com/kappa-db/kappa/server"
 )
 
-// TestWindowStateStaysFlat runs windowed views over 200 one-second windows
-// of a table with a watermark and checks that their operator state does not
-// grow with the number of windows: closed windows' state is deleted (the
+// TestWindowStateStaysFlat runs windowed views and interval joins over 200
+// one-second windows of a table with a watermark and checks that their
+// operator state does not grow with the number of windows: closed windows'
+// state, and the rows an interval join can no longer join, are deleted (the
 // same views over a table without a watermark keep every window's).
 func TestWindowStateStaysFlat(t *testing.T) {
 	ctx := context.Background()
@@ -47,6 +48,15 @@ func TestWindowStateStaysFlat(t *testing.T) {
 		// A window self-join: bids of the same auction in the same window.
 		"pairs": `SELECT a.window_start, count(*) AS pairs FROM TUMBLE(%s, ts, INTERVAL '1 second') a
 			JOIN TUMBLE(%s, ts, INTERVAL '1 second') b ON a.window_start = b.window_start AND a.auction = b.auction GROUP BY a.window_start`,
+		// An interval self-join: bids of the same auction within 100 ms
+		// before to 200 ms after each other.
+		"interval": `SELECT a.auction, count(*) AS pairs FROM %s a JOIN %s b ON a.auction = b.auction
+			AND a.ts BETWEEN b.ts - INTERVAL '100 milliseconds' AND b.ts + INTERVAL '200 milliseconds' GROUP BY a.auction`,
+		// Nexmark q7: the bids of each window's highest price, an
+		// interval join on price with the windows' maxima.
+		"highest": `SELECT b.auction, b.price, b.ts FROM %s b JOIN (SELECT max(price) AS maxprice, window_end AS ts
+			FROM TUMBLE(%s, ts, INTERVAL '1 second') GROUP BY window_end) m ON b.price = m.maxprice
+			WHERE b.ts BETWEEN m.ts - INTERVAL '1 second' AND m.ts`,
 	}
 	ids := map[string]uint64{}
 	for name, q := range views {
