@@ -3,9 +3,11 @@ package exec
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/kappa-db/kappa/expr"
+	"github.com/kappa-db/kappa/storage"
 	"github.com/kappa-db/kappa/types"
 )
 
@@ -17,9 +19,11 @@ import (
 // min(wmL, wmR + Lower) (every right change to come has rt >= wmR, and
 // joins only rows with lt >= rt + Lower; and no change of its own is to
 // come, since lt < wmL), a right row whose time rt is below min(wmR,
-// wmL - Upper). The join keeps, per side that can forget rows, an index of
-// its state by time (joinOp.indexKey), and at each barrier where the bound
-// advanced deletes the rows below it.
+// wmL - Upper). A side that can forget rows keeps them by time bucket
+// (side | bucket | join key | row, a bucket as wide as the interval): a
+// probe reads the two or three buckets its partners can be in, and at each
+// barrier where the bound advanced the join deletes the buckets wholly
+// below it with one range deletion.
 
 // JoinInterval is the time bound a join's condition puts between its two
 // sides: every joined pair has Left[LeftCol] >= Right[RightCol] + Lower
@@ -193,22 +197,41 @@ func isTimeKind(k types.Kind) bool {
 }
 
 // intervalState is a joinOp's interval cleanup: the bound, the
-// watermarks of both time columns, and which sides can forget rows.
+// watermarks of both time columns, and which sides forget rows.
 type intervalState struct {
-	iv   JoinInterval
-	wm   [2]*colWatermark // of the left and the right time column
-	drop [2]bool          // side 0 forgets rows (HasLower), side 1 (HasUpper)
+	iv JoinInterval
+	wm [2]*colWatermark // of the left and the right time column
+	// bucketed[side]: side forgets rows (the left one needs HasLower, the
+	// right one HasUpper) and keeps them by time bucket of width µs.
+	bucketed [2]bool
+	width    int64
 }
+
+// nullBucket holds the rows whose time is NULL: they join nothing through
+// the bound, and are never forgotten.
+const nullBucket = math.MaxInt64
 
 func newIntervalState(j *Join) *intervalState {
 	iv, ok := JoinIntervalOf(j)
 	if !ok {
 		return nil
 	}
+	// A bucket as wide as the interval: a probe reads two or three.
+	width := int64(1_000_000)
+	if iv.HasLower && iv.HasUpper {
+		width = max(width, iv.Upper-iv.Lower)
+	}
+	if iv.HasLower {
+		width = max(width, iv.Lower, -iv.Lower)
+	}
+	if iv.HasUpper {
+		width = max(width, iv.Upper, -iv.Upper)
+	}
 	return &intervalState{
-		iv:   iv,
-		wm:   [2]*colWatermark{columnWatermarks(j.Left)[iv.LeftCol], columnWatermarks(j.Right)[iv.RightCol]},
-		drop: [2]bool{iv.HasLower, iv.HasUpper},
+		iv:       iv,
+		wm:       [2]*colWatermark{columnWatermarks(j.Left)[iv.LeftCol], columnWatermarks(j.Right)[iv.RightCol]},
+		bucketed: [2]bool{iv.HasLower, iv.HasUpper},
+		width:    width,
 	}
 }
 
@@ -218,6 +241,48 @@ func (s *intervalState) timeCol(side int) int {
 		return s.iv.LeftCol
 	}
 	return s.iv.RightCol
+}
+
+func (s *intervalState) bucketOf(t int64) int64 {
+	b := t / s.width
+	if t%s.width < 0 {
+		b--
+	}
+	return b
+}
+
+// rowBucket is the bucket of a row of side.
+func (s *intervalState) rowBucket(side int, row types.Row) int64 {
+	v := row[s.timeCol(side)]
+	if v.IsNull() {
+		return nullBucket
+	}
+	return s.bucketOf(v.I)
+}
+
+// partnerBuckets is the range of buckets of side other that can hold a
+// partner of x (a row of the other side): from lo to hi, or to the last
+// bucket when !hasHi. ok is false when x's time is NULL (no partner).
+func (s *intervalState) partnerBuckets(other int, x types.Row) (lo, hi int64, hasHi, ok bool) {
+	v := x[s.timeCol(1-other)]
+	if v.IsNull() {
+		return 0, 0, false, false
+	}
+	t := v.I
+	if other == 0 {
+		// A left partner of a right row at t: lt in [t+Lower, t+Upper].
+		lo = s.bucketOf(satAdd(t, s.iv.Lower))
+		if s.iv.HasUpper {
+			hi, hasHi = s.bucketOf(satAdd(t, s.iv.Upper)), true
+		}
+		return lo, hi, hasHi, true
+	}
+	// A right partner of a left row at t: rt in [t-Upper, t-Lower].
+	lo = s.bucketOf(satAdd(t, -s.iv.Upper))
+	if s.iv.HasLower {
+		hi, hasHi = s.bucketOf(satAdd(t, -s.iv.Lower)), true
+	}
+	return lo, hi, hasHi, true
 }
 
 // bound is the time below which side's rows can be forgotten, given the
@@ -237,83 +302,76 @@ func (s *intervalState) bound(side int, wms map[uint64]int64) (int64, bool) {
 	return min(r, satAdd(l, -s.iv.Upper)), true
 }
 
-// timeKey encodes an event time so that byte order is time order.
+// timeKey encodes an event time (or a bucket number) so that byte order is
+// numeric order.
 func timeKey(dst []byte, t int64) []byte {
 	return binary.BigEndian.AppendUint64(dst, uint64(t)^(1<<63))
 }
 
-// indexPrefix is where side's time index lives in the join's state:
-// indexPrefix | time | the row's state key after its side byte.
-func (j *joinOp) indexPrefix(side int) []byte {
-	p := make([]byte, 0, len(j.prefix)+1+8+64)
-	p = append(p, j.prefix...)
-	return append(p, byte(2+side))
+// bucketed reports whether side's state is by time bucket.
+func (j *joinOp) bucketed(side int) bool {
+	return j.interval != nil && j.interval.bucketed[side]
 }
 
-// indexKey is the time index entry of the state key k of a row of side
-// with time t.
-func (j *joinOp) indexKey(side int, t int64, k []byte) []byte {
-	return append(timeKey(j.indexPrefix(side), t), k[len(j.prefix)+1:]...)
-}
-
-// indexed reports whether a row of side goes into the time index, and its
-// time: only sides that can forget rows keep one, and a row whose time is
-// NULL joins nothing through the bound and is never forgotten.
-func (j *joinOp) indexed(side int, row types.Row) (int64, bool) {
-	if j.interval == nil || !j.interval.drop[side] {
-		return 0, false
-	}
-	v := row[j.interval.timeCol(side)]
-	if v.IsNull() {
-		return 0, false
-	}
-	return v.I, true
-}
-
-// closeInterval deletes, on each side that can forget rows, the rows whose
-// time fell below the side's bound since the last epoch: the time index
-// says which, from the previous epoch's bound (the rows this epoch stored
-// are at or above it) to the new one.
+// closeInterval deletes, on each side that forgets rows, the buckets that
+// fell wholly below the side's bound since the last epoch (the rows this
+// epoch stored are at or above the last bound).
 func (j *joinOp) closeInterval(ec *epochCtx) error {
 	if j.interval == nil || ec.wms == nil {
 		return nil
 	}
 	for side := 0; side < 2; side++ {
-		if !j.interval.drop[side] {
+		if !j.bucketed(side) {
 			continue
 		}
 		now, ok := j.interval.bound(side, ec.wms)
 		if !ok {
 			continue
 		}
-		ip := j.indexPrefix(side)
-		lo := ip
+		sp := append(append([]byte(nil), j.prefix...), byte(side))
+		lo := sp
+		hi := timeKey(append([]byte(nil), sp...), j.interval.bucketOf(now))
 		if before, ok := j.interval.bound(side, ec.wmsBefore); ok {
-			if before >= now {
+			b := j.interval.bucketOf(before)
+			if b >= j.interval.bucketOf(now) {
 				continue
 			}
-			lo = timeKey(append([]byte(nil), ip...), before)
+			lo = timeKey(append([]byte(nil), sp...), b)
 		}
-		hi := timeKey(append([]byte(nil), ip...), now)
-		var dead [][]byte
-		err := ec.store.Scan(lo, hi, false, func(k, _ []byte) (bool, error) {
-			sk := make([]byte, 0, len(j.prefix)+1+len(k)-len(ip)-8)
-			sk = append(append(append(sk, j.prefix...), byte(side)), k[len(ip)+8:]...)
-			dead = append(dead, sk)
-			return true, nil
-		})
-		if err != nil {
+		if err := ec.store.DeleteRange(lo, hi); err != nil {
 			return err
 		}
-		for _, k := range dead {
-			if err := ec.store.Delete(k); err != nil {
+	}
+	return nil
+}
+
+// scanBuckets hands fn the rows of side other with join key key in the
+// buckets that can hold a partner of x. Without an upper end it skips
+// from each bucket to the next one that holds rows.
+func (j *joinOp) scanBuckets(ec *epochCtx, other int, key []byte, x types.Row, fn func(k, v []byte) (bool, error)) error {
+	lo, hi, hasHi, ok := j.interval.partnerBuckets(other, x)
+	if !ok {
+		return nil
+	}
+	sp := append(append(make([]byte, 0, len(j.prefix)+1+8+len(key)+8), j.prefix...), byte(other))
+	last := timeKey(append([]byte(nil), sp...), nullBucket)
+	for b := lo; !hasHi || b <= hi; b++ {
+		if !hasHi {
+			found := false
+			err := ec.store.Scan(timeKey(sp, b), last, false, func(k, _ []byte) (bool, error) {
+				b, found = int64(binary.BigEndian.Uint64(k[len(sp):])^(1<<63)), true
+				return false, nil
+			})
+			if err != nil {
 				return err
+			}
+			if !found {
+				return nil
 			}
 		}
-		if len(dead) > 0 {
-			if err := ec.store.DeleteRange(lo, hi); err != nil {
-				return err
-			}
+		p := append(timeKey(sp, b), key...)
+		if err := ec.store.Scan(p, storage.PrefixEnd(p), false, fn); err != nil {
+			return err
 		}
 	}
 	return nil

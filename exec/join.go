@@ -56,7 +56,28 @@ type joinOp struct {
 	seq        uint64
 	seqLoaded  bool
 	seqDirty   bool
+	// known[side] is, within the running epoch, every join key side's
+	// state holds, when it is small: a probe of a key it lacks reads
+	// nothing (Nexmark q7 probes its few windows' maxima once per bid).
+	known  [2]knownKeys
+	epochs int
 }
+
+// knownKeys is a side's join keys, read from its state at the first probe
+// of an epoch and added to as rows are stored (a key whose rows are gone
+// may stay: a superset only costs a read). Per epoch, so that a rerun
+// epoch starts from the committed state again.
+type knownKeys struct {
+	keys   map[string]struct{}
+	loaded bool
+	// retryAt: a side found larger than maxKnownKeys is not read again
+	// before this many epochs.
+	retryAt int
+}
+
+// maxKnownKeys bounds the rows a side may have for knownKeys (a variable
+// for tests).
+var maxKnownKeys = 4096
 
 func newJoinOp(spec *Join, opID uint64) *joinOp {
 	j := &joinOp{spec: spec, prefix: storage.StatePrefix(opID),
@@ -77,6 +98,10 @@ func newJoinOp(spec *Join, opID uint64) *joinOp {
 		}
 	}
 	j.interval = newIntervalState(spec)
+	if j.interval != nil && j.closeWM != nil {
+		// A window join already forgets closed windows, by its key.
+		j.interval.bucketed = [2]bool{}
+	}
 	j.appendOnly = [2]bool{AppendOnly(spec.Left), AppendOnly(spec.Right)}
 	return j
 }
@@ -86,6 +111,47 @@ func (j *joinOp) reset() {
 	j.buf[0].Reset()
 	j.buf[1].Reset()
 	j.seqLoaded, j.seqDirty = false, false
+	for i := range j.known {
+		j.known[i].keys, j.known[i].loaded = nil, false
+	}
+	j.epochs++
+}
+
+// knownKeysOf returns side's join keys, or nil when they are not known
+// (the side is large).
+func (j *joinOp) knownKeysOf(ec *epochCtx, side int) (map[string]struct{}, error) {
+	kk := &j.known[side]
+	if kk.loaded || j.epochs < kk.retryAt {
+		return kk.keys, nil
+	}
+	kk.loaded = true
+	p := append(append([]byte(nil), j.prefix...), byte(side))
+	keys := map[string]struct{}{}
+	n := 0
+	var keyBuf []byte
+	err := ec.store.Scan(p, storage.PrefixEnd(p), false, func(_, val []byte) (bool, error) {
+		if n++; n > maxKnownKeys {
+			keys = nil
+			return false, nil
+		}
+		e, err := decodeJoinEntry(val)
+		if err != nil {
+			return false, err
+		}
+		if k, ok := j.joinKey(keyBuf[:0], side, e.row); ok {
+			keys[string(k)] = struct{}{}
+			keyBuf = k
+		}
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if keys == nil {
+		kk.retryAt = j.epochs + 64
+	}
+	kk.keys = keys
+	return keys, nil
 }
 
 // AppendOnly reports whether n only ever inserts: it reads sources
@@ -208,10 +274,16 @@ type joinEntry struct {
 	row     types.Row
 }
 
-func (j *joinOp) sidePrefix(side int, key []byte) []byte {
-	p := make([]byte, 0, len(j.prefix)+1+len(key)+32)
+// rowPrefix is where side's rows of join key key are, for a row x of
+// that side: side | key, or side | bucket | key on a side kept by time
+// bucket.
+func (j *joinOp) rowPrefix(side int, key []byte, x types.Row) []byte {
+	p := make([]byte, 0, len(j.prefix)+1+8+len(key)+32)
 	p = append(p, j.prefix...)
 	p = append(p, byte(side))
+	if j.bucketed(side) {
+		p = timeKey(p, j.interval.rowBucket(side, x))
+	}
 	return append(p, key...)
 }
 
@@ -220,9 +292,17 @@ func (j *joinOp) sidePrefix(side int, key []byte) []byte {
 // NULL extensions), and returns how many rows x matches.
 func (j *joinOp) probe(ec *epochCtx, side int, key []byte, x types.Row, w int64) (int64, error) {
 	other := 1 - side
-	p := j.sidePrefix(other, key)
+	known, err := j.knownKeysOf(ec, other)
+	if err != nil {
+		return 0, err
+	}
+	if known != nil {
+		if _, ok := known[string(key)]; !ok {
+			return 0, nil
+		}
+	}
 	var entries []joinEntry
-	err := ec.store.Scan(p, storage.PrefixEnd(p), false, func(k, val []byte) (bool, error) {
+	collect := func(k, val []byte) (bool, error) {
 		e, err := decodeJoinEntry(val)
 		if err != nil {
 			return false, err
@@ -230,8 +310,13 @@ func (j *joinOp) probe(ec *epochCtx, side int, key []byte, x types.Row, w int64)
 		e.key = append([]byte(nil), k...)
 		entries = append(entries, e)
 		return true, nil
-	})
-	if err != nil {
+	}
+	if !j.bucketed(other) {
+		p := j.rowPrefix(other, key, nil)
+		if err := ec.store.Scan(p, storage.PrefixEnd(p), false, collect); err != nil {
+			return 0, err
+		}
+	} else if err := j.scanBuckets(ec, other, key, x, collect); err != nil {
 		return 0, err
 	}
 	var matches int64
@@ -263,11 +348,13 @@ func (j *joinOp) probe(ec *epochCtx, side int, key []byte, x types.Row, w int64)
 	return matches, nil
 }
 
-// store adds (x, w) to side's state, and to its time index when it has
-// one.
+// store adds (x, w) to side's state.
 func (j *joinOp) store(ec *epochCtx, side int, key []byte, x types.Row, w, matches int64) error {
-	k := j.sidePrefix(side, key)
+	k := j.rowPrefix(side, key, x)
 	e := joinEntry{matches: matches, row: x}
+	if kk := &j.known[side]; kk.keys != nil && w > 0 {
+		kk.keys[string(key)] = struct{}{}
+	}
 	if j.appendOnly[side] {
 		if w < 0 {
 			return pgerr.New(pgerr.InternalError, "join state: a retraction on an append-only input")
@@ -278,13 +365,7 @@ func (j *joinOp) store(ec *epochCtx, side int, key []byte, x types.Row, w, match
 		}
 		k = binary.BigEndian.AppendUint64(k, seq)
 		e.mult = w
-		if err := ec.store.Set(k, encodeJoinEntry(e)); err != nil {
-			return err
-		}
-		if t, ok := j.indexed(side, x); ok {
-			return ec.store.Set(j.indexKey(side, t, k), nil)
-		}
-		return nil
+		return ec.store.Set(k, encodeJoinEntry(e))
 	}
 	for _, v := range x {
 		k = types.AppendKey(k, v, false)
@@ -301,22 +382,11 @@ func (j *joinOp) store(ec *epochCtx, side int, key []byte, x types.Row, w, match
 		e.mult = prev.mult
 	}
 	e.mult += w
-	t, isIndexed := j.indexed(side, x)
 	switch {
 	case e.mult == 0:
-		if isIndexed {
-			if err := ec.store.Delete(j.indexKey(side, t, k)); err != nil {
-				return err
-			}
-		}
 		return ec.store.Delete(k)
 	case e.mult < 0:
 		return pgerr.New(pgerr.InternalError, "join state: row multiplicity went negative")
-	}
-	if isIndexed && !ok {
-		if err := ec.store.Set(j.indexKey(side, t, k), nil); err != nil {
-			return err
-		}
 	}
 	return ec.store.Set(k, encodeJoinEntry(e))
 }

@@ -25,6 +25,13 @@ func TestJoinIncrementalEqualsHashJoin(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/self=%v", kind, self), func(t *testing.T) { testJoin(t, kind, self) })
 		}
 	}
+	// The same when no side's keys are known in memory (knownKeys): every
+	// probe reads the state.
+	defer func(n int) { maxKnownKeys = n }(maxKnownKeys)
+	maxKnownKeys = 2
+	for _, kind := range []JoinKind{JoinInner, JoinFull} {
+		t.Run(fmt.Sprintf("%s/unknown-keys", kind), func(t *testing.T) { testJoin(t, kind, false) })
+	}
 }
 
 func testJoin(t *testing.T, kind JoinKind, self bool) {
