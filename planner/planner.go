@@ -224,6 +224,7 @@ func (p *Planner) PlanMaterializedView(src string, sel *sql.Select, names []stri
 	if exec.AppendOnly(rel.node) {
 		mv.KeyCols, mv.Unique, mv.AppendOnly = nil, false, true
 	}
+	mv.Plan = narrowJoinInputs(mv.Plan)
 	return mv, nil
 }
 
