@@ -88,6 +88,10 @@ type Object struct {
 	// state was built for (engine: the plan's EXPLAIN and
 	// exec.StateVersion). Empty for views created before fingerprints.
 	PlanHash string `json:"plan_hash,omitempty"`
+	// JoinState is the layout of a materialized view's join state
+	// (planner.JoinStateVersion when it was created; 0 before versions):
+	// a restart plans the view for the layout its state has.
+	JoinState int `json:"join_state,omitempty"`
 }
 
 // Watermark is WATERMARK FOR column AS column - delay: the event-time

@@ -301,6 +301,7 @@ func (e *Engine) createMaterializedView(ctx context.Context, st *statement, x *s
 	}
 	o := &catalog.Object{ID: id, Kind: catalog.KindMaterializedView, Name: x.Name.Name, CreateSQL: x.Info().Text,
 		Query: x.QueryText, DependsOn: mv.DependsOn, Sources: mv.Sources, KeyCols: mv.KeyCols, Unique: mv.Unique, AppendOnly: mv.AppendOnly,
+		JoinState:         mv.JoinState,
 		EmitOnWindowClose: x.Query.EmitOnWindowClose, Created: time.Now().UTC(), Owner: st.s.currentRole,
 		PlanHash: planFingerprint(mv.Plan)}
 	for _, c := range mv.Columns {

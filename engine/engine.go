@@ -353,7 +353,7 @@ func (e *Engine) viewDataflow(o *catalog.Object) (exec.DataflowSpec, error) {
 	if !ok {
 		return exec.DataflowSpec{}, pgerr.New(pgerr.DataCorrupted, "definition of %s is a %T", o.Name, stmts[0])
 	}
-	mv, err := e.planner.PlanMaterializedView(o.CreateSQL, cmv.Query, cmv.Columns)
+	mv, err := e.planner.PlanMaterializedViewAt(o.CreateSQL, cmv.Query, cmv.Columns, o.JoinState)
 	if err != nil {
 		return exec.DataflowSpec{}, err
 	}

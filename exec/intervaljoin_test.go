@@ -75,7 +75,7 @@ func testIntervalJoin(t *testing.T, kind JoinKind, oneSided bool) {
 	}
 	plan := func() Node {
 		return &Join{Left: &Scan{Kind: ScanTable, Rel: 1, Types: ts, Watermark: wm}, Right: &Scan{Kind: ScanTable, Rel: 2, Types: ts, Watermark: wm},
-			Kind: kind, LeftKeys: []int{0}, RightKeys: []int{0}, On: on}
+			Kind: kind, LeftKeys: []int{0}, RightKeys: []int{0}, On: on, TimeBuckets: true}
 	}
 	if b, ok := JoinIntervalOf(plan().(*Join)); !ok || b.String() != wantBound {
 		t.Fatalf("JoinIntervalOf = %v, %v", b, ok)

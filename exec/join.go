@@ -98,8 +98,9 @@ func newJoinOp(spec *Join, opID uint64) *joinOp {
 		}
 	}
 	j.interval = newIntervalState(spec)
-	if j.interval != nil && j.closeWM != nil {
-		// A window join already forgets closed windows, by its key.
+	if j.interval != nil && (j.closeWM != nil || !spec.TimeBuckets) {
+		// A window join already forgets closed windows, by its key; a
+		// view of an older state layout keeps every row.
 		j.interval.bucketed = [2]bool{}
 	}
 	j.appendOnly = [2]bool{AppendOnly(spec.Left), AppendOnly(spec.Right)}

@@ -184,6 +184,10 @@ type Join struct {
 	// NullSafe keys match NULL with NULL (IS NOT DISTINCT FROM), for the
 	// joins the planner makes when it decorrelates a subquery.
 	NullSafe bool
+	// TimeBuckets keeps a side that can forget rows (an interval join's,
+	// JoinIntervalOf) by time bucket, and forgets them: the planner sets it
+	// for views whose state has that layout (planner.JoinStateVersion).
+	TimeBuckets bool
 	// ID numbers this operator's state within its dataflow (set by Build).
 	ID uint64
 }

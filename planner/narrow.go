@@ -133,6 +133,17 @@ func narrowJoinInputs(n exec.Node) exec.Node {
 	return np
 }
 
+// setTimeBuckets marks every join of a view's plan for the time-bucketed
+// layout of its forgetting sides.
+func setTimeBuckets(n exec.Node) {
+	if j, ok := n.(*exec.Join); ok {
+		j.TimeBuckets = true
+	}
+	for _, in := range exec.Inputs(n) {
+		setTimeBuckets(*in)
+	}
+}
+
 func indexOf(xs []int, x int) int {
 	for i, y := range xs {
 		if y == x {

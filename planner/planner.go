@@ -174,10 +174,25 @@ type MaterializedView struct {
 	// AppendOnly says the view's input only ever inserts: its rows are
 	// keyed by a row id instead (exec.ViewSink).
 	AppendOnly bool
+	// JoinState is the join state layout the plan is for.
+	JoinState int
 }
 
-// PlanMaterializedView plans the dataflow of a materialized view.
+// JoinStateVersion is the layout of join state the planner plans new
+// materialized views for (catalog.Object.JoinState): 1 narrows each join's
+// inputs to the columns read above it (narrowJoinInputs) and keeps an
+// interval join's forgetting sides by time bucket (exec.Join.TimeBuckets);
+// 0 did neither.
+const JoinStateVersion = 1
+
+// PlanMaterializedView plans the dataflow of a new materialized view.
 func (p *Planner) PlanMaterializedView(src string, sel *sql.Select, names []string) (*MaterializedView, error) {
+	return p.PlanMaterializedViewAt(src, sel, names, JoinStateVersion)
+}
+
+// PlanMaterializedViewAt plans a materialized view for a join state layout
+// (an existing view's, at a restart).
+func (p *Planner) PlanMaterializedViewAt(src string, sel *sql.Select, names []string, joinState int) (*MaterializedView, error) {
 	b := p.newBinder(src, nil)
 	b.forView = true
 	rel, err := b.planSelect(sel, true)
@@ -224,7 +239,11 @@ func (p *Planner) PlanMaterializedView(src string, sel *sql.Select, names []stri
 	if exec.AppendOnly(rel.node) {
 		mv.KeyCols, mv.Unique, mv.AppendOnly = nil, false, true
 	}
-	mv.Plan = narrowJoinInputs(mv.Plan)
+	mv.JoinState = joinState
+	if joinState >= 1 {
+		mv.Plan = narrowJoinInputs(mv.Plan)
+		setTimeBuckets(mv.Plan)
+	}
 	return mv, nil
 }
 
