@@ -44,8 +44,10 @@ func TestJoinStateLargerThanHeap(t *testing.T) {
 	for _, s := range []string{
 		`CREATE TABLE l (id bigint PRIMARY KEY, k bigint NOT NULL, v bigint NOT NULL, pad text)`,
 		`CREATE TABLE r (id bigint PRIMARY KEY, k bigint NOT NULL, v bigint NOT NULL, pad text)`,
-		// Each l row meets two r rows; the state holds every row of both.
-		`CREATE MATERIALIZED VIEW lr AS SELECT l.k % 100 AS g, count(*) AS n, sum(l.v + r.v) AS total
+		// Each l row meets two r rows; the state holds every row of both
+		// (width reads the pads, so that the join keeps them).
+		`CREATE MATERIALIZED VIEW lr AS SELECT l.k % 100 AS g, count(*) AS n, sum(l.v + r.v) AS total,
+		   min(length(l.pad) + length(r.pad)) AS width
 		   FROM l JOIN r ON r.k = l.k GROUP BY l.k % 100`,
 	} {
 		if _, err := conn.Exec(ctx, s); err != nil {
