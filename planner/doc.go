@@ -9,6 +9,8 @@
 //
 // Representations: sql.Statement (AST) → exec.Node (physical plan, printed by
 // EXPLAIN). There is no separate logical plan yet: the binder builds physical
-// nodes directly, and the only rewrites are view inlining and point-lookup
-// detection (lookup.go).
+// nodes directly, and the rewrites are view inlining, pushing filters into
+// joins (join.go: keys, filters below, interval bounds into ON), point-lookup
+// detection (lookup.go) and, in views, narrowing each join's inputs to the
+// columns read above it (narrow.go).
 package planner
