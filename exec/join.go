@@ -63,17 +63,27 @@ type joinOp struct {
 	epochs int
 }
 
-// knownKeys is a side's join keys, read from its state at the first probe
-// of an epoch and added to as rows are stored (a key whose rows are gone
-// may stay: a superset only costs a read). Per epoch, so that a rerun
-// epoch starts from the committed state again.
+// knownKeys is a side's join keys, read from its state once an epoch has
+// probed it often enough to pay for the read (probes, size), and added to
+// as rows are stored (a key whose rows are gone may stay: a superset only
+// costs a read). Per epoch, so that a rerun epoch starts from the
+// committed state again.
 type knownKeys struct {
 	keys   map[string]struct{}
 	loaded bool
+	probes int // this epoch's probes of the side
+	// size is the side's rows at the last read (0: not read yet); a read
+	// costs about a probe per few rows, so the side is read only once
+	// the epoch's probes reach a quarter of it.
+	size int
 	// retryAt: a side found larger than maxKnownKeys is not read again
 	// before this many epochs.
 	retryAt int
 }
+
+// minKnownProbes is the probes an epoch makes of a side before it reads
+// the side's keys (a variable for tests).
+var minKnownProbes = 32
 
 // maxKnownKeys bounds the rows a side may have for knownKeys (a variable
 // for tests).
@@ -113,7 +123,7 @@ func (j *joinOp) reset() {
 	j.buf[1].Reset()
 	j.seqLoaded, j.seqDirty = false, false
 	for i := range j.known {
-		j.known[i].keys, j.known[i].loaded = nil, false
+		j.known[i].keys, j.known[i].loaded, j.known[i].probes = nil, false, 0
 	}
 	j.epochs++
 }
@@ -124,6 +134,9 @@ func (j *joinOp) knownKeysOf(ec *epochCtx, side int) (map[string]struct{}, error
 	kk := &j.known[side]
 	if kk.loaded || j.epochs < kk.retryAt {
 		return kk.keys, nil
+	}
+	if kk.probes++; kk.probes < minKnownProbes || kk.probes*4 < kk.size {
+		return nil, nil
 	}
 	kk.loaded = true
 	p := append(append([]byte(nil), j.prefix...), byte(side))
@@ -151,7 +164,7 @@ func (j *joinOp) knownKeysOf(ec *epochCtx, side int) (map[string]struct{}, error
 	if keys == nil {
 		kk.retryAt = j.epochs + 64
 	}
-	kk.keys = keys
+	kk.keys, kk.size = keys, n
 	return keys, nil
 }
 

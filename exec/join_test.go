@@ -20,14 +20,17 @@ import (
 // incremental join equals the same plan run ad hoc, where the join is a hash
 // join computed at once. The two share no state code.
 func TestJoinIncrementalEqualsHashJoin(t *testing.T) {
+	// Each side's keys are known in memory from an epoch's first probe
+	// (knownKeys).
+	defer func(n, m int) { minKnownProbes, maxKnownKeys = n, m }(minKnownProbes, maxKnownKeys)
+	minKnownProbes = 1
 	for _, kind := range []JoinKind{JoinInner, JoinLeft, JoinRight, JoinFull} {
 		for _, self := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/self=%v", kind, self), func(t *testing.T) { testJoin(t, kind, self) })
 		}
 	}
-	// The same when no side's keys are known in memory (knownKeys): every
-	// probe reads the state.
-	defer func(n int) { maxKnownKeys = n }(maxKnownKeys)
+	// The same when no side's keys are known in memory: every probe reads
+	// the state.
 	maxKnownKeys = 2
 	for _, kind := range []JoinKind{JoinInner, JoinFull} {
 		t.Run(fmt.Sprintf("%s/unknown-keys", kind), func(t *testing.T) { testJoin(t, kind, false) })
