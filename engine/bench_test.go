@@ -32,15 +32,23 @@ func (w *rowCounter) CopyOut(int8, []int16) (io.Writer, error) { return io.Disca
 
 func benchSession(b testing.TB) (*engine.Engine, pgwire.Session) {
 	b.Helper()
-	ctx := context.Background()
-	e, err := engine.Open(engine.Config{DataDir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
+	e, s := openSession(b, b.TempDir())
 	b.Cleanup(func() { e.Close() })
-	s, err := e.NewSession(ctx, pgwire.SessionParams{User: "kappa", Database: "kappa"})
+	return e, s
+}
+
+// openSession opens an engine on dir and a session of the bootstrap
+// superuser; the caller closes them (tests that restart close and reopen).
+func openSession(tb testing.TB, dir string) (*engine.Engine, pgwire.Session) {
+	tb.Helper()
+	e, err := engine.Open(engine.Config{DataDir: dir})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
+	}
+	s, err := e.NewSession(context.Background(), pgwire.SessionParams{User: "kappa", Database: "kappa"})
+	if err != nil {
+		e.Close()
+		tb.Fatal(err)
 	}
 	return e, s
 }

@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"context"
 	"encoding/binary"
 	"path/filepath"
 	"strconv"
@@ -20,19 +19,8 @@ import (
 // partition 1. The next start appends the missing part from the redo record
 // (and only that part), so the transaction is there whole, once.
 func TestPartitionRedo(t *testing.T) {
-	ctx := context.Background()
 	dir := t.TempDir()
-	open := func() (*engine.Engine, pgwire.Session) {
-		e, err := engine.Open(engine.Config{DataDir: dir})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := e.NewSession(ctx, pgwire.SessionParams{User: "kappa", Database: "kappa"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e, s
-	}
+	open := func() (*engine.Engine, pgwire.Session) { return openSession(t, dir) }
 	e, s := open()
 	w := &rowCounter{}
 	run(t, s, w, "CREATE TABLE t (k bigint PRIMARY KEY, v bigint) WITH (partitions = 2)")

@@ -62,19 +62,8 @@ func (w *rowSet) run(t *testing.T, s pgwire.Session, query string) []string {
 // from its sources instead of read in the wrong layout; either way every
 // view equals its query.
 func TestPlanFingerprint(t *testing.T) {
-	ctx := context.Background()
 	dir := t.TempDir()
-	open := func() (*engine.Engine, pgwire.Session) {
-		e, err := engine.Open(engine.Config{DataDir: dir})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := e.NewSession(ctx, pgwire.SessionParams{User: "kappa", Database: "kappa"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e, s
-	}
+	open := func() (*engine.Engine, pgwire.Session) { return openSession(t, dir) }
 	views := map[string]string{
 		"agg":     "SELECT g, count(*), sum(v), min(v), max(v), avg(v), string_agg(s, ',' ORDER BY s) FROM t GROUP BY g",
 		"joined":  "SELECT t.g, u.name, count(*) FROM t JOIN u ON t.g = u.g GROUP BY t.g, u.name",

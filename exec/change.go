@@ -58,6 +58,30 @@ func AppendStoredRow(dst []byte, count int64, row types.Row) []byte {
 	return types.AppendRow(dst, row)
 }
 
+// addStoredRow adds w to the multiplicity of row, stored under key k as
+// AppendStoredRow writes it: the key goes when the count reaches zero, and a
+// negative count is state corruption (what names the operator in the
+// error). buf is scratch for the value (pebble copies it); the grown buffer
+// is returned for the next call.
+func addStoredRow(ec *epochCtx, k []byte, row types.Row, w int64, buf []byte, what string) ([]byte, error) {
+	var cnt int64
+	if err := ec.store.GetFunc(k, func(old []byte) error {
+		cnt, _ = binary.Varint(old)
+		return nil
+	}); err != nil {
+		return buf, err
+	}
+	cnt += w
+	switch {
+	case cnt == 0:
+		return buf, ec.store.Delete(k)
+	case cnt < 0:
+		return buf, pgerr.New(pgerr.InternalError, "%s state: row multiplicity went negative", what)
+	}
+	buf = AppendStoredRow(buf[:0], cnt, row)
+	return buf, ec.store.Set(k, buf)
+}
+
 // DecodeStoredRow decodes what AppendStoredRow wrote.
 func DecodeStoredRow(val []byte, row types.Row) (count int64, out types.Row, err error) {
 	count, n := binary.Varint(val)

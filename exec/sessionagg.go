@@ -690,24 +690,7 @@ func (o *sessionAggOp) writeRows(ec *epochCtx, part string, delta *Batch) error 
 				continue
 			}
 			k := o.rowKey(part, row[o.sw.TimeCol], row)
-			var cnt int64
-			if err := ec.store.GetFunc(k, func(old []byte) error {
-				cnt, _ = binary.Varint(old)
-				return nil
-			}); err != nil {
-				return err
-			}
-			cnt += w
-			var err error
-			switch {
-			case cnt == 0:
-				err = ec.store.Delete(k)
-			case cnt < 0:
-				return pgerr.New(pgerr.InternalError, "session state: row multiplicity went negative")
-			default:
-				err = ec.store.Set(k, AppendStoredRow(nil, cnt, row))
-			}
-			if err != nil {
+			if _, err := addStoredRow(ec, k, row, w, nil, "session"); err != nil {
 				return err
 			}
 		}

@@ -175,22 +175,9 @@ func (o *temporalOp) schedule(ec *epochCtx, t int64, kind byte, row types.Row, w
 		k = types.AppendKey(k, v, false)
 	}
 	o.key = k
-	var cnt int64
-	if err := ec.store.GetFunc(k, func(old []byte) error {
-		cnt, _ = binary.Varint(old)
-		return nil
-	}); err != nil {
-		return err
-	}
-	cnt += w
-	switch {
-	case cnt == 0:
-		return ec.store.Delete(k)
-	case cnt < 0:
-		return pgerr.New(pgerr.InternalError, "temporal filter state: row multiplicity went negative")
-	}
-	o.val = AppendStoredRow(o.val[:0], cnt, row)
-	return ec.store.Set(k, o.val)
+	var err error
+	o.val, err = addStoredRow(ec, k, row, w, o.val, "temporal filter")
+	return err
 }
 
 func (o *temporalOp) flush(ec *epochCtx, emit func(*Batch) error) error {

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"sort"
 
-	"github.com/kappa-db/kappa/pgerr"
 	"github.com/kappa-db/kappa/storage"
 	"github.com/kappa-db/kappa/types"
 )
@@ -73,24 +72,7 @@ func (t *topNOp) apply(ec *epochCtx, _ int, in *Batch) (*Batch, error) {
 		for _, v := range row {
 			k = types.AppendKey(k, v, false)
 		}
-		old, ok, err := ec.store.Get(k)
-		if err != nil {
-			return nil, err
-		}
-		var cnt int64
-		if ok {
-			cnt, _ = binary.Varint(old)
-		}
-		cnt += in.W[i]
-		switch {
-		case cnt == 0:
-			err = ec.store.Delete(k)
-		case cnt < 0:
-			return nil, pgerr.New(pgerr.InternalError, "top-n state: row multiplicity went negative")
-		default:
-			err = ec.store.Set(k, types.AppendRow(binary.AppendVarint(nil, cnt), row))
-		}
-		if err != nil {
+		if _, err := addStoredRow(ec, k, row, in.W[i], nil, "top-n"); err != nil {
 			return nil, err
 		}
 		t.dirty = true

@@ -435,25 +435,8 @@ func (p *partitioned) write(ec *epochCtx, part string, delta *Batch) ([]byte, er
 		if minKey == nil || bytes.Compare(k, minKey) < 0 {
 			minKey = append(minKey[:0], k...)
 		}
-		var cnt int64
-		if err := ec.store.GetFunc(k, func(old []byte) error {
-			cnt, _ = binary.Varint(old)
-			return nil
-		}); err != nil {
-			return nil, err
-		}
-		cnt += delta.W[i]
 		var err error
-		switch {
-		case cnt == 0:
-			err = ec.store.Delete(k)
-		case cnt < 0:
-			return nil, pgerr.New(pgerr.InternalError, "window state: row multiplicity went negative")
-		default:
-			p.valBuf = AppendStoredRow(p.valBuf[:0], cnt, row)
-			err = ec.store.Set(k, p.valBuf)
-		}
-		if err != nil {
+		if p.valBuf, err = addStoredRow(ec, k, row, delta.W[i], p.valBuf, "window"); err != nil {
 			return nil, err
 		}
 	}
