@@ -21,7 +21,7 @@ import (
 func TestPartitions(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfg := server.Config{DataDir: dir, RetentionInterval: 10 * time.Millisecond, LogSegmentBytes: 4 << 10}
+	cfg := server.Config{DataDir: dir, Listen: "127.0.0.1:0", RetentionInterval: 10 * time.Millisecond, LogSegmentBytes: 4 << 10}
 	srv, err := server.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)

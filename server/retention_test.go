@@ -74,7 +74,7 @@ func rowsOf(t *testing.T, conn *pgx.Conn, query string) []string {
 func TestRetention(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfg := server.Config{DataDir: dir, RetentionInterval: 10 * time.Millisecond, LogSegmentBytes: 4 << 10}
+	cfg := server.Config{DataDir: dir, Listen: "127.0.0.1:0", RetentionInterval: 10 * time.Millisecond, LogSegmentBytes: 4 << 10}
 	srv, err := server.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -216,7 +216,7 @@ func TestCompaction(t *testing.T) {
 	dir := t.TempDir()
 	// Compaction runs when the test says (EnforceRetention), and then
 	// every 10 ms after the restart.
-	cfg := server.Config{DataDir: dir, RetentionInterval: time.Hour, LogSegmentBytes: 4 << 10}
+	cfg := server.Config{DataDir: dir, Listen: "127.0.0.1:0", RetentionInterval: time.Hour, LogSegmentBytes: 4 << 10}
 	srv, err := server.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -293,7 +293,7 @@ func TestCopyInTransaction(t *testing.T) {
 func TestTransactionLogTrimmed(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfg := server.Config{DataDir: dir, RetentionInterval: time.Hour}
+	cfg := server.Config{DataDir: dir, Listen: "127.0.0.1:0", RetentionInterval: time.Hour}
 	srv, err := server.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
