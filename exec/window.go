@@ -1104,13 +1104,72 @@ func (w *windowOp) aggResult(ec *epochCtx, call *WindowCall, acc accState, rows 
 // sorts at or after the boundary, the top cannot have changed and nothing
 // is read but that one key; otherwise it reads the new top (O(Hi) rows) and
 // emits the difference.
+//
+// When the input only ever inserts (AppendOnly), a row that sorts at or
+// after a partition's boundary can never enter the top (insertions only
+// push rows down: row_number, rank and dense_rank never decrease), so it is
+// not stored at all, and the rows before the boundary are all there is to
+// read: flushInserts reads them with one scan, merges the epoch's rows in
+// memory and writes without reading each key first.
 type groupTopNOp struct {
 	spec *GroupTopN
 	partitioned
+	appendOnly bool
 }
 
 func newGroupTopNOp(spec *GroupTopN, opID uint64) *groupTopNOp {
-	return &groupTopNOp{spec: spec, partitioned: newWindowedPartitioned(spec.Input, spec.PartitionBy, spec.OrderBy, opID)}
+	return &groupTopNOp{
+		spec:        spec,
+		partitioned: newWindowedPartitioned(spec.Input, spec.PartitionBy, spec.OrderBy, opID),
+		appendOnly:  AppendOnly(spec.Input),
+	}
+}
+
+// flushInserts is flush's path for an append-only input: it stores the
+// partition's new rows that sort before boundary (the first row after the
+// last top; nil when the whole partition was in it) and returns the new top
+// and boundary, or changed=false when no row came before the boundary.
+func (g *groupTopNOp) flushInserts(ec *epochCtx, part string, delta *Batch, boundary []byte) (newTop *Batch, newBoundary []byte, changed bool, err error) {
+	in := delta
+	if boundary != nil {
+		in = &Batch{}
+		base := g.partPrefix(part)
+		for i, row := range delta.Rows {
+			k := g.orderKey(append(g.keyBuf[:0], base...), row)
+			g.keyBuf = k
+			if bytes.Compare(k, boundary) < 0 {
+				in.Add(row, delta.W[i])
+			}
+		}
+		if in.Len() == 0 {
+			return nil, nil, false, nil
+		}
+	}
+	var old []entry
+	err = g.scan(ec, part, func(key []byte, cnt int64, row types.Row) (bool, error) {
+		if boundary != nil && bytes.Compare(key, boundary) >= 0 {
+			return false, nil
+		}
+		old = append(old, entry{key: append([]byte(nil), key...), cnt: cnt, row: row})
+		return true, nil
+	})
+	if err != nil {
+		return nil, nil, false, err
+	}
+	es, err := g.merge(ec, part, old, in)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	newTop = &Batch{}
+	r := &ranker{spec: g.spec, out: newTop, sign: 1}
+	for _, e := range es {
+		if !r.next(e.row, e.cnt) {
+			return newTop, e.key, true, nil
+		}
+	}
+	// Every row before the old boundary is in the top; the boundary row
+	// itself only moved down, so it is still the first after it.
+	return newTop, boundary, true, nil
 }
 
 func (g *groupTopNOp) apply(ec *epochCtx, _ int, in *Batch) (*Batch, error) {
@@ -1263,16 +1322,28 @@ func (g *groupTopNOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 				return err
 			}
 		}
-		minKey, err := g.write(ec, part, delta)
-		if err != nil {
-			return err
-		}
-		if boundary != nil && bytes.Compare(minKey, boundary) >= 0 {
-			continue // every change sorts after the top: it stands
-		}
-		newTop, newBoundary, err := g.top(ec, part)
-		if err != nil {
-			return err
+		var newTop *Batch
+		var newBoundary []byte
+		if g.appendOnly {
+			var changed bool
+			newTop, newBoundary, changed, err = g.flushInserts(ec, part, delta, boundary)
+			if err != nil {
+				return err
+			}
+			if !changed {
+				continue // every row sorts after the top: it stands
+			}
+		} else {
+			minKey, err := g.write(ec, part, delta)
+			if err != nil {
+				return err
+			}
+			if boundary != nil && bytes.Compare(minKey, boundary) >= 0 {
+				continue // every change sorts after the top: it stands
+			}
+			if newTop, newBoundary, err = g.top(ec, part); err != nil {
+				return err
+			}
 		}
 		if newTop.Len() == 0 && newBoundary == nil {
 			err = ec.store.Delete(tk)

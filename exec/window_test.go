@@ -303,3 +303,43 @@ func BenchmarkWindowRunningSum(b *testing.B) {
 		{Func: WinSum, Args: []int{2}, Type: types.Numeric, Frame: defaultFrame}}}
 	benchWindowOp(b, plan, 100_000, 100)
 }
+
+// TestGroupTopNAppendOnly is TestWindowIncremental's check for a GroupTopN
+// over a source (append-only): it stores only the rows before each
+// partition's boundary and merges each epoch's rows in memory.
+func TestGroupTopNAppendOnly(t *testing.T) {
+	for name, plan := range windowPlans(t) {
+		g, ok := plan.(*GroupTopN)
+		if !ok {
+			continue
+		}
+		src := *winScan()
+		src.Kind = ScanSource
+		spec := *g
+		spec.Input = &src
+		t.Run(name, func(t *testing.T) {
+			if !AppendOnly(spec.Input) {
+				t.Fatal("input not append-only")
+			}
+			d := newTestDataflow(t, &spec)
+			r := rand.New(rand.NewSource(3))
+			rows := map[string]types.Row{}
+			counts := map[string]int64{}
+			for epoch := 0; epoch < 60; epoch++ {
+				delta := &Batch{}
+				for i := r.Intn(12); i >= 0; i-- {
+					row := randWinRow(r)
+					k := rowText(row)
+					rows[k] = row
+					counts[k]++
+					delta.Add(row, 1)
+				}
+				d.epoch(delta, 0)
+				want := multisetText(adhoc(t, &spec, rows, counts))
+				if got := multisetText(d.view); got != want {
+					t.Fatalf("epoch %d: view\n%s\nwant\n%s", epoch, got, want)
+				}
+			}
+		})
+	}
+}
