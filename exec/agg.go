@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
+	"hash/maphash"
 	"math"
 	"math/bits"
 	"slices"
@@ -50,7 +51,14 @@ type aggOp struct {
 	prefix []byte
 	groups map[string]*groupState
 	order  []*groupState
-	avgDiv *expr.Func // numeric / numeric, for avg over exact types
+	// filter holds every group key with a row in the store (and perhaps
+	// some without); nil until the first epoch that reads the store builds
+	// it from the rows there. flush adds the keys it writes; deletes leave
+	// them (a false positive costs a lookup). filterOff: the state was too
+	// large to scan.
+	filter    *keyFilter
+	filterOff bool
+	avgDiv    *expr.Func // numeric / numeric, for avg over exact types
 	// ivSub, ivMul and ivAdd interpolate percentile_cont over intervals.
 	ivSub, ivMul, ivAdd *expr.Func
 	scratch             []byte
@@ -116,6 +124,9 @@ type groupState struct {
 	// elems holds, in an ad hoc query, the elements of each element
 	// aggregate (a dataflow keeps them in the store).
 	elems []map[string]*memElem
+	// stored says the load found the group's row in the store (its key
+	// is in the key filter already).
+	stored bool
 	// ownKeys says the group was stored before min and max shared their
 	// values: a sharing one still has keys of its own, which flush deletes.
 	ownKeys bool
@@ -266,12 +277,18 @@ func (a *aggOp) load(ec *epochCtx, keyEnc []byte, row types.Row, set int) (*grou
 	}
 	found := false
 	if !ec.ephemeral {
-		val, ok, err := ec.store.Get(a.stateKey(g.keyEnc))
+		may, err := a.mayExist(ec, keyEnc)
 		if err != nil {
 			return nil, err
 		}
+		val, ok := []byte(nil), false
+		if may {
+			if val, ok, err = ec.store.Get(a.stateKey(g.keyEnc)); err != nil {
+				return nil, err
+			}
+		}
 		if ok {
-			found = true
+			found, g.stored = true, true
 			if err := a.decodeState(val, g); err != nil {
 				return nil, err
 			}
@@ -296,6 +313,68 @@ func (a *aggOp) load(ec *epochCtx, keyEnc []byte, row types.Row, set int) (*grou
 	a.groups[g.keyEnc] = g
 	a.order = append(a.order, g)
 	return g, nil
+}
+
+// maxFilterKeys bounds the stored groups an aggregate keeps a key filter
+// for (16 bits a key); the first epoch scans at most maxFirstFilterKeys of
+// them to build it (a larger state keeps the point lookups).
+const (
+	maxFilterKeys      = 1 << 22
+	maxFirstFilterKeys = 1 << 20
+	minFilterKeys      = 1 << 12
+)
+
+// mayExist says whether the group keyEnc may have a row in the store.
+func (a *aggOp) mayExist(ec *epochCtx, keyEnc []byte) (bool, error) {
+	if a.filterOff {
+		return true, nil
+	}
+	if a.filter == nil || a.filter.n > a.filter.max {
+		// Built (or sized anew, deleted keys dropping out) from the rows
+		// there before this epoch's flush writes: the committed ones. A
+		// filter built after flush deleted rows would lose their keys if
+		// the epoch were retried.
+		limit := maxFirstFilterKeys
+		if a.filter != nil {
+			limit = maxFilterKeys
+		}
+		if err := a.buildFilter(ec, limit); err != nil {
+			return false, err
+		}
+		if a.filterOff {
+			return true, nil
+		}
+	}
+	return a.filter.has(keyEnc), nil
+}
+
+// buildFilter makes the key filter from the group rows in the store, sized
+// for twice as many; with limit rows or more it turns the filter off.
+func (a *aggOp) buildFilter(ec *epochCtx, limit int) error {
+	lo := append(append([]byte(nil), a.prefix...), 0)
+	hi := append(append([]byte(nil), a.prefix...), 1)
+	seed := maphash.MakeSeed()
+	var hashes []uint64
+	err := ec.store.Scan(lo, hi, false, func(k, _ []byte) (bool, error) {
+		if len(hashes) >= limit {
+			return false, nil
+		}
+		hashes = append(hashes, maphash.Bytes(seed, k[len(lo):]))
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(hashes) >= limit {
+		a.filter, a.filterOff = nil, true
+		return nil
+	}
+	a.filter = newKeyFilter(max(2*len(hashes), minFilterKeys), seed)
+	for _, h := range hashes {
+		a.filter.probe(h, true)
+	}
+	a.filter.n = len(hashes)
+	return nil
 }
 
 // State layouts of the group row, oldest first: every aggregate two
@@ -902,8 +981,13 @@ func (a *aggOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 				if err := ec.store.Delete(k); err != nil {
 					return err
 				}
-			} else if err := ec.store.Set(k, a.encodeState(g)); err != nil {
-				return err
+			} else {
+				if err := ec.store.Set(k, a.encodeState(g)); err != nil {
+					return err
+				}
+				if a.filter != nil && !g.stored {
+					a.filter.add(g.keyEnc)
+				}
 			}
 		}
 	}
@@ -992,6 +1076,9 @@ func (a *aggOp) initial(ec *epochCtx) (*Batch, error) {
 			return nil, err
 		}
 		if !ec.ephemeral {
+			if a.filter != nil {
+				a.filter.add(g.keyEnc)
+			}
 			if err := ec.store.Set(a.stateKey(g.keyEnc), a.encodeState(g)); err != nil {
 				return nil, err
 			}

@@ -1,0 +1,53 @@
+package exec
+
+import (
+	"hash/maphash"
+	"math/bits"
+)
+
+// keyFilter is a blocked Bloom filter over the group keys an aggregate has
+// stored: a key it does not hold has no row in the store, so the aggregate
+// makes the group without a point lookup (a new group's lookup misses every
+// level of the store, the most expensive kind). It only ever gains keys, so
+// an epoch that is retried leaves at worst a false positive.
+type keyFilter struct {
+	blocks []uint64 // 8 words (512 bits) per block
+	mask   uint64   // blocks-1, in blocks
+	n, max int      // keys added; how many it is sized for
+	seed   maphash.Seed
+}
+
+// keyFilterBits is the filter's size per key: 16 bits and 6 probes in one
+// cache line give about 0.1 % false positives.
+const keyFilterBits = 16
+
+func newKeyFilter(max int, seed maphash.Seed) *keyFilter {
+	nb := uint64(1) << bits.Len64(uint64(max*keyFilterBits/512))
+	return &keyFilter{blocks: make([]uint64, nb*8), mask: nb - 1, max: max, seed: seed}
+}
+
+func (f *keyFilter) probe(h uint64, set bool) bool {
+	b := (h & f.mask) * 8
+	h2 := h * 0x9E3779B97F4A7C15
+	for range 6 {
+		bit := h2 & 511
+		w, m := b+bit/64, uint64(1)<<(bit%64)
+		if set {
+			f.blocks[w] |= m
+		} else if f.blocks[w]&m == 0 {
+			return false
+		}
+		h2 >>= 9
+	}
+	return true
+}
+
+func (f *keyFilter) add(key string) {
+	f.probe(maphash.String(f.seed, key), true)
+	f.n++
+}
+
+// has says key may have been added (false: it certainly was not).
+func (f *keyFilter) has(key []byte) bool {
+	return f.probe(maphash.Bytes(f.seed, key), false)
+}
