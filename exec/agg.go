@@ -319,7 +319,7 @@ func (a *aggOp) load(ec *epochCtx, keyEnc []byte, row types.Row, set int) (*grou
 // for (16 bits a key); the first epoch scans at most maxFirstFilterKeys of
 // them to build it (a larger state keeps the point lookups).
 const (
-	maxFilterKeys      = 1 << 22
+	maxFilterKeys      = 1 << 24
 	maxFirstFilterKeys = 1 << 20
 	minFilterKeys      = 1 << 12
 )
@@ -349,31 +349,47 @@ func (a *aggOp) mayExist(ec *epochCtx, keyEnc []byte) (bool, error) {
 }
 
 // buildFilter makes the key filter from the group rows in the store, sized
-// for twice as many; with limit rows or more it turns the filter off.
+// for twice as many (a resize: twice as many keys as the old one had, which
+// are at least as many as there are rows); with limit rows or more it turns
+// the filter off.
 func (a *aggOp) buildFilter(ec *epochCtx, limit int) error {
 	lo := append(append([]byte(nil), a.prefix...), 0)
 	hi := append(append([]byte(nil), a.prefix...), 1)
 	seed := maphash.MakeSeed()
-	var hashes []uint64
+	var f *keyFilter
+	var hashes []uint64 // the first build's, until it knows the size
+	if a.filter != nil {
+		f = newKeyFilter(2*a.filter.n, seed)
+	}
+	n := 0
 	err := ec.store.Scan(lo, hi, false, func(k, _ []byte) (bool, error) {
-		if len(hashes) >= limit {
+		if n >= limit {
 			return false, nil
 		}
-		hashes = append(hashes, maphash.Bytes(seed, k[len(lo):]))
+		n++
+		h := maphash.Bytes(seed, k[len(lo):])
+		if f != nil {
+			f.probe(h, true)
+		} else {
+			hashes = append(hashes, h)
+		}
 		return true, nil
 	})
 	if err != nil {
 		return err
 	}
-	if len(hashes) >= limit {
+	if n >= limit {
 		a.filter, a.filterOff = nil, true
 		return nil
 	}
-	a.filter = newKeyFilter(max(2*len(hashes), minFilterKeys), seed)
-	for _, h := range hashes {
-		a.filter.probe(h, true)
+	if f == nil {
+		f = newKeyFilter(max(2*n, minFilterKeys), seed)
+		for _, h := range hashes {
+			f.probe(h, true)
+		}
 	}
-	a.filter.n = len(hashes)
+	f.n = n
+	a.filter = f
 	return nil
 }
 
