@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
-	"hash/maphash"
 	"math"
 	"math/bits"
 	"slices"
@@ -315,15 +314,6 @@ func (a *aggOp) load(ec *epochCtx, keyEnc []byte, row types.Row, set int) (*grou
 	return g, nil
 }
 
-// maxFilterKeys bounds the stored groups an aggregate keeps a key filter
-// for (16 bits a key); the first epoch scans at most maxFirstFilterKeys of
-// them to build it (a larger state keeps the point lookups).
-const (
-	maxFilterKeys      = 1 << 24
-	maxFirstFilterKeys = 1 << 20
-	minFilterKeys      = 1 << 12
-)
-
 // mayExist says whether the group keyEnc may have a row in the store.
 func (a *aggOp) mayExist(ec *epochCtx, keyEnc []byte) (bool, error) {
 	if a.filterOff {
@@ -348,48 +338,16 @@ func (a *aggOp) mayExist(ec *epochCtx, keyEnc []byte) (bool, error) {
 	return a.filter.has(keyEnc), nil
 }
 
-// buildFilter makes the key filter from the group rows in the store, sized
-// for twice as many (a resize: twice as many keys as the old one had, which
-// are at least as many as there are rows); with limit rows or more it turns
-// the filter off.
+// buildFilter makes the key filter from the group rows in the store; with
+// limit rows or more it turns the filter off.
 func (a *aggOp) buildFilter(ec *epochCtx, limit int) error {
 	lo := append(append([]byte(nil), a.prefix...), 0)
 	hi := append(append([]byte(nil), a.prefix...), 1)
-	seed := maphash.MakeSeed()
-	var f *keyFilter
-	var hashes []uint64 // the first build's, until it knows the size
-	if a.filter != nil {
-		f = newKeyFilter(2*a.filter.n, seed)
-	}
-	n := 0
-	err := ec.store.Scan(lo, hi, false, func(k, _ []byte) (bool, error) {
-		if n >= limit {
-			return false, nil
-		}
-		n++
-		h := maphash.Bytes(seed, k[len(lo):])
-		if f != nil {
-			f.probe(h, true)
-		} else {
-			hashes = append(hashes, h)
-		}
-		return true, nil
-	})
+	f, err := buildKeyFilter(ec.store, lo, hi, a.filter, limit)
 	if err != nil {
 		return err
 	}
-	if n >= limit {
-		a.filter, a.filterOff = nil, true
-		return nil
-	}
-	if f == nil {
-		f = newKeyFilter(max(2*n, minFilterKeys), seed)
-		for _, h := range hashes {
-			f.probe(h, true)
-		}
-	}
-	f.n = n
-	a.filter = f
+	a.filter, a.filterOff = f, f == nil
 	return nil
 }
 

@@ -29,8 +29,16 @@ import (
 // them at the barrier with a hash table: the query is one epoch, and this
 // way it never emits retractions.
 type joinOp struct {
-	spec       *Join
-	prefix     []byte
+	spec   *Join
+	prefix []byte
+	// filters holds per side (not append-only) every row key stored there
+	// (and perhaps some more), as aggOp.filter: a +1 of a row the filter
+	// does not hold skips the read of its multiplicity. A filter is built
+	// or resized only in an epoch that has deleted nothing yet (deleted),
+	// so a retried epoch cannot leave a stored row's key out of it.
+	filters    [2]*keyFilter
+	filterOff  [2]bool
+	deleted    bool
 	leftWidth  int
 	rightWidth int
 	preserve   [2]bool
@@ -122,6 +130,7 @@ func (j *joinOp) reset() {
 	j.buf[0].Reset()
 	j.buf[1].Reset()
 	j.seqLoaded, j.seqDirty = false, false
+	j.deleted = false
 	for i := range j.known {
 		j.known[i].keys, j.known[i].loaded, j.known[i].probes = nil, false, 0
 	}
@@ -384,9 +393,16 @@ func (j *joinOp) store(ec *epochCtx, side int, key []byte, x types.Row, w, match
 	for _, v := range x {
 		k = types.AppendKey(k, v, false)
 	}
-	old, ok, err := ec.store.Get(k)
+	f, err := j.rowFilter(ec, side)
 	if err != nil {
 		return err
+	}
+	var old []byte
+	ok := false
+	if f == nil || w < 0 || f.has(k[len(j.prefix)+1:]) {
+		if old, ok, err = ec.store.Get(k); err != nil {
+			return err
+		}
 	}
 	if ok {
 		prev, err := decodeJoinEntry(old)
@@ -398,11 +414,38 @@ func (j *joinOp) store(ec *epochCtx, side int, key []byte, x types.Row, w, match
 	e.mult += w
 	switch {
 	case e.mult == 0:
+		j.deleted = true
 		return ec.store.Delete(k)
 	case e.mult < 0:
 		return pgerr.New(pgerr.InternalError, "join state: row multiplicity went negative")
 	}
+	if f != nil && !ok {
+		f.add(string(k[len(j.prefix)+1:]))
+	}
 	return ec.store.Set(k, encodeJoinEntry(e))
+}
+
+// rowFilter returns side's key filter (nil: none, read every row's
+// multiplicity), building or resizing it when the epoch has deleted nothing.
+func (j *joinOp) rowFilter(ec *epochCtx, side int) (*keyFilter, error) {
+	if j.appendOnly[side] || j.filterOff[side] {
+		return nil, nil
+	}
+	f := j.filters[side]
+	if (f == nil || f.n > f.max) && !j.deleted {
+		limit := maxFirstFilterKeys
+		if f != nil {
+			limit = maxFilterKeys
+		}
+		lo := append(append([]byte(nil), j.prefix...), byte(side))
+		hi := append(append([]byte(nil), j.prefix...), byte(side)+1)
+		var err error
+		if f, err = buildKeyFilter(ec.store, lo, hi, f, limit); err != nil {
+			return nil, err
+		}
+		j.filters[side], j.filterOff[side] = f, f == nil
+	}
+	return f, nil
 }
 
 // seqKey holds the next sequence number of an append-only side's rows.
@@ -547,6 +590,7 @@ func (j *joinOp) closeWindows(ec *epochCtx) error {
 	for side := 0; side < 2; side++ {
 		lo := append(append([]byte(nil), j.prefix...), byte(side))
 		hi := append(append([]byte(nil), lo...), bound...)
+		j.deleted = true
 		if err := ec.store.DeleteRange(lo, hi); err != nil {
 			return err
 		}

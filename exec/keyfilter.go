@@ -3,6 +3,8 @@ package exec
 import (
 	"hash/maphash"
 	"math/bits"
+
+	"github.com/kappa-db/kappa/storage"
 )
 
 // keyFilter is a blocked Bloom filter over the group keys an aggregate has
@@ -50,4 +52,51 @@ func (f *keyFilter) add(key string) {
 // has says key may have been added (false: it certainly was not).
 func (f *keyFilter) has(key []byte) bool {
 	return f.probe(maphash.Bytes(f.seed, key), false)
+}
+
+const (
+	// maxFilterKeys bounds the stored keys an operator keeps a key filter
+	// for; the first build scans at most maxFirstFilterKeys of them (a
+	// larger state keeps the point lookups).
+	maxFilterKeys      = 1 << 24
+	maxFirstFilterKeys = 1 << 20
+	minFilterKeys      = 1 << 12
+)
+
+// buildKeyFilter makes a key filter from the keys in [lo, hi) of store
+// (less the prefix lo), sized for twice as many; a resize (old not nil)
+// sizes it for twice old's keys, which are at least as many as there are
+// rows. With limit keys or more it returns nil: no filter.
+func buildKeyFilter(store *storage.Batch, lo, hi []byte, old *keyFilter, limit int) (*keyFilter, error) {
+	seed := maphash.MakeSeed()
+	var f *keyFilter
+	var hashes []uint64 // the first build's, until it knows the size
+	if old != nil {
+		f = newKeyFilter(2*old.n, seed)
+	}
+	n := 0
+	err := store.Scan(lo, hi, false, func(k, _ []byte) (bool, error) {
+		if n >= limit {
+			return false, nil
+		}
+		n++
+		h := maphash.Bytes(seed, k[len(lo):])
+		if f != nil {
+			f.probe(h, true)
+		} else {
+			hashes = append(hashes, h)
+		}
+		return true, nil
+	})
+	if err != nil || n >= limit {
+		return nil, err
+	}
+	if f == nil {
+		f = newKeyFilter(max(2*n, minFilterKeys), seed)
+		for _, h := range hashes {
+			f.probe(h, true)
+		}
+	}
+	f.n = n
+	return f, nil
 }
