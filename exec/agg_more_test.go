@@ -200,15 +200,7 @@ func BenchmarkAggregateGrouped(b *testing.B) {
 				runtime.ReadMemStats(&ms)
 				before := ms.Mallocs
 				b.StartTimer()
-				for {
-					more, err := rt.RunEpoch()
-					if err != nil {
-						b.Fatal(err)
-					}
-					if !more {
-						break
-					}
-				}
+				drain(b, rt)
 				b.StopTimer()
 				runtime.ReadMemStats(&ms)
 				allocs += ms.Mallocs - before

@@ -54,15 +54,7 @@ func BenchmarkEpochGroupBy(b *testing.B) {
 			}
 		}
 		b.StartTimer()
-		for {
-			more, err := rt.RunEpoch()
-			if err != nil {
-				b.Fatal(err)
-			}
-			if !more {
-				break
-			}
-		}
+		drain(b, rt)
 		b.StopTimer()
 		rt.Close()
 	}
@@ -110,15 +102,7 @@ func BenchmarkEpochBackfillMinMax(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		for {
-			more, err := rt.RunEpoch()
-			if err != nil {
-				b.Fatal(err)
-			}
-			if !more {
-				break
-			}
-		}
+		drain(b, rt)
 		b.StopTimer()
 		rt.Close()
 	}

@@ -1,11 +1,9 @@
 package exec
 
 import (
-	"context"
 	"fmt"
 	"math/rand"
 	"path/filepath"
-	"sort"
 	"testing"
 
 	"github.com/kappa-db/kappa/expr"
@@ -128,35 +126,8 @@ func testIntervalJoin(t *testing.T, kind JoinKind, oneSided bool) {
 				live[id][first+uint64(i)+1] = r
 			}
 		}
-		for {
-			more, err := rt.RunEpoch()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !more {
-				break
-			}
-		}
-		var got, want []string
-		if err := ScanRelation(db, 200, nil, func(_ []byte, cnt int64, row types.Row) error {
-			for ; cnt > 0; cnt-- {
-				got = append(got, rowText(row))
-			}
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		if err := Query(context.Background(), plan(), db, &expr.EvalContext{}, func(row types.Row) error {
-			want = append(want, rowText(row))
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		sort.Strings(got)
-		sort.Strings(want)
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Fatalf("round %d:\n view   %v\n ad hoc %v", round, got, want)
-		}
+		drain(t, rt)
+		checkViewIsQuery(t, db, 200, plan(), round)
 	}
 	// Rows more than delay + 3 s behind the last times are forgotten (on
 	// the left side only when one-sided): what is left is a few seconds'

@@ -56,11 +56,12 @@ func (ob *opBench) append(table uint64, w int64, rows ...types.Row) {
 }
 
 // drain runs epochs until every log is consumed.
-func drain(b *testing.B, rt *Runtime) {
+func drain(tb testing.TB, rt *Runtime) {
+	tb.Helper()
 	for {
 		more, err := rt.RunEpoch()
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		if !more {
 			return
