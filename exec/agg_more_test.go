@@ -4,14 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math/rand"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"testing"
 
 	"github.com/kappa-db/kappa/expr"
-	"github.com/kappa-db/kappa/log"
-	"github.com/kappa-db/kappa/storage"
 	"github.com/kappa-db/kappa/types"
 )
 
@@ -160,17 +157,8 @@ func BenchmarkAggregateGrouped(b *testing.B) {
 	const rows = 100_000
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			dir := b.TempDir()
-			db, err := storage.Open(filepath.Join(dir, "state"), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
-			lg, err := log.Open(log.Options{Dir: filepath.Join(dir, "log"), Sync: log.SyncOff})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer lg.Close()
+			ob := newOpBench(b, 1)
+			lg := ob.logs[1]
 			recs := make([][]byte, 0, rows+rows/2)
 			for i := 0; i < rows; i++ {
 				recs = append(recs, AppendChange(nil, 1, 0, types.Row{types.NewInt8(int64(i)), types.NewInt4(int64(i % 1000)), types.NewInt8(int64(i * 7 % 10007))}))
@@ -192,7 +180,7 @@ func BenchmarkAggregateGrouped(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				base := uint64(i) * 10
-				rt := NewRuntime(Options{DB: db, Logs: func(uint64) (*log.Log, error) { return lg, nil }})
+				rt := ob.runtime()
 				if err := rt.Add(DataflowSpec{ID: base + 2, Plan: plan, View: &ViewSink{Rel: base + 2, KeyCols: []int{0}, Unique: true}}); err != nil {
 					b.Fatal(err)
 				}

@@ -1,12 +1,9 @@
 package exec
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/kappa-db/kappa/expr"
-	"github.com/kappa-db/kappa/log"
-	"github.com/kappa-db/kappa/storage"
 	"github.com/kappa-db/kappa/types"
 )
 
@@ -15,17 +12,8 @@ import (
 // backfill and catch-up rate of the engine, without the wire or the parser.
 func BenchmarkEpochGroupBy(b *testing.B) {
 	const rows = 200_000
-	dir := b.TempDir()
-	db, err := storage.Open(filepath.Join(dir, "state"), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	lg, err := log.Open(log.Options{Dir: filepath.Join(dir, "log"), Sync: log.SyncOff})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer lg.Close()
+	ob := newOpBench(b, 1)
+	lg := ob.logs[1]
 	recs := make([][]byte, 0, rows)
 	for i := 0; i < rows; i++ {
 		recs = append(recs, AppendChange(nil, 1, 0, types.Row{types.NewInt8(int64(i)), types.NewInt4(int64(i % 1000)), types.NewInt8(int64(i * 3)), types.NewText("name")}))
@@ -41,7 +29,7 @@ func BenchmarkEpochGroupBy(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		base := uint64(i) * 10
-		rt := NewRuntime(Options{DB: db, Logs: func(uint64) (*log.Log, error) { return lg, nil }})
+		rt := ob.runtime()
 		if err := rt.Add(DataflowSpec{ID: base + 1, TableID: 1, Table: &TableSink{Rel: base + 1}}); err != nil {
 			b.Fatal(err)
 		}
@@ -66,17 +54,8 @@ func BenchmarkEpochGroupBy(b *testing.B) {
 // a table's log (1000 groups, 100 distinct values each), run to the end.
 func BenchmarkEpochBackfillMinMax(b *testing.B) {
 	const rows = 500_000
-	dir := b.TempDir()
-	db, err := storage.Open(filepath.Join(dir, "state"), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	lg, err := log.Open(log.Options{Dir: filepath.Join(dir, "log"), Sync: log.SyncOff})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer lg.Close()
+	ob := newOpBench(b, 1)
+	lg := ob.logs[1]
 	recs := make([][]byte, 0, rows)
 	for i := 0; i < rows; i++ {
 		v := int64(i*7919%100_000) - 50_000
@@ -97,7 +76,7 @@ func BenchmarkEpochBackfillMinMax(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		id := uint64(i)*10 + 2
-		rt := NewRuntime(Options{DB: db, Logs: func(uint64) (*log.Log, error) { return lg, nil }})
+		rt := ob.runtime()
 		if err := rt.Add(DataflowSpec{ID: id, Plan: plan, View: &ViewSink{Rel: id, KeyCols: []int{0}, Unique: true}}); err != nil {
 			b.Fatal(err)
 		}

@@ -11,37 +11,40 @@ import (
 	"github.com/kappa-db/kappa/types"
 )
 
-// opBench is a store and one log per table for the operator benchmarks:
-// a dataflow reads its tables' logs and commits to the store, as in a
-// server, without the wire, the parser or the table's own dataflow.
+// opBench is a store and one log per table for the operator tests and
+// benchmarks: a dataflow reads its tables' logs and commits to the store,
+// as in a server, without the wire, the parser or the table's own dataflow.
 type opBench struct {
-	b    *testing.B
+	tb   testing.TB
 	db   *storage.DB
 	logs map[uint64]*log.Log
 }
 
-func newOpBench(b *testing.B, tables ...uint64) *opBench {
-	b.Helper()
-	dir := b.TempDir()
+func newOpBench(tb testing.TB, tables ...uint64) *opBench {
+	tb.Helper()
+	dir := tb.TempDir()
 	db, err := storage.Open(filepath.Join(dir, "state"), nil)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() { db.Close() })
-	ob := &opBench{b: b, db: db, logs: map[uint64]*log.Log{}}
+	tb.Cleanup(func() { db.Close() })
+	ob := &opBench{tb: tb, db: db, logs: map[uint64]*log.Log{}}
 	for _, id := range tables {
 		lg, err := log.Open(log.Options{Dir: filepath.Join(dir, fmt.Sprint(id)), Sync: log.SyncOff})
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
-		b.Cleanup(func() { lg.Close() })
+		tb.Cleanup(func() { lg.Close() })
 		ob.logs[id] = lg
 	}
 	return ob
 }
 
+// logOf is the runtime's Options.Logs.
+func (ob *opBench) logOf(id uint64) (*log.Log, error) { return ob.logs[id], nil }
+
 func (ob *opBench) runtime() *Runtime {
-	return NewRuntime(Options{DB: ob.db, Logs: func(id uint64) (*log.Log, error) { return ob.logs[id], nil }})
+	return NewRuntime(Options{DB: ob.db, Logs: ob.logOf})
 }
 
 // append logs changes of rows with weight w to table's log.
@@ -51,7 +54,7 @@ func (ob *opBench) append(table uint64, w int64, rows ...types.Row) {
 		recs[i] = AppendChange(nil, w, 0, r)
 	}
 	if _, err := ob.logs[table].Append(recs); err != nil {
-		ob.b.Fatal(err)
+		ob.tb.Fatal(err)
 	}
 }
 

@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand"
-	"path/filepath"
 	"sort"
 	"testing"
 
 	"github.com/kappa-db/kappa/expr"
-	"github.com/kappa-db/kappa/log"
 	"github.com/kappa-db/kappa/storage"
 	"github.com/kappa-db/kappa/types"
 )
@@ -41,22 +39,9 @@ func testJoin(t *testing.T, kind JoinKind, self bool) {
 	seed := rand.Int63()
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewSource(seed))
-	dir := t.TempDir()
-	db, err := storage.Open(filepath.Join(dir, "state"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	logs := map[uint64]*log.Log{}
-	for _, id := range []uint64{1, 2} {
-		lg, err := log.Open(log.Options{Dir: filepath.Join(dir, fmt.Sprint(id)), Sync: log.SyncOff})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer lg.Close()
-		logs[id] = lg
-	}
-	rt := NewRuntime(Options{DB: db, Logs: func(id uint64) (*log.Log, error) { return logs[id], nil }, MaxRecordsPerEpoch: 5})
+	ob := newOpBench(t, 1, 2)
+	db, logs := ob.db, ob.logs
+	rt := NewRuntime(Options{DB: db, Logs: ob.logOf, MaxRecordsPerEpoch: 5})
 	defer rt.Close()
 	ts := []types.Type{types.Int4, types.Int4}
 	rightID := uint64(2)
