@@ -53,11 +53,10 @@ type aggOp struct {
 	// filter holds every group key with a row in the store (and perhaps
 	// some without); nil until the first epoch that reads the store builds
 	// it from the rows there. flush adds the keys it writes; deletes leave
-	// them (a false positive costs a lookup). filterOff: the state was too
-	// large to scan.
-	filter    *keyFilter
-	filterOff bool
-	avgDiv    *expr.Func // numeric / numeric, for avg over exact types
+	// them (a false positive costs a lookup). It is off when the state was
+	// too large to scan (keyFilterSlot).
+	filter keyFilterSlot
+	avgDiv *expr.Func // numeric / numeric, for avg over exact types
 	// ivSub, ivMul and ivAdd interpolate percentile_cont over intervals.
 	ivSub, ivMul, ivAdd *expr.Func
 	scratch             []byte
@@ -316,39 +315,13 @@ func (a *aggOp) load(ec *epochCtx, keyEnc []byte, row types.Row, set int) (*grou
 
 // mayExist says whether the group keyEnc may have a row in the store.
 func (a *aggOp) mayExist(ec *epochCtx, keyEnc []byte) (bool, error) {
-	if a.filterOff {
-		return true, nil
+	// Groups are loaded before this epoch's flush writes or deletes any,
+	// so the filter may always be built here, from the committed rows.
+	f, err := a.filter.get(ec.store, a.prefix, 0, true)
+	if f == nil || err != nil {
+		return true, err
 	}
-	if a.filter == nil || a.filter.n > a.filter.max {
-		// Built (or sized anew, deleted keys dropping out) from the rows
-		// there before this epoch's flush writes: the committed ones. A
-		// filter built after flush deleted rows would lose their keys if
-		// the epoch were retried.
-		limit := maxFirstFilterKeys
-		if a.filter != nil {
-			limit = maxFilterKeys
-		}
-		if err := a.buildFilter(ec, limit); err != nil {
-			return false, err
-		}
-		if a.filterOff {
-			return true, nil
-		}
-	}
-	return a.filter.has(keyEnc), nil
-}
-
-// buildFilter makes the key filter from the group rows in the store; with
-// limit rows or more it turns the filter off.
-func (a *aggOp) buildFilter(ec *epochCtx, limit int) error {
-	lo := append(append([]byte(nil), a.prefix...), 0)
-	hi := append(append([]byte(nil), a.prefix...), 1)
-	f, err := buildKeyFilter(ec.store, lo, hi, a.filter, limit)
-	if err != nil {
-		return err
-	}
-	a.filter, a.filterOff = f, f == nil
-	return nil
+	return f.has(keyEnc), nil
 }
 
 // State layouts of the group row, oldest first: every aggregate two
@@ -959,8 +932,8 @@ func (a *aggOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 				if err := ec.store.Set(k, a.encodeState(g)); err != nil {
 					return err
 				}
-				if a.filter != nil && !g.stored {
-					a.filter.add(g.keyEnc)
+				if a.filter.f != nil && !g.stored {
+					a.filter.f.add(g.keyEnc)
 				}
 			}
 		}
@@ -1050,8 +1023,8 @@ func (a *aggOp) initial(ec *epochCtx) (*Batch, error) {
 			return nil, err
 		}
 		if !ec.ephemeral {
-			if a.filter != nil {
-				a.filter.add(g.keyEnc)
+			if a.filter.f != nil {
+				a.filter.f.add(g.keyEnc)
 			}
 			if err := ec.store.Set(a.stateKey(g.keyEnc), a.encodeState(g)); err != nil {
 				return nil, err

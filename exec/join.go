@@ -36,8 +36,7 @@ type joinOp struct {
 	// does not hold skips the read of its multiplicity. A filter is built
 	// or resized only in an epoch that has deleted nothing yet (deleted),
 	// so a retried epoch cannot leave a stored row's key out of it.
-	filters    [2]*keyFilter
-	filterOff  [2]bool
+	filters    [2]keyFilterSlot
 	deleted    bool
 	leftWidth  int
 	rightWidth int
@@ -428,24 +427,10 @@ func (j *joinOp) store(ec *epochCtx, side int, key []byte, x types.Row, w, match
 // rowFilter returns side's key filter (nil: none, read every row's
 // multiplicity), building or resizing it when the epoch has deleted nothing.
 func (j *joinOp) rowFilter(ec *epochCtx, side int) (*keyFilter, error) {
-	if j.appendOnly[side] || j.filterOff[side] {
+	if j.appendOnly[side] {
 		return nil, nil
 	}
-	f := j.filters[side]
-	if (f == nil || f.n > f.max) && !j.deleted {
-		limit := maxFirstFilterKeys
-		if f != nil {
-			limit = maxFilterKeys
-		}
-		lo := append(append([]byte(nil), j.prefix...), byte(side))
-		hi := append(append([]byte(nil), j.prefix...), byte(side)+1)
-		var err error
-		if f, err = buildKeyFilter(ec.store, lo, hi, f, limit); err != nil {
-			return nil, err
-		}
-		j.filters[side], j.filterOff[side] = f, f == nil
-	}
-	return f, nil
+	return j.filters[side].get(ec.store, j.prefix, byte(side), !j.deleted)
 }
 
 // seqKey holds the next sequence number of an append-only side's rows.

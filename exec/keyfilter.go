@@ -63,6 +63,41 @@ const (
 	minFilterKeys      = 1 << 12
 )
 
+// keyFilterSlot is an operator's key filter over the stored keys in one
+// key range, with the policy shared by the aggregate's groups and each
+// join side's rows: none until first asked for, then built by scanning the
+// range (up to maxFirstFilterKeys keys), rebuilt twice as large when full
+// (up to maxFilterKeys), and off for good past either bound.
+type keyFilterSlot struct {
+	f   *keyFilter
+	off bool
+}
+
+// get returns the filter over the keys under prefix+tag (nil: none; the
+// caller reads the store). It builds or resizes the filter only when
+// canBuild: the caller must not have deleted keys in this epoch yet, or a
+// retried epoch could find a stored key missing from a filter built after
+// the deletion.
+func (s *keyFilterSlot) get(store *storage.Batch, prefix []byte, tag byte, canBuild bool) (*keyFilter, error) {
+	if s.off {
+		return nil, nil
+	}
+	if (s.f == nil || s.f.n > s.f.max) && canBuild {
+		limit := maxFirstFilterKeys
+		if s.f != nil {
+			limit = maxFilterKeys
+		}
+		lo := append(append([]byte(nil), prefix...), tag)
+		hi := append(append([]byte(nil), prefix...), tag+1)
+		f, err := buildKeyFilter(store, lo, hi, s.f, limit)
+		if err != nil {
+			return nil, err
+		}
+		s.f, s.off = f, f == nil
+	}
+	return s.f, nil
+}
+
 // buildKeyFilter makes a key filter from the keys in [lo, hi) of store
 // (less the prefix lo), sized for twice as many; a resize (old not nil)
 // sizes it for twice old's keys, which are at least as many as there are
