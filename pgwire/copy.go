@@ -206,7 +206,9 @@ func (d *CopyDecoder) next() ([][]byte, error) {
 	case CopyBinary:
 		err = d.decodeBinary()
 	default:
-		err = d.decodeText()
+		if err = d.decodeText(); err == nil {
+			return d.fields, nil
+		}
 	}
 	if err != nil {
 		if errors.Is(err, io.EOF) {
@@ -256,8 +258,13 @@ func (d *CopyDecoder) readLine() error {
 
 // trimEOL strips one "\n" or "\r\n" from the end of b.
 func trimEOL(b []byte) []byte {
-	b = bytes.TrimSuffix(b, []byte{'\n'})
-	return bytes.TrimSuffix(b, []byte{'\r'})
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+	}
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		b = b[:n-1]
+	}
+	return b
 }
 
 func isEndMarker(line []byte) bool { return string(trimEOL(line)) == `\.` }
@@ -323,48 +330,98 @@ func (d *CopyDecoder) decodeBinary() error {
 	return nil
 }
 
-// decodeText parses one text-format row into d.buf/d.ends.
+// decodeText parses one text-format row straight into d.fields. A line that
+// fits the read buffer is parsed where it lies, and a field without a
+// backslash is a slice of it: only escaped fields are copied (into d.buf),
+// so a COPY of plain data copies no byte between the socket's buffer and
+// the caller (serverbench ingest).
 func (d *CopyDecoder) decodeText() error {
-	if err := d.readLine(); err != nil {
+	line, err := d.textLine()
+	if err != nil {
 		return err
 	}
-	// A backslash before the newline escapes it (a legacy way to put a
-	// newline in data): the row continues on the next line.
-	for endsInEscapedNewline(d.raw) {
-		if err := d.readLine(); err != nil {
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			return err
-		}
-	}
-	if isEndMarker(d.raw) {
+	if len(line) > 0 && line[0] == '\\' && isEndMarker(line) {
 		return io.EOF
 	}
-	line := trimEOL(d.raw)
+	line = trimEOL(line)
+	// Unescaping never lengthens a field, so d.buf does not move while
+	// fields point into it.
+	if cap(d.buf) < len(line) {
+		d.buf = make([]byte, 0, max(len(line), 2*cap(d.buf)))
+	}
+	d.fields = d.fields[:0]
 	delim := d.opts.Delimiter
 	null := d.opts.Null
+	plain := bytes.IndexByte(line, '\\') < 0
 	for fieldStart := 0; ; {
 		// Find the raw field: up to an unescaped delimiter.
 		i := fieldStart
-		for i < len(line) && line[i] != delim {
-			if line[i] == '\\' {
+		if plain {
+			for i < len(line) && line[i] != delim {
 				i++
 			}
-			i++
+		} else {
+			for i < len(line) && line[i] != delim {
+				if line[i] == '\\' {
+					i++
+				}
+				i++
+			}
 		}
 		end := min(i, len(line))
-		raw := line[fieldStart:end]
-		if string(raw) == null {
-			d.ends = append(d.ends, -1)
-		} else if err := d.unescapeText(raw); err != nil {
-			return err
+		raw := line[fieldStart:end:end]
+		switch {
+		case string(raw) == null:
+			d.fields = append(d.fields, nil)
+		case plain || bytes.IndexByte(raw, '\\') < 0:
+			d.fields = append(d.fields, raw)
+		default:
+			start := len(d.buf)
+			d.unescapeText(raw)
+			d.fields = append(d.fields, d.buf[start:len(d.buf):len(d.buf)])
 		}
 		if end >= len(line) {
 			return nil
 		}
 		fieldStart = end + 1
 	}
+}
+
+// textLine returns the next text-format line with its terminator: a slice
+// of the read buffer when the line fits in it (valid until the next read),
+// else the line gathered in d.raw. A backslash before the newline escapes it
+// (a legacy way to put a newline in data): the line continues on the next.
+func (d *CopyDecoder) textLine() ([]byte, error) {
+	line, err := d.r.ReadSlice('\n')
+	if err == nil && !endsInEscapedNewline(line) {
+		return line, nil
+	}
+	d.raw = append(d.raw[:0], line...)
+	switch {
+	case err == nil:
+	case errors.Is(err, bufio.ErrBufferFull):
+		// The rest of a long line; io.EOF here ends a last line that has
+		// no newline.
+		if err := d.readLine(); err != nil && !errors.Is(err, io.EOF) {
+			return nil, err
+		}
+	case errors.Is(err, io.EOF):
+		if len(d.raw) == 0 {
+			return nil, io.EOF
+		}
+		return d.raw, nil // a last line without a newline
+	default:
+		return nil, err
+	}
+	for endsInEscapedNewline(d.raw) {
+		if err := d.readLine(); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return nil, err
+		}
+	}
+	return d.raw, nil
 }
 
 // endsInEscapedNewline reports whether b ends with "\n" preceded by an odd
@@ -381,7 +438,7 @@ func endsInEscapedNewline(b []byte) bool {
 }
 
 // unescapeText appends the decoded form of one raw text field to d.buf.
-func (d *CopyDecoder) unescapeText(raw []byte) error {
+func (d *CopyDecoder) unescapeText(raw []byte) {
 	for i := 0; i < len(raw); i++ {
 		b := raw[i]
 		if b != '\\' {
@@ -437,8 +494,6 @@ func (d *CopyDecoder) unescapeText(raw []byte) error {
 			d.buf = append(d.buf, e)
 		}
 	}
-	d.ends = append(d.ends, len(d.buf))
-	return nil
 }
 
 func isHex(b byte) bool {

@@ -287,3 +287,34 @@ func FuzzCopyDecoder(f *testing.F) {
 		}
 	})
 }
+
+// TestCopyTextLongLines decodes text lines longer than the decoder's read
+// buffer (which are gathered in a copy rather than parsed in place), with
+// and without escapes, an escaped newline and a last line without one.
+func TestCopyTextLongLines(t *testing.T) {
+	long := strings.Repeat("x", 200<<10)
+	cases := []struct {
+		data string
+		want []string // rows as formatCopyRow prints them
+	}{
+		{"a\t" + long + "\nb\tc\n", []string{formatCopyRow([][]byte{[]byte("a"), []byte(long)}), formatCopyRow([][]byte{[]byte("b"), []byte("c")})}},
+		{long + "\\t\\N\t\\N", []string{formatCopyRow([][]byte{[]byte(long + "\tN"), nil})}},
+		{"1\t" + long, []string{formatCopyRow([][]byte{[]byte("1"), []byte(long)})}},
+		{"x\\\ny\t" + long + "\\\nz\n\\.\n", []string{formatCopyRow([][]byte{[]byte("x\ny"), []byte(long + "\nz")})}},
+	}
+	for i, tc := range cases {
+		dec := NewCopyDecoder(strings.NewReader(tc.data), NewCopyOptions(CopyText))
+		for j, want := range tc.want {
+			got, err := dec.Next()
+			if err != nil {
+				t.Fatalf("case %d row %d: %v", i, j, err)
+			}
+			if formatCopyRow(got) != want {
+				t.Fatalf("case %d row %d: got %.80s..., want %.80s...", i, j, formatCopyRow(got), want)
+			}
+		}
+		if _, err := dec.Next(); !errors.Is(err, io.EOF) {
+			t.Fatalf("case %d: after the last row: %v", i, err)
+		}
+	}
+}
