@@ -665,7 +665,7 @@ func (rt *Runtime) tryEpoch(dfs []*dataflow, ends map[uint64]uint64, timing Epoc
 	var tablesDone chan result
 	var tb *storage.Batch
 	if len(tables) > 0 && len(views) > 0 {
-		tb = rt.opts.DB.NewBatch()
+		tb = rt.opts.DB.NewBatchWithSize(tableBatchHint(tables, ends))
 		defer tb.Close()
 		tablesDone = make(chan result, 1)
 		tec := &epochCtx{eval: ec.eval, store: tb}
@@ -734,6 +734,28 @@ func (rt *Runtime) tryEpoch(dfs []*dataflow, ends map[uint64]uint64, timing Epoc
 	rt.mu.changed = make(chan struct{})
 	rt.mu.Unlock()
 	return nil, more, nil
+}
+
+// maxTableBatchHint caps tableBatchHint: past it a batch grows as it needs.
+const maxTableBatchHint = 128 << 20
+
+// tableBatchHint is about the bytes that the tables' dataflows write in an
+// epoch reading their logs up to ends: their rows are their log records'
+// row encodings, so about the bytes of log they read, with room for the
+// views' writes that join their batch.
+func tableBatchHint(tables []*dataflow, ends map[uint64]uint64) int {
+	var n int64
+	for _, df := range tables {
+		for _, s := range df.sources {
+			if s.log != nil && ends[s.id] > s.committed {
+				n += s.log.ApproxBytes(s.committed, ends[s.id])
+			}
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return int(min(n+n/8+64<<10, maxTableBatchHint))
 }
 
 // storeErrors adds an epoch's data error counts to the dataflow's stored ones.

@@ -848,6 +848,31 @@ func (l *Log) Start() uint64 {
 // Size returns the bytes of the log's segment files.
 func (l *Log) Size() int64 { return l.size.Load() }
 
+// ApproxBytes estimates how many bytes of segment the durable records
+// [from, to) take, from the sparse index: it may count up to an index
+// interval and a batch more at each end (and the whole of a segment whose
+// index is not built yet). Readers that copy the records elsewhere use it as
+// a size hint.
+func (l *Log) ApproxBytes(from, to uint64) int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	var n int64
+	for _, s := range l.mu.segments {
+		if s.end <= from || s.base >= to {
+			continue
+		}
+		lo, hi := int64(0), s.durable
+		if from > s.base {
+			lo = s.lookupLocked(from)
+		}
+		if to < s.end {
+			hi = min(hi, s.lookupLocked(to)+indexIntervalBytes)
+		}
+		n += max(hi-lo, 0)
+	}
+	return n
+}
+
 // Notify returns a channel that is closed when End moves past its value at
 // the time of the call, or when the log closes or fails. Take the channel
 // before reading End, so that no move is missed.

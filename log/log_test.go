@@ -535,3 +535,33 @@ func TestFailStop(t *testing.T) {
 		})
 	}
 }
+
+// TestApproxBytes checks the size hint: the whole log is its size, an empty
+// range nothing, and a range at least the bytes of its records and at most
+// an index interval and a batch more at each end, across segments.
+func TestApproxBytes(t *testing.T) {
+	l := mustOpen(t, Options{FS: vfs.NewMem(), Dir: "/p", SegmentBytes: 256 << 10})
+	defer l.Close()
+	var n uint64
+	var ends []uint64
+	for i := 0; i < 400; i++ {
+		size := 1 + i%37
+		mustAppend(t, l, records(n, size))
+		n += uint64(size)
+		ends = append(ends, n)
+	}
+	if got := l.ApproxBytes(0, n); got != l.Size() {
+		t.Fatalf("ApproxBytes(0, end) = %d, want the log's size %d", got, l.Size())
+	}
+	if got := l.ApproxBytes(n, n); got != 0 {
+		t.Fatalf("ApproxBytes(end, end) = %d", got)
+	}
+	for i := 0; i+50 < len(ends); i += 7 {
+		from, to := ends[i], ends[i+50]
+		exact := encodedLen(records(from, int(to-from)))
+		got := l.ApproxBytes(from, to)
+		if got < exact || got > exact+4*indexIntervalBytes {
+			t.Fatalf("ApproxBytes(%d, %d) = %d, records take %d", from, to, got, exact)
+		}
+	}
+}

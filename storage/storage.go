@@ -340,6 +340,13 @@ type Batch struct {
 // NewBatch starts an indexed batch.
 func (db *DB) NewBatch() *Batch { return &Batch{b: db.pdb.NewIndexedBatch(), db: db} }
 
+// NewBatchWithSize starts an indexed batch with room for about size bytes of
+// writes, so that a batch known to become large (an epoch's table pages after
+// a large COPY) is not regrown, and copied, a dozen times on the way.
+func (db *DB) NewBatchWithSize(size int) *Batch {
+	return &Batch{b: db.pdb.NewIndexedBatchWithSize(size), db: db}
+}
+
 func (b *Batch) Get(key []byte) ([]byte, bool, error) { return get(b.b, key) }
 func (b *Batch) GetFunc(key []byte, fn func([]byte) error) error {
 	return getFunc(b.b, key, fn)
