@@ -103,6 +103,90 @@ type rowSlab struct {
 	ncols   int
 	vals    []Value
 	used    int // rows handed out since the last push
+
+	// at, when set, fuses the projection above the source's one leaf into
+	// the scan: a record's column i is decoded straight into position
+	// at[i] of a row of ncols (the projection's width), dups copies
+	// positions that repeat a column, and the rows are pushed from the
+	// projection (proj) rather than the leaf. Set only where the
+	// projection's parent keeps no row (projectOp.reuse), so the rows can
+	// come from the slab. A chunk decoded this way is a batch of the
+	// projection's output, not of the scan's.
+	at   []int
+	dups [][2]int // {from, to}
+	proj *node
+}
+
+// decode decodes one change record into a row of the slab (dst, nil to
+// allocate one), projected when the slab fuses a projection.
+func (r *rowSlab) decode(rec []byte, dst types.Row) (w int64, rowID uint64, row types.Row, err error) {
+	if r.at == nil {
+		return decodeChangeNeeded(rec, dst, r.need)
+	}
+	w, rowID, enc, err := splitChange(rec)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	if dst == nil {
+		dst = make(types.Row, r.ncols)
+	}
+	dst = dst[:r.ncols]
+	if err := types.DecodeRowInto(enc, dst, r.at); err != nil {
+		return 0, 0, nil, err
+	}
+	for _, d := range r.dups {
+		dst[d[1]] = dst[d[0]]
+	}
+	return w, rowID, dst, nil
+}
+
+// pushFrom is where the rows that decode made enter the graph: the leaves,
+// or the fused projection.
+func (s *source) pushFrom() []*node {
+	if s.slab != nil && s.slab.proj != nil {
+		return []*node{s.slab.proj}
+	}
+	return s.leaves
+}
+
+// fuseProjection sets r up to decode source s's records straight into the
+// rows of the projection above its leaf, when that is all the leaf's rows
+// go through: one leaf, a log (not a feed) without a watermark (admit reads
+// the scan's columns), directly under a projection of column references
+// whose parent keeps no row. It saves the projection's copy of every
+// row (serverbench ingest: a GROUP BY view over a table).
+func (r *rowSlab) fuseProjection(s *source) {
+	if len(s.leaves) != 1 || s.log == nil || s.feed != nil || s.wm != nil || !r.private || r.ncols == 0 {
+		return
+	}
+	p := s.leaves[0].parent
+	if p == nil {
+		return
+	}
+	op, ok := p.op.(*projectOp)
+	if !ok || !op.reuse {
+		return
+	}
+	cols := colRefIndexes(op.exprs)
+	if len(cols) == 0 {
+		return
+	}
+	at := make([]int, r.ncols)
+	for i := range at {
+		at[i] = -1
+	}
+	var dups [][2]int
+	for j, c := range cols {
+		if c < 0 || c >= r.ncols {
+			return
+		}
+		if at[c] >= 0 {
+			dups = append(dups, [2]int{at[c], j})
+			continue
+		}
+		at[c] = j
+	}
+	r.at, r.dups, r.proj, r.ncols, r.vals = at, dups, p, len(cols), nil
 }
 
 // Value is types.Value, named here to keep rowSlab short.
@@ -150,6 +234,7 @@ func (s *source) rowUse(table bool) *rowSlab {
 	if s.wm != nil && r.need != nil {
 		r.need[s.wm.Col] = true // admit reads it
 	}
+	r.fuseProjection(s)
 	s.slab = r
 	return r
 }

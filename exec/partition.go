@@ -144,7 +144,7 @@ func (rt *Runtime) readParallel(ec *epochCtx, df *dataflow, ends map[uint64]uint
 			continue
 		}
 		if firstErr == nil {
-			for _, leaf := range c.s.leaves {
+			for _, leaf := range c.s.pushFrom() {
 				if err := df.g.push(ec, leaf, &c.in, sinkOut); err != nil {
 					firstErr = err
 					stop.Store(true)
@@ -179,6 +179,7 @@ func readSourceChunks(s *source, limit, budget uint64, free, out chan *readChunk
 			c.slab.vals = nil
 		}
 		c.slab.need, c.slab.private, c.slab.ncols, c.slab.used = use.need, use.private, use.ncols, 0
+		c.slab.at, c.slab.dups, c.slab.proj = use.at, use.dups, use.proj
 		return c
 	}
 	c := take()
@@ -200,7 +201,7 @@ func readSourceChunks(s *source, limit, budget uint64, free, out chan *readChunk
 			if c.slab.private {
 				dst = c.slab.next()
 			}
-			w, _, row, err := decodeChangeNeeded(rec, dst, c.slab.need)
+			w, _, row, err := c.slab.decode(rec, dst)
 			if err != nil {
 				return err
 			}

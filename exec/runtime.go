@@ -819,11 +819,14 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint
 	for _, s := range df.sources {
 		limit := ends[s.id]
 		rows := s.rowUse(df.spec.Table != nil)
+		// from is where in's rows enter the graph: the leaves, or the
+		// projection that the log's records are decoded through (rowSlab).
+		from := s.leaves
 		pushIn := func() error {
 			if in.Len() == 0 {
 				return nil
 			}
-			for _, leaf := range s.leaves {
+			for _, leaf := range from {
 				if err := df.g.push(ec, leaf, &in, sinkOut); err != nil {
 					return err
 				}
@@ -855,6 +858,7 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint
 		if parallel != nil && parallel[s] {
 			continue
 		}
+		from = s.pushFrom()
 		// One Read for the whole epoch, the rows pushed through the
 		// operators every readChunk records: a Read checks and walks the
 		// log batch it starts in from that batch's beginning, so reading a
@@ -894,7 +898,7 @@ func (rt *Runtime) stepDataflow(ec *epochCtx, df *dataflow, ends map[uint64]uint
 				if rows.private {
 					dst = rows.next()
 				}
-				w, rowID, row, err := decodeChangeNeeded(rec, dst, rows.need)
+				w, rowID, row, err := rows.decode(rec, dst)
 				if err != nil {
 					return err
 				}

@@ -56,3 +56,40 @@ func skipRowValue(src []byte) ([]byte, error) {
 	var v Value
 	return decodeRowValue(src, &v, 0)
 }
+
+// DecodeRowInto decodes the columns of an encoded row that a reader keeps
+// straight into its own row layout (a projection of column references
+// fused into a scan): column i goes to dst[at[i]], and is skipped without
+// allocating where at[i] < 0 or i >= len(at). The columns after the last
+// kept one are not looked at. A kept column the row lacks is set NULL;
+// positions of dst that no column maps to are left as they are.
+func DecodeRowInto(src []byte, dst Row, at []int) error {
+	n, w := binary.Uvarint(src)
+	if w <= 0 || n > uint64(len(src)) {
+		return errRowCorrupt("bad column count")
+	}
+	rest := src[w:]
+	last := len(at) - 1
+	for last >= 0 && at[last] < 0 {
+		last--
+	}
+	for i := 0; i <= last; i++ {
+		j := at[i]
+		if uint64(i) >= n {
+			if j >= 0 {
+				dst[j] = Value{}
+			}
+			continue
+		}
+		var err error
+		if j < 0 {
+			rest, err = skipRowValue(rest)
+		} else {
+			rest, err = decodeRowValue(rest, &dst[j], 0)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
