@@ -61,4 +61,34 @@ func (d *testDataflow) epoch(delta *Batch, now int64) {
 	if err := batch.Commit(false); err != nil {
 		t.Fatal(err)
 	}
+	d.g.committed()
+}
+
+// abortedEpoch pushes delta through the dataflow as an epoch attempt that
+// fails before its commit (the runtime then retries the epoch): its writes
+// and output go nowhere.
+func (d *testDataflow) abortedEpoch(delta *Batch, now int64) {
+	t := d.t
+	t.Helper()
+	batch := d.db.NewBatch()
+	defer batch.Close()
+	ec := &epochCtx{eval: &expr.EvalContext{Now: now}, store: batch}
+	d.g.reset()
+	discard := func(*Batch) error { return nil }
+	if err := d.g.push(ec, d.g.leaves[0], delta, discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.g.flush(ec, discard); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// restart rebuilds the dataflow's operators over the same store, as a
+// restarted server does: what they kept in memory is gone.
+func (d *testDataflow) restart(plan Node) {
+	g, err := buildGraph(plan, 7)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	d.g = g
 }

@@ -272,6 +272,21 @@ func (g *graph) reset() {
 	}
 }
 
+// committer is an operator that keeps in memory what an epoch committed
+// (a cache of its stored state): committed is called after the epoch's
+// writes commit, and reset before every attempt, so a retried epoch
+// forgets what the failed attempt kept.
+type committer interface{ committed() }
+
+// committed tells the operators that the epoch committed.
+func (g *graph) committed() {
+	for _, v := range g.order {
+		if c, ok := v.op.(committer); ok {
+			c.committed()
+		}
+	}
+}
+
 // sources returns the distinct tables the graph's leaves scan, in order.
 func (g *graph) sources() []uint64 {
 	var out []uint64

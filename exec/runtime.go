@@ -251,6 +251,9 @@ func (rt *Runtime) Add(spec DataflowSpec) error {
 			// array (an ad hoc query's root keeps its rows).
 			p.reuse = true
 		}
+		if spec.View != nil && !spec.View.AppendOnly {
+			_, spec.View.distinct = DistinctRowsKey(spec.Plan)
+		}
 	} else {
 		ids = []uint64{spec.TableID}
 	}
@@ -724,6 +727,9 @@ func (rt *Runtime) tryEpoch(dfs []*dataflow, ends map[uint64]uint64, timing Epoc
 		}
 		df.rowIDCommitted = df.rowID
 		df.started = true
+		if df.g != nil {
+			df.g.committed()
+		}
 		for k, n := range pending[df] {
 			df.errCounts[k] += n
 		}

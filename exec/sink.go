@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"sort"
 
+	"github.com/kappa-db/kappa/expr"
 	"github.com/kappa-db/kappa/pgerr"
 	"github.com/kappa-db/kappa/storage"
 	"github.com/kappa-db/kappa/types"
@@ -22,6 +23,13 @@ type ViewSink struct {
 	// each row by a row id the dataflow counts, and write it without
 	// reading what is stored: no key of all columns, no read of a count.
 	AppendOnly bool
+
+	// distinct says the dataflow never outputs a row twice
+	// (DistinctRowsKey): every stored row has multiplicity 1, so a
+	// retraction deletes its key and an insertion sets it without reading
+	// the stored count first. The runtime sets it from the plan; the stored
+	// rows are the same either way.
+	distinct bool
 
 	pw pageWriter // appendRows' buffers
 }
@@ -151,6 +159,24 @@ func (s *ViewSink) apply(ec *epochCtx, in *Batch) error {
 			continue
 		}
 		key = s.RowKey(append(key[:0], prefix...), row)
+		if s.distinct {
+			// Retractions come first: a retracted row and an inserted one
+			// with one key (1.0 and 1.00) leave the inserted one.
+			var err error
+			switch w {
+			case -1:
+				err = ec.store.Delete(key)
+			case 1:
+				val = AppendStoredRow(val[:0], 1, row)
+				err = ec.store.Set(key, val)
+			default:
+				err = pgerr.New(pgerr.InternalError, "view %d: a row of a distinct dataflow with weight %d", s.Rel, w)
+			}
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		old, ok, err := ec.store.Get(key)
 		if err != nil {
 			return err
@@ -250,4 +276,46 @@ func ApplyTableChanges(b *storage.Batch, t *TableSink, first uint64, recs [][]by
 		}
 	}
 	return nil
+}
+
+// DistinctRowsKey returns columns of n's output that no two of its rows
+// share (so no row ever appears twice), when the plan proves there are
+// some: a row_number GroupTopN's partition columns and rank (the partition
+// columns alone when it keeps one row per partition), through filters and
+// projections that keep them.
+func DistinctRowsKey(n Node) ([]int, bool) {
+	switch x := n.(type) {
+	case *GroupTopN:
+		if x.Func != WinRowNumber {
+			return nil, false
+		}
+		key := append([]int(nil), x.PartitionBy...)
+		if x.Lo != x.Hi {
+			key = append(key, len(x.Input.Columns()))
+		}
+		return key, true
+	case *Filter:
+		return DistinctRowsKey(x.Input)
+	case *Project:
+		in, ok := DistinctRowsKey(x.Input)
+		if !ok {
+			return nil, false
+		}
+		out := make([]int, 0, len(in))
+		for _, c := range in {
+			found := -1
+			for i, e := range x.Exprs {
+				if r, ok := e.(*expr.ColRef); ok && r.Idx == c {
+					found = i
+					break
+				}
+			}
+			if found < 0 {
+				return nil, false
+			}
+			out = append(out, found)
+		}
+		return out, true
+	}
+	return nil, false
 }

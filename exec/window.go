@@ -262,17 +262,10 @@ func newWindowedPartitioned(input Node, partitionBy []int, orderBy []SortKey, op
 // closed: no change to come can reach them. It runs when the watermark
 // advanced.
 func (p *partitioned) closeWindows(ec *epochCtx, spaces ...byte) error {
-	if p.closeWM == nil || ec.ephemeral || ec.wms == nil {
-		return nil
-	}
-	wm, ok := p.closeWM.value(ec.wms)
+	bound, ok := p.closedBound(ec)
 	if !ok {
 		return nil
 	}
-	if before, ok := p.closeWM.value(ec.wmsBefore); ok && before >= wm {
-		return nil
-	}
-	bound := types.AppendKey(nil, types.Value{K: p.closeKind, I: wm}, false)
 	for _, space := range spaces {
 		lo := append(append([]byte(nil), p.prefix...), space)
 		hi := append(append([]byte(nil), lo...), bound...)
@@ -281,6 +274,22 @@ func (p *partitioned) closeWindows(ec *epochCtx, spaces ...byte) error {
 		}
 	}
 	return nil
+}
+
+// closedBound is the partition key below which the watermark closed
+// partitions in this epoch (ok=false: none closed).
+func (p *partitioned) closedBound(ec *epochCtx) (bound []byte, ok bool) {
+	if p.closeWM == nil || ec.ephemeral || ec.wms == nil {
+		return nil, false
+	}
+	wm, ok := p.closeWM.value(ec.wms)
+	if !ok {
+		return nil, false
+	}
+	if before, ok := p.closeWM.value(ec.wmsBefore); ok && before >= wm {
+		return nil, false
+	}
+	return types.AppendKey(nil, types.Value{K: p.closeKind, I: wm}, false), true
 }
 
 func (p *partitioned) reset() {
@@ -1115,7 +1124,18 @@ type groupTopNOp struct {
 	spec *GroupTopN
 	partitioned
 	appendOnly bool
+	cache      topCache // appendOnly: the committed partitions of recent epochs
 }
+
+// reset starts an epoch's attempt: a retried epoch forgets what the failed
+// attempt staged in the cache.
+func (g *groupTopNOp) reset() {
+	g.partitioned.reset()
+	g.cache.abort()
+}
+
+// committed is called once the epoch's writes are durable.
+func (g *groupTopNOp) committed() { g.cache.commit() }
 
 func newGroupTopNOp(spec *GroupTopN, opID uint64) *groupTopNOp {
 	return &groupTopNOp{
@@ -1123,53 +1143,6 @@ func newGroupTopNOp(spec *GroupTopN, opID uint64) *groupTopNOp {
 		partitioned: newWindowedPartitioned(spec.Input, spec.PartitionBy, spec.OrderBy, opID),
 		appendOnly:  AppendOnly(spec.Input),
 	}
-}
-
-// flushInserts is flush's path for an append-only input: it stores the
-// partition's new rows that sort before boundary (the first row after the
-// last top; nil when the whole partition was in it) and returns the new top
-// and boundary, or changed=false when no row came before the boundary.
-func (g *groupTopNOp) flushInserts(ec *epochCtx, part string, delta *Batch, boundary []byte) (newTop *Batch, newBoundary []byte, changed bool, err error) {
-	in := delta
-	if boundary != nil {
-		in = &Batch{}
-		base := g.partPrefix(part)
-		for i, row := range delta.Rows {
-			k := g.orderKey(append(g.keyBuf[:0], base...), row)
-			g.keyBuf = k
-			if bytes.Compare(k, boundary) < 0 {
-				in.Add(row, delta.W[i])
-			}
-		}
-		if in.Len() == 0 {
-			return nil, nil, false, nil
-		}
-	}
-	var old []entry
-	err = g.scan(ec, part, func(key []byte, cnt int64, row types.Row) (bool, error) {
-		if boundary != nil && bytes.Compare(key, boundary) >= 0 {
-			return false, nil
-		}
-		old = append(old, entry{key: append([]byte(nil), key...), cnt: cnt, row: row})
-		return true, nil
-	})
-	if err != nil {
-		return nil, nil, false, err
-	}
-	es, err := g.merge(ec, part, old, in)
-	if err != nil {
-		return nil, nil, false, err
-	}
-	newTop = &Batch{}
-	r := &ranker{spec: g.spec, out: newTop, sign: 1}
-	for _, e := range es {
-		if !r.next(e.row, e.cnt) {
-			return newTop, e.key, true, nil
-		}
-	}
-	// Every row before the old boundary is in the top; the boundary row
-	// itself only moved down, so it is still the first after it.
-	return newTop, boundary, true, nil
 }
 
 func (g *groupTopNOp) apply(ec *epochCtx, _ int, in *Batch) (*Batch, error) {
@@ -1293,7 +1266,9 @@ func decodeTop(val []byte) (*Batch, []byte, error) {
 }
 
 func (g *groupTopNOp) flush(ec *epochCtx, emit func(*Batch) error) error {
-	defer g.reset()
+	defer g.partitioned.reset()
+	// An append-only input's partitions emit together, after the loop.
+	appended := &Batch{}
 	for _, part := range g.order {
 		delta := g.parts[part]
 		if ec.ephemeral {
@@ -1310,6 +1285,12 @@ func (g *groupTopNOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 			}
 			continue
 		}
+		if g.appendOnly {
+			if err := g.flushAppend(ec, part, delta, appended); err != nil {
+				return err
+			}
+			continue
+		}
 		// The last output and the key of the first row after it.
 		tk := g.topKey(part)
 		oldTop, boundary := &Batch{}, []byte(nil)
@@ -1322,28 +1303,16 @@ func (g *groupTopNOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 				return err
 			}
 		}
-		var newTop *Batch
-		var newBoundary []byte
-		if g.appendOnly {
-			var changed bool
-			newTop, newBoundary, changed, err = g.flushInserts(ec, part, delta, boundary)
-			if err != nil {
-				return err
-			}
-			if !changed {
-				continue // every row sorts after the top: it stands
-			}
-		} else {
-			minKey, err := g.write(ec, part, delta)
-			if err != nil {
-				return err
-			}
-			if boundary != nil && bytes.Compare(minKey, boundary) >= 0 {
-				continue // every change sorts after the top: it stands
-			}
-			if newTop, newBoundary, err = g.top(ec, part); err != nil {
-				return err
-			}
+		minKey, err := g.write(ec, part, delta)
+		if err != nil {
+			return err
+		}
+		if boundary != nil && bytes.Compare(minKey, boundary) >= 0 {
+			continue // every change sorts after the top: it stands
+		}
+		newTop, newBoundary, err := g.top(ec, part)
+		if err != nil {
+			return err
 		}
 		if newTop.Len() == 0 && newBoundary == nil {
 			err = ec.store.Delete(tk)
@@ -1364,6 +1333,14 @@ func (g *groupTopNOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 		if err := emit(out); err != nil {
 			return err
 		}
+	}
+	if appended.Len() > 0 {
+		if err := emit(appended); err != nil {
+			return err
+		}
+	}
+	if bound, ok := g.closedBound(ec); ok {
+		g.cache.dropBelow(bound)
 	}
 	return g.closeWindows(ec, 0, 1) // rows and last tops
 }

@@ -306,7 +306,10 @@ func BenchmarkWindowRunningSum(b *testing.B) {
 
 // TestGroupTopNAppendOnly is TestWindowIncremental's check for a GroupTopN
 // over a source (append-only): it stores only the rows before each
-// partition's boundary and merges each epoch's rows in memory.
+// partition's boundary, merges each epoch's rows in memory and keeps the
+// partitions of committed epochs in memory. Some epochs are first
+// attempted and aborted (the runtime retries an epoch when another view
+// fails in it), and the dataflow restarts now and then (its memory gone).
 func TestGroupTopNAppendOnly(t *testing.T) {
 	for name, plan := range windowPlans(t) {
 		g, ok := plan.(*GroupTopN)
@@ -325,7 +328,7 @@ func TestGroupTopNAppendOnly(t *testing.T) {
 			r := rand.New(rand.NewSource(3))
 			rows := map[string]types.Row{}
 			counts := map[string]int64{}
-			for epoch := 0; epoch < 60; epoch++ {
+			for epoch := 0; epoch < 120; epoch++ {
 				delta := &Batch{}
 				for i := r.Intn(12); i >= 0; i-- {
 					row := randWinRow(r)
@@ -334,11 +337,35 @@ func TestGroupTopNAppendOnly(t *testing.T) {
 					counts[k]++
 					delta.Add(row, 1)
 				}
+				switch r.Intn(8) {
+				case 0:
+					// An attempt that fails, with other rows than the retry.
+					other := &Batch{}
+					for i := r.Intn(12); i >= 0; i-- {
+						other.Add(randWinRow(r), 1)
+					}
+					d.abortedEpoch(other, 0)
+				case 1:
+					d.restart(&spec)
+				}
 				d.epoch(delta, 0)
 				want := multisetText(adhoc(t, &spec, rows, counts))
 				if got := multisetText(d.view); got != want {
 					t.Fatalf("epoch %d: view\n%s\nwant\n%s", epoch, got, want)
 				}
+			}
+			// Rows pushed past a partition's boundary are deleted: the
+			// state holds at most the rows before each boundary.
+			stored := 0
+			lo := storage.StatePrefix(7)
+			if err := d.db.Scan(append(lo, 0), append(lo, 1), false, func(_, _ []byte) (bool, error) {
+				stored++
+				return true, nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(rows); stored >= n/2 {
+				t.Errorf("%d rows stored of %d distinct input rows", stored, n)
 			}
 		})
 	}

@@ -40,6 +40,10 @@ type config struct {
 	split      int
 	freshDur   time.Duration
 	cpuprofile string
+	// freshProfile, when set, is where the CPU profile of the freshness
+	// runs alone goes (the paced epochs, not the backfill).
+	freshProfile     string
+	freshProfileFile *os.File
 	// watermark, when set, is the delay of a WATERMARK FOR date_time on
 	// every source (an interval, e.g. '4 seconds').
 	watermark string
@@ -88,6 +92,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.split, "split", runtime.GOMAXPROCS(0), "generator partitions (nexmark.split.num)")
 	fs.DurationVar(&cfg.freshDur, "freshness", 5*time.Second, "length of each freshness run at half the measured rate (0 skips it)")
 	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write a CPU profile of the throughput runs to this file")
+	fs.StringVar(&cfg.freshProfile, "fresh-cpuprofile", "", "write a CPU profile of the freshness run alone to this file (one query; not with -cpuprofile)")
 	fs.Float64Var(&cfg.freshRate, "fresh-rate", 0, "events/s of the freshness run (0: half the measured rate)")
 	fs.DurationVar(&cfg.barrier, "barrier", 0, "the epoch interval (barrier_interval; 0: the runtime's default)")
 	fs.StringVar(&cfg.watermark, "watermark", "", "declare WATERMARK FOR date_time AS date_time - INTERVAL 'this' on the sources (e.g. '4 seconds'): windowed views then drop closed windows' state")
@@ -129,6 +134,17 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 
 	gen := m.generatorAlone(cfg)
 
+	if cfg.cpuprofile != "" && cfg.freshProfile != "" {
+		return errors.New("-cpuprofile and -fresh-cpuprofile exclude each other")
+	}
+	if cfg.freshProfile != "" {
+		f, err := os.Create(cfg.freshProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		cfg.freshProfileFile = f
+	}
 	if cfg.cpuprofile != "" {
 		f, err := os.Create(cfg.cpuprofile)
 		if err != nil {
@@ -269,6 +285,12 @@ func (m *Main) freshness(ctx context.Context, cfg config, srv *server.Server, co
 		}
 	}
 	eng := srv.Engine()
+	if cfg.freshProfileFile != nil {
+		if err := pprof.StartCPUProfile(cfg.freshProfileFile); err != nil {
+			return 0, 0, 0, es, err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	cpu0 := benchutil.SelfCPU()
 	if _, err := conn.Exec(ctx, "CREATE MATERIALIZED VIEW f AS "+q.kappa); err != nil {
 		return 0, 0, 0, es, err
