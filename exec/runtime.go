@@ -1107,3 +1107,7 @@ func (rt *Runtime) StateBytes(id uint64) (int64, error) {
 	})
 	return n, err
 }
+
+// StoreStats returns the state store's background work counts (flushes,
+// compactions, write stalls): what can slow an epoch besides its own work.
+func (rt *Runtime) StoreStats() storage.Stats { return rt.opts.DB.Stats() }

@@ -267,13 +267,18 @@ func leafScans(n exec.Node) ([]*exec.Scan, error) {
 }
 
 // viewKey picks the storage key of a view: the grouping columns when the
-// view is an aggregation that outputs all of them (unique), else all
-// columns (a multiset).
+// view is an aggregation that outputs all of them (unique); a row_number
+// Top-N's partition columns and rank when it outputs them (unique: the
+// sink then writes a rank's new row over its old one); else all columns
+// (a multiset).
 func viewKey(n exec.Node) ([]int, bool) {
 	ncols := len(n.Columns())
 	all := make([]int, ncols)
 	for i := range all {
 		all[i] = i
+	}
+	if key, ok := exec.DistinctRowsKey(n); ok && len(key) > 0 {
+		return key, true
 	}
 	if a, ok := n.(*exec.Aggregate); ok {
 		// DISTINCT, or an aggregation projected as is.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -31,6 +32,35 @@ type DB struct {
 	// dropMu serializes filesChanged's closing of kept iterators with
 	// Close, so that none is closed after the store.
 	dropMu sync.Mutex
+	// stats count pebble's background work (Stats).
+	stats struct {
+		flushes, compactions, stalls atomic.Int64
+		compactedBytes, stallNanos   atomic.Int64
+		stallStart                   atomic.Int64 // unix nanos of the open stall
+	}
+}
+
+// Stats are counts of the store's background work since it opened: what
+// can take a CPU from the epochs or delay a commit.
+type Stats struct {
+	Flushes, Compactions int64
+	CompactedBytes       int64 // bytes the compactions wrote
+	// WriteStalls are the times pebble held commits back (too many L0 files
+	// or memtables waiting to flush), WriteStallTime how long in all.
+	WriteStalls    int64
+	WriteStallTime time.Duration
+	// CompactionDebt is pebble's estimate of the bytes left to compact.
+	CompactionDebt uint64
+}
+
+// Stats returns the store's background work counts.
+func (db *DB) Stats() Stats {
+	return Stats{
+		Flushes: db.stats.flushes.Load(), Compactions: db.stats.compactions.Load(),
+		CompactedBytes: db.stats.compactedBytes.Load(),
+		WriteStalls:    db.stats.stalls.Load(), WriteStallTime: time.Duration(db.stats.stallNanos.Load()),
+		CompactionDebt: db.pdb.Metrics().Compact.EstimatedDebt,
+	}
 }
 
 // iterPoolSize bounds the idle iterators a DB keeps: about as many as scans
@@ -83,8 +113,26 @@ func open(dir string, fs vfs.FS, logger *slog.Logger) (*DB, error) {
 	// A flush or a compaction replaces the files a kept iterator pins; let
 	// them go even if no commit follows (a store that is only read).
 	opts.EventListener = &pebble.EventListener{
-		FlushEnd:      func(pebble.FlushInfo) { db.filesChanged() },
-		CompactionEnd: func(pebble.CompactionInfo) { db.filesChanged() },
+		FlushEnd: func(pebble.FlushInfo) {
+			db.stats.flushes.Add(1)
+			db.filesChanged()
+		},
+		CompactionEnd: func(info pebble.CompactionInfo) {
+			db.stats.compactions.Add(1)
+			for _, t := range info.Output.Tables {
+				db.stats.compactedBytes.Add(int64(t.Size))
+			}
+			db.filesChanged()
+		},
+		WriteStallBegin: func(pebble.WriteStallBeginInfo) {
+			db.stats.stalls.Add(1)
+			db.stats.stallStart.Store(time.Now().UnixNano())
+		},
+		WriteStallEnd: func() {
+			if t := db.stats.stallStart.Swap(0); t != 0 {
+				db.stats.stallNanos.Add(time.Now().UnixNano() - t)
+			}
+		},
 	}
 	opts.EnsureDefaults()
 	pdb, err := pebble.Open(dir, opts)

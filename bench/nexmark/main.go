@@ -292,6 +292,7 @@ func (m *Main) freshness(ctx context.Context, cfg config, srv *server.Server, co
 		defer pprof.StopCPUProfile()
 	}
 	cpu0 := benchutil.SelfCPU()
+	st0 := eng.Runtime().StoreStats()
 	if _, err := conn.Exec(ctx, "CREATE MATERIALIZED VIEW f AS "+q.kappa); err != nil {
 		return 0, 0, 0, es, err
 	}
@@ -366,6 +367,10 @@ func (m *Main) freshness(ctx context.Context, cfg config, srv *server.Server, co
 	}
 	es = summarizeEpochs(rt.EpochTimings(), first.Add(time.Duration(warm)*gap))
 	es.cpuPerEvent = (benchutil.SelfCPU() - cpu0) / time.Duration(total)
+	st1 := rt.StoreStats()
+	m.progress("%s: store during the freshness run: compaction debt at the start %d MB, %d flushes, %d compactions writing %d MB, %d write stalls (%v)",
+		q.name, st0.CompactionDebt>>20, st1.Flushes-st0.Flushes, st1.Compactions-st0.Compactions, (st1.CompactedBytes-st0.CompactedBytes)>>20,
+		st1.WriteStalls-st0.WriteStalls, st1.WriteStallTime-st0.WriteStallTime)
 	m.progress("%s: freshness %v / %v; epochs %d, late %v / %v, processing %v / %v, commit %v / %v, records %d / %d (p50 / p99); CPU %v per event",
 		q.name, lat[len(lat)/2], lat[len(lat)*99/100], es.n, es.late50, es.late99, es.process50, es.proc99, es.commit50, es.commit99, es.records50, es.records99, es.cpuPerEvent)
 	return lat[len(lat)/2], lat[len(lat)*99/100], len(lat), es, nil
