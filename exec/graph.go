@@ -2,9 +2,11 @@ package exec
 
 import (
 	"math"
+	"slices"
 
 	"github.com/kappa-db/kappa/expr"
 	"github.com/kappa-db/kappa/pgerr"
+	"github.com/kappa-db/kappa/types"
 )
 
 // node is one vertex of a dataflow's operator tree. Leaves are sources (a
@@ -15,6 +17,14 @@ type node struct {
 	plan   Node
 	parent *node
 	side   int // which input of parent this node feeds: 0 or 1
+	// taps are further consumers of this node's output: the nodes of
+	// Aggregates that compute what this one computes (SharedAggregates),
+	// each with no input and no operator of its own.
+	taps []*node
+	// tapCols, on a tap, maps its output columns to the columns of the
+	// node it taps (nil: the same columns, or a parent projection that
+	// reads them in place).
+	tapCols []int
 }
 
 // graph is an instantiated plan.
@@ -47,12 +57,26 @@ func buildGraph(plan Node, id uint64) (*graph, error) {
 	// Operators are numbered in pre-order, so every operator of the plan
 	// gets its own state id, and the same plan gets the same ids.
 	next := uint64(0)
+	shares := SharedAggregates(plan)
+	var aggNodes []*node // the plan's Aggregates in pre-order
+	dropped := false
 	var build func(n Node, parent *node, side int) error
 	build = func(n Node, parent *node, side int) error {
 		v := &node{plan: n, parent: parent, side: side}
 		if parent == nil {
 			g.root = v
 		}
+		if _, ok := n.(*Aggregate); ok && !dropped {
+			k := len(aggNodes)
+			aggNodes = append(aggNodes, v)
+			if sh := shares[k]; sh.Of >= 0 {
+				return g.tap(v, aggNodes[sh.Of], sh.Cols, func() error {
+					dropped = true // this Aggregate's own node, built to be dropped
+					return build(n, parent, side)
+				})
+			}
+		}
+		dropped = false
 		switch n.(type) {
 		case *Scan, *Values:
 			g.leaves = append(g.leaves, v)
@@ -232,6 +256,64 @@ func buildGraph(plan Node, id uint64) (*graph, error) {
 	return g, nil
 }
 
+// tap makes v, the node of an Aggregate that computes what the one of node
+// of computes (SharedAggregates), a consumer of of's output: its parent
+// gets of's rows, with their columns in v's order. The subtree of v is
+// still built, then dropped, so that the operators after it keep the state
+// ids they have without the sharing (build numbers them in pre-order).
+func (g *graph) tap(v, of *node, cols []int, buildOwn func() error) error {
+	leaves, order, aggs, temporal := len(g.leaves), len(g.order), len(g.aggs), len(g.temporal)
+	if err := buildOwn(); err != nil {
+		return err
+	}
+	clear(g.leaves[leaves:])
+	clear(g.order[order:])
+	clear(g.aggs[aggs:])
+	clear(g.temporal[temporal:])
+	g.leaves, g.order, g.aggs, g.temporal = g.leaves[:leaves], g.order[:order], g.aggs[:aggs], g.temporal[:temporal]
+	if !slices.Equal(cols, identity(len(cols))) {
+		v.tapCols = cols
+		if p, ok := v.parent.op.(*projectOp); ok {
+			// A projection of columns reads them where they are.
+			if refs := colRefIndexes(p.exprs); len(refs) == len(p.exprs) {
+				exprs := make([]expr.Expr, len(refs))
+				for i, c := range refs {
+					exprs[i] = &expr.ColRef{Idx: cols[c], T: p.exprs[i].Type()}
+				}
+				p.exprs, v.tapCols = exprs, nil
+			}
+		}
+	}
+	of.taps = append(of.taps, v)
+	return nil
+}
+
+func identity(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+// tapped returns b with its columns in tap v's order.
+func tapped(v *node, b *Batch) *Batch {
+	if v.tapCols == nil {
+		return b
+	}
+	out := &Batch{W: b.W}
+	vals := make([]types.Value, len(b.Rows)*len(v.tapCols))
+	out.Rows = make([]types.Row, len(b.Rows))
+	for i, r := range b.Rows {
+		row := vals[i*len(v.tapCols) : (i+1)*len(v.tapCols) : (i+1)*len(v.tapCols)]
+		for j, c := range v.tapCols {
+			row[j] = r[c]
+		}
+		out.Rows[i] = row
+	}
+	return out
+}
+
 // push sends b from node v up to the root and hands what comes out to out.
 func (g *graph) push(ec *epochCtx, v *node, b *Batch, out func(*Batch) error) error {
 	if ec.ctx != nil && ec.ctx.Err() != nil {
@@ -240,6 +322,13 @@ func (g *graph) push(ec *epochCtx, v *node, b *Batch, out func(*Batch) error) er
 	for v.parent != nil {
 		if b == nil || b.Len() == 0 {
 			return nil
+		}
+		for _, t := range v.taps {
+			// Operators do not change the batches they are given: the
+			// taps' parents and v's read the same one.
+			if err := g.push(ec, t, tapped(t, b), out); err != nil {
+				return err
+			}
 		}
 		p := v.parent
 		var err error

@@ -14,6 +14,11 @@ import (
 // with the keys and state each operator keeps.
 func Explain(n exec.Node) []string {
 	var lines []string
+	// Aggregates that compute what an earlier one computes take its
+	// output (exec.SharedAggregates): aggLines has the line of each
+	// Aggregate in pre-order.
+	shares := exec.SharedAggregates(n)
+	var aggLines []int
 	var walk func(n exec.Node, depth int)
 	walk = func(n exec.Node, depth int) {
 		ind := strings.Repeat("  ", depth)
@@ -59,6 +64,8 @@ func Explain(n exec.Node) []string {
 			lines = append(lines, strings.TrimRight(fmt.Sprintf("%sProject %s", ind, joinExprs(x.Exprs)), " "))
 			walk(x.Input, depth+1)
 		case *exec.Aggregate:
+			k := len(aggLines)
+			aggLines = append(aggLines, len(lines)+1)
 			aggs := make([]string, len(x.Aggs))
 			for i, a := range x.Aggs {
 				aggs[i] = describeAgg(a)
@@ -83,6 +90,13 @@ func Explain(n exec.Node) []string {
 				}
 				lines = append(lines, fmt.Sprintf("%s (state: %s)", line, state))
 				walk(sw.Input, depth+1)
+				return
+			}
+			if k < len(shares) && shares[k].Of >= 0 {
+				sh := shares[k]
+				lines = append(lines, fmt.Sprintf("%sAggregate group=%v aggs=[%s] (computed once: the output of the Aggregate on line %d, columns %v; no state)",
+					ind, x.GroupBy, strings.Join(aggs, ", "), aggLines[sh.Of], sh.Cols))
+				walk(x.Input, depth+1)
 				return
 			}
 			line := fmt.Sprintf("%sAggregate group=%v", ind, x.GroupBy)
