@@ -8,8 +8,8 @@ import (
 // leafUse says what the operators above a leaf need of its rows: need[i]
 // says that column i is read (nil: every column), and private that no
 // operator keeps the leaf's rows once a push returns (the leaf is under
-// Filters and then a Project, which makes new rows), so their memory can
-// be reused for the next chunk.
+// Filters and then a Project or a TUMBLE/HOP, which make new rows), so
+// their memory can be reused for the next chunk.
 func leafUse(leaf *node, ncols int) (need []bool, private bool) {
 	need = make([]bool, ncols)
 	for v := leaf; ; {
@@ -27,6 +27,20 @@ func leafUse(leaf *node, ncols int) (need []bool, private bool) {
 			for _, e := range op.exprs {
 				if !exprCols(e, need) {
 					return nil, false
+				}
+			}
+			return need, true
+		case *timeWindowOp:
+			// TUMBLE or HOP copies the values it keeps into rows of its
+			// own: the kept columns (all without a projection) and the
+			// time.
+			if op.keep == nil {
+				return nil, true
+			}
+			need[op.spec.TimeCol] = true
+			for _, c := range op.keep {
+				if c < len(need) {
+					need[c] = true
 				}
 			}
 			return need, true
