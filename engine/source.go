@@ -149,6 +149,10 @@ func (f *nexmarkFeed) End() uint64 {
 
 func (f *nexmarkFeed) Bounded() bool { return f.g.Config().Events > 0 }
 
+// Key is the generator's key of its kind's rows (ids are unique by
+// construction).
+func (f *nexmarkFeed) Key() []int { return nexmark.Key(f.g.Config().Kind) }
+
 func (f *nexmarkFeed) AppendRows(dst []types.Row, from, to uint64, use exec.FeedUse) []types.Row {
 	return f.g.Read(dst, from, to, nexmark.ReadOptions{Need: use.Need, Slab: use.Slab})
 }

@@ -27,6 +27,16 @@ type Feed interface {
 	AppendRows(dst []types.Row, from, to uint64, use FeedUse) []types.Row
 }
 
+// KeyedFeed is a Feed whose rows have a key its connector guarantees:
+// Key's columns are never NULL and no two rows the feed ever makes share
+// their values (Nexmark's person and auction ids). The planner puts it on
+// the Scan (Scan.Unique), where a join may treat the input as a lookup
+// table (Join.Lookup).
+type KeyedFeed interface {
+	Feed
+	Key() []int
+}
+
 // FeedUse says what a reader of a feed does with its rows (leafUse): a
 // feed may use it to make less.
 type FeedUse struct {

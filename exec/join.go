@@ -2,7 +2,9 @@ package exec
 
 import (
 	"encoding/binary"
+	"slices"
 
+	"github.com/kappa-db/kappa/expr"
 	"github.com/kappa-db/kappa/pgerr"
 	"github.com/kappa-db/kappa/storage"
 	"github.com/kappa-db/kappa/types"
@@ -68,7 +70,23 @@ type joinOp struct {
 	// nothing (Nexmark q7 probes its few windows' maxima once per bid).
 	known  [2]knownKeys
 	epochs int
+	// lookup is the side that is a lookup table for the other
+	// (Join.Lookup), or -1. Its rows are stored under side | key alone
+	// (one row a key, never retracted); the other side's rows are stored
+	// only while the lookup side has no row of their key, and deleted
+	// when it comes (applyLookup). found holds, within the epoch, the
+	// lookup side's rows by join key as read or stored (ok false: none).
+	lookup int
+	found  map[string]lookupRow
 }
+
+type lookupRow struct {
+	row types.Row
+	ok  bool
+}
+
+// maxLookupRows bounds joinOp.found (it is emptied when full).
+const maxLookupRows = 1 << 16
 
 // knownKeys is a side's join keys, read from its state once an epoch has
 // probed it often enough to pay for the read (probes, size), and added to
@@ -121,6 +139,15 @@ func newJoinOp(spec *Join, opID uint64) *joinOp {
 		j.interval.bucketed = [2]bool{}
 	}
 	j.appendOnly = [2]bool{AppendOnly(spec.Left), AppendOnly(spec.Right)}
+	j.lookup = -1
+	if spec.Kind == JoinInner && !spec.NullSafe {
+		switch spec.Lookup {
+		case LookupLeft:
+			j.lookup = 0
+		case LookupRight:
+			j.lookup = 1
+		}
+	}
 	return j
 }
 
@@ -133,6 +160,7 @@ func (j *joinOp) reset() {
 	for i := range j.known {
 		j.known[i].keys, j.known[i].loaded, j.known[i].probes = nil, false, 0
 	}
+	clear(j.found)
 	j.epochs++
 }
 
@@ -174,6 +202,39 @@ func (j *joinOp) knownKeysOf(ec *epochCtx, side int) (map[string]struct{}, error
 	}
 	kk.keys, kk.size = keys, n
 	return keys, nil
+}
+
+// UniqueOn reports whether no two rows n ever makes share their values of
+// cols: a source whose connector guarantees a key within cols (Scan.Unique,
+// never NULL) through filters and projections that pass the key's columns
+// on. Such an input is append-only.
+func UniqueOn(n Node, cols []int) bool {
+	switch x := n.(type) {
+	case *Scan:
+		if x.Kind != ScanSource || len(x.Unique) == 0 {
+			return false
+		}
+		for _, c := range x.Unique {
+			if !slices.Contains(cols, c) {
+				return false
+			}
+		}
+		return true
+	case *Filter:
+		return UniqueOn(x.Input, cols)
+	case *Project:
+		var in []int
+		for _, c := range cols {
+			if c < 0 || c >= len(x.Exprs) {
+				return false
+			}
+			if r, ok := x.Exprs[c].(*expr.ColRef); ok {
+				in = append(in, r.Idx)
+			}
+		}
+		return UniqueOn(x.Input, in)
+	}
+	return false
 }
 
 // AppendOnly reports whether n only ever inserts: it reads sources
@@ -275,6 +336,12 @@ func (j *joinOp) apply(ec *epochCtx, side int, in *Batch) (*Batch, error) {
 			}
 			continue
 		}
+		if j.lookup >= 0 {
+			if err := j.applyLookup(ec, side, keyBuf, x, w); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		matches, err := j.probe(ec, side, keyBuf, x, w)
 		if err != nil {
 			return nil, err
@@ -343,6 +410,14 @@ func (j *joinOp) probe(ec *epochCtx, side int, key []byte, x types.Row, w int64)
 	}
 	var matches int64
 	for _, e := range entries {
+		if side == j.lookup {
+			// x is these rows' partner, the only one they will have:
+			// joined now, they wait no more.
+			j.deleted = true
+			if err := ec.store.Delete(e.key); err != nil {
+				return 0, err
+			}
+		}
 		row := j.pair(side, x, e.row)
 		ok, err := j.residual(ec, row, w*e.mult)
 		if err != nil {
@@ -368,6 +443,87 @@ func (j *joinOp) probe(ec *epochCtx, side int, key []byte, x types.Row, w int64)
 		}
 	}
 	return matches, nil
+}
+
+// applyLookup applies (x, w) of side to a join with a lookup side. A row
+// of the lookup side joins the other side's rows that came before it and
+// deletes them (no other partner of theirs is to come), then is stored. A
+// row of the other side joins its partner if the lookup side has it, and
+// is then not stored (no partner is to come; a retraction of it finds the
+// partner too); else it waits in the state for its partner.
+func (j *joinOp) applyLookup(ec *epochCtx, side int, key []byte, x types.Row, w int64) error {
+	if side == j.lookup {
+		if w != 1 {
+			return pgerr.New(pgerr.InternalError, "join state: a row of weight %d on a unique lookup side", w)
+		}
+		if _, err := j.probe(ec, side, key, x, w); err != nil {
+			return err
+		}
+		if kk := &j.known[side]; kk.keys != nil {
+			kk.keys[string(key)] = struct{}{}
+		}
+		j.remember(key, lookupRow{row: x, ok: true})
+		return ec.store.Set(j.rowPrefix(side, key, x), encodeJoinEntry(joinEntry{mult: 1, row: x}))
+	}
+	p, err := j.lookupPartner(ec, key, x)
+	if err != nil {
+		return err
+	}
+	if !p.ok {
+		return j.store(ec, side, key, x, w, 0)
+	}
+	row := j.pair(side, x, p.row)
+	ok, err := j.residual(ec, row, w)
+	if err != nil || !ok {
+		return err
+	}
+	j.out.Add(row, w)
+	return nil
+}
+
+// lookupPartner reads the lookup side's row of join key key, for x of
+// the other side (which, when the lookup side is kept by time bucket,
+// says which buckets to read).
+func (j *joinOp) lookupPartner(ec *epochCtx, key []byte, x types.Row) (lookupRow, error) {
+	if r, ok := j.found[string(key)]; ok {
+		return r, nil
+	}
+	var r lookupRow
+	if j.bucketed(j.lookup) {
+		// A row outside x's partner buckets is not looked for, so that
+		// none is no answer for the key's other rows: not remembered.
+		err := j.scanBuckets(ec, j.lookup, key, x, func(_, val []byte) (bool, error) {
+			e, err := decodeJoinEntry(val)
+			r = lookupRow{row: e.row, ok: err == nil}
+			return false, err
+		})
+		if err == nil && r.ok {
+			j.remember(key, r)
+		}
+		return r, err
+	}
+	val, ok, err := ec.store.Get(j.rowPrefix(j.lookup, key, nil))
+	if err != nil {
+		return r, err
+	}
+	if ok {
+		e, err := decodeJoinEntry(val)
+		if err != nil {
+			return r, err
+		}
+		r = lookupRow{row: e.row, ok: true}
+	}
+	j.remember(key, r)
+	return r, nil
+}
+
+func (j *joinOp) remember(key []byte, r lookupRow) {
+	if j.found == nil {
+		j.found = make(map[string]lookupRow)
+	} else if len(j.found) >= maxLookupRows {
+		clear(j.found)
+	}
+	j.found[string(key)] = r
 }
 
 // store adds (x, w) to side's state.

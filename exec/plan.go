@@ -54,6 +54,9 @@ type Scan struct {
 	// Watermark is the relation's declared watermark (WATERMARK FOR); a
 	// dataflow drops the rows that arrive behind it (watermark.go).
 	Watermark *ScanWatermark
+	// Unique, on a ScanSource, is a key its connector guarantees
+	// (KeyedFeed): columns never NULL whose values no two rows share.
+	Unique []int
 }
 
 // Values produces constant rows (SELECT without FROM, INSERT ... VALUES).
@@ -170,6 +173,17 @@ const (
 
 var joinNames = [...]string{"inner", "left", "right", "full"}
 
+// JoinLookup names a join's lookup side (Join.Lookup).
+type JoinLookup uint8
+
+const (
+	LookupNone JoinLookup = iota
+	LookupLeft
+	LookupRight
+)
+
+func (l JoinLookup) String() string { return [...]string{"none", "left", "right"}[l] }
+
 func (k JoinKind) String() string { return joinNames[k] }
 
 // Join joins Left and Right on LeftKeys[i] = RightKeys[i] (equality, NULL
@@ -188,6 +202,14 @@ type Join struct {
 	// JoinIntervalOf) by time bucket, and forgets them: the planner sets it
 	// for views whose state has that layout (planner.JoinStateVersion).
 	TimeBuckets bool
+	// Lookup names a side that is a lookup table for the other: an inner
+	// join whose side is append-only and unique on its join keys (UniqueOn:
+	// no two of its rows, ever, share a key). A row of the other side that
+	// finds its partner there is joined and not stored (no partner is to
+	// come); only rows that arrive before their partner wait in the state,
+	// and go when it comes (join.go). The planner sets it for views whose
+	// state has that layout (planner.JoinStateVersion 2).
+	Lookup JoinLookup
 	// ID numbers this operator's state within its dataflow (set by Build).
 	ID uint64
 }

@@ -165,11 +165,16 @@ func Explain(n exec.Node) []string {
 			if iv, ok := exec.JoinIntervalOf(x); ok {
 				line += " interval=" + iv.String()
 			}
-			line += " (state: both inputs by key"
-			if x.Kind != exec.JoinInner {
-				line += ", with match counts"
+			if x.Lookup != exec.LookupNone {
+				line += " lookup=" + x.Lookup.String()
+				lines = append(lines, line+" (state: the lookup side by key; the other side's rows until their partner comes)")
+			} else {
+				line += " (state: both inputs by key"
+				if x.Kind != exec.JoinInner {
+					line += ", with match counts"
+				}
+				lines = append(lines, line+")")
 			}
-			lines = append(lines, line+")")
 			walk(x.Left, depth+1)
 			walk(x.Right, depth+1)
 		case *exec.Union:

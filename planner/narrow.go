@@ -144,6 +144,25 @@ func setTimeBuckets(n exec.Node) {
 	}
 }
 
+// setJoinLookups makes, in each inner join of a view's plan, a side that
+// is unique on its join keys (exec.UniqueOn: a keyed source, such as
+// Nexmark's auctions joined on their id) the join's lookup table
+// (exec.Join.Lookup): the other side's rows are then stored only until
+// their partner comes.
+func setJoinLookups(n exec.Node) {
+	if j, ok := n.(*exec.Join); ok && j.Kind == exec.JoinInner && !j.NullSafe && len(j.LeftKeys) > 0 {
+		switch {
+		case exec.UniqueOn(j.Left, j.LeftKeys):
+			j.Lookup = exec.LookupLeft
+		case exec.UniqueOn(j.Right, j.RightKeys):
+			j.Lookup = exec.LookupRight
+		}
+	}
+	for _, in := range exec.Inputs(n) {
+		setJoinLookups(*in)
+	}
+}
+
 func indexOf(xs []int, x int) int {
 	for i, y := range xs {
 		if y == x {

@@ -182,8 +182,9 @@ type MaterializedView struct {
 // materialized views for (catalog.Object.JoinState): 1 narrows each join's
 // inputs to the columns read above it (narrowJoinInputs) and keeps an
 // interval join's forgetting sides by time bucket (exec.Join.TimeBuckets);
-// 0 did neither.
-const JoinStateVersion = 1
+// 2 also makes an inner join's side that is unique on its join keys a
+// lookup table (exec.Join.Lookup, setJoinLookups); 0 did none of these.
+const JoinStateVersion = 2
 
 // PlanMaterializedView plans the dataflow of a new materialized view.
 func (p *Planner) PlanMaterializedView(src string, sel *sql.Select, names []string) (*MaterializedView, error) {
@@ -243,6 +244,9 @@ func (p *Planner) PlanMaterializedViewAt(src string, sel *sql.Select, names []st
 	if joinState >= 1 {
 		mv.Plan = narrowJoinInputs(mv.Plan)
 		setTimeBuckets(mv.Plan)
+	}
+	if joinState >= 2 {
+		setJoinLookups(mv.Plan)
 	}
 	return mv, nil
 }

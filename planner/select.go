@@ -192,7 +192,11 @@ func (b *binder) planObject(o *catalog.Object, pos int) (*relation, error) {
 			return nil, withPos(err, b, pos)
 		}
 		b.reads[o.ID] = true
-		return &relation{node: &exec.Scan{Kind: exec.ScanSource, Rel: o.ID, Name: o.Name, Types: o.Types(), Feed: f, Watermark: scanWatermark(o)}, scope: sc}, nil
+		scan := &exec.Scan{Kind: exec.ScanSource, Rel: o.ID, Name: o.Name, Types: o.Types(), Feed: f, Watermark: scanWatermark(o)}
+		if kf, ok := f.(exec.KeyedFeed); ok {
+			scan.Unique = kf.Key()
+		}
+		return &relation{node: scan, scope: sc}, nil
 	case catalog.KindMaterializedView:
 		if !b.forView {
 			b.reads[o.ID] = true

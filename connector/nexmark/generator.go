@@ -39,6 +39,17 @@ var schemas = [...][]Column{
 // Schema returns the columns of kind k's rows.
 func Schema(k Kind) []Column { return schemas[k] }
 
+// Key returns the columns of kind k's rows that no two of its rows share,
+// never NULL, or nil: a person's and an auction's id are their event's
+// number among the events of that kind (lastPerson, lastAuction), so each
+// id is made by exactly one event. Bids have no key.
+func Key(k Kind) []int {
+	if k == Person || k == Auction {
+		return []int{0}
+	}
+	return nil
+}
+
 var (
 	firstNames  = []string{"Peter", "Paul", "Luke", "John", "Saul", "Vicky", "Kate", "Julie", "Sarah", "Deiter", "Walter"}
 	lastNames   = []string{"Shultz", "Abrams", "Spencer", "White", "Bartels", "Walton", "Smith", "Jones", "Noris"}
