@@ -159,7 +159,13 @@ func buildGraph(plan Node, id uint64) (*graph, error) {
 				return err
 			}
 		case *Join:
-			v.op = newJoinOp(x, opID)
+			j := newJoinOp(x, opID)
+			if parent != nil {
+				// A projection copies the values it keeps: the joined
+				// rows can reuse their arrays.
+				_, j.reuse = parent.op.(*projectOp)
+			}
+			v.op = j
 			if err := build(x.Left, v, 0); err != nil {
 				return err
 			}
@@ -376,17 +382,32 @@ func (g *graph) committed() {
 	}
 }
 
-// sources returns the distinct tables the graph's leaves scan, in order.
+// sources returns the distinct tables the graph's leaves scan, in order,
+// except that those under a join's lookup side come first: an epoch reads
+// its inputs in this order, and a row of a join's other side that comes
+// after its partner is not stored (joinOp.applyLookup).
 func (g *graph) sources() []uint64 {
 	var out []uint64
 	seen := map[uint64]bool{}
-	for _, l := range g.leaves {
-		if s, ok := l.plan.(*Scan); ok && !seen[s.Rel] {
-			seen[s.Rel] = true
-			out = append(out, s.Rel)
+	for _, first := range []bool{true, false} {
+		for _, l := range g.leaves {
+			if s, ok := l.plan.(*Scan); ok && !seen[s.Rel] && underLookup(l) == first {
+				seen[s.Rel] = true
+				out = append(out, s.Rel)
+			}
 		}
 	}
 	return out
+}
+
+// underLookup reports whether leaf feeds a join's lookup side.
+func underLookup(leaf *node) bool {
+	for v := leaf; v.parent != nil; v = v.parent {
+		if j, ok := v.parent.op.(*joinOp); ok && j.lookup >= 0 && j.lookup == v.side {
+			return true
+		}
+	}
+	return false
 }
 
 // constCounts evaluates a LIMIT/OFFSET inside a dataflow, which must be

@@ -78,7 +78,20 @@ type joinOp struct {
 	// lookup side's rows by join key as read or stored (ok false: none).
 	lookup int
 	found  map[string]lookupRow
+	// Output rows are cut from chunks of joinRowChunk rows (free is
+	// what is left of the current one). When reuse (the parent is a
+	// projection, which copies what it keeps and keeps no row), a view's
+	// apply starts again from the first of the chunks it kept (slabs,
+	// next): no allocation per joined row.
+	reuse bool
+	free  []types.Value
+	slabs [][]types.Value
+	next  int
 }
+
+// joinRowChunk is the rows of one chunk of output rows; maxJoinSlabs the
+// chunks a join reuses.
+const joinRowChunk, maxJoinSlabs = 256, 16
 
 type lookupRow struct {
 	row types.Row
@@ -282,10 +295,36 @@ func (j *joinOp) joinKey(dst []byte, side int, row types.Row) ([]byte, bool) {
 // concat builds the output row of a left and a right row (either may be nil
 // for NULL extension).
 func (j *joinOp) concat(l, r types.Row) types.Row {
-	row := make(types.Row, j.leftWidth+j.rightWidth)
+	n := j.leftWidth + j.rightWidth
+	if len(j.free) < n {
+		switch {
+		case j.reuse && j.next < len(j.slabs):
+			j.free = j.slabs[j.next]
+			j.next++
+		default:
+			j.free = make([]types.Value, n*joinRowChunk)
+			if j.reuse && len(j.slabs) < maxJoinSlabs {
+				j.slabs = append(j.slabs, j.free)
+				j.next++
+			}
+		}
+	}
+	row := types.Row(j.free[:n:n])
+	j.free = j.free[n:]
+	if l == nil || r == nil {
+		clear(row)
+	}
 	copy(row, l)
 	copy(row[j.leftWidth:], r)
 	return row
+}
+
+// reuseRows lets an apply's output rows take the place of the last
+// apply's (the parent is done with them).
+func (j *joinOp) reuseRows() {
+	if j.reuse {
+		j.free, j.next = nil, 0
+	}
 }
 
 func (j *joinOp) pair(side int, x, y types.Row) types.Row {
@@ -325,6 +364,7 @@ func (j *joinOp) apply(ec *epochCtx, side int, in *Batch) (*Batch, error) {
 		return nil, nil
 	}
 	j.out.Reset()
+	j.reuseRows()
 	var keyBuf []byte
 	for i, x := range in.Rows {
 		w := in.W[i]
@@ -655,6 +695,9 @@ func (j *joinOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 		return j.closeInterval(ec)
 	}
 	const chunk = 1024
+	// The rows of one chunk may be kept above (an ad hoc query's root
+	// keeps its rows): none is reused.
+	j.reuse, j.free, j.slabs = false, nil, nil
 	out := &Batch{}
 	send := func() error {
 		if out.Len() == 0 {
