@@ -77,6 +77,13 @@ type aggOp struct {
 	closeCol  int
 	closeWM   *colWatermark
 	closeKind types.Kind
+	// intCol is the one group column when it is an integer and there are
+	// no grouping sets and no closing column (-1: none): intGroups finds
+	// the epoch's groups by its value, without encoding a key and hashing
+	// it as a string (serverbench ingest's GROUP BY k).
+	intCol    int
+	intKind   types.Kind
+	intGroups map[int64]*groupState
 }
 
 type accState struct {
@@ -139,6 +146,13 @@ func newAggOp(spec *Aggregate, opID uint64) (*aggOp, error) {
 	} else if spec.EmitOnWindowClose {
 		return nil, pgerr.New(pgerr.FeatureNotSupported, "EMIT ON WINDOW CLOSE needs a group column with a watermark")
 	}
+	a.intCol = -1
+	if len(spec.GroupBy) == 1 && spec.GroupingSets == nil && a.closeCol < 0 {
+		switch k := in[spec.GroupBy[0]].Kind; k {
+		case types.KindInt2, types.KindInt4, types.KindInt8:
+			a.intCol, a.intKind, a.intGroups = spec.GroupBy[0], k, map[int64]*groupState{}
+		}
+	}
 	a.inKinds = make([]types.Kind, len(spec.Aggs))
 	a.extOwner = make([]int, len(spec.Aggs))
 	for j, c := range spec.Aggs {
@@ -182,6 +196,7 @@ func newAggOp(spec *Aggregate, opID uint64) (*aggOp, error) {
 
 func (a *aggOp) reset() {
 	clear(a.groups)
+	clear(a.intGroups)
 	a.order = a.order[:0]
 }
 
@@ -486,6 +501,9 @@ func decodeExtremes(b string) ([]extremeValue, error) {
 }
 
 func (a *aggOp) apply(ec *epochCtx, _ int, in *Batch) (*Batch, error) {
+	if a.intCol >= 0 {
+		return nil, a.applyInt(ec, in)
+	}
 	var keyBuf []byte
 	for i, row := range in.Rows {
 		w := in.W[i]
@@ -506,12 +524,46 @@ func (a *aggOp) apply(ec *epochCtx, _ int, in *Batch) (*Batch, error) {
 	return nil, nil
 }
 
+// applyInt is apply for an aggregate grouped by one integer column
+// (intCol): a group found once in the epoch is found again by the column's
+// value. A NULL key goes by its encoded key only.
+func (a *aggOp) applyInt(ec *epochCtx, in *Batch) error {
+	var keyBuf []byte
+	for i, row := range in.Rows {
+		v := row[a.intCol]
+		byInt := v.K == a.intKind
+		g, ok := (*groupState)(nil), false
+		if byInt {
+			g, ok = a.intGroups[v.I]
+		}
+		if !ok {
+			keyBuf = a.groupKey(keyBuf[:0], row, -1)
+			var err error
+			if g, err = a.load(ec, keyBuf, row, -1); err != nil {
+				return err
+			}
+			if byInt {
+				a.intGroups[v.I] = g
+			}
+		}
+		if err := a.addRow(ec, g, row, in.W[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // applyRow adds row with weight w to its group in grouping set set.
 func (a *aggOp) applyRow(ec *epochCtx, keyBuf []byte, row types.Row, w int64, set int) error {
 	g, err := a.load(ec, keyBuf, row, set)
 	if err != nil {
 		return err
 	}
+	return a.addRow(ec, g, row, w)
+}
+
+// addRow adds row with weight w to group g.
+func (a *aggOp) addRow(ec *epochCtx, g *groupState, row types.Row, w int64) error {
 	g.count += w
 	for j := range a.spec.Aggs {
 		c := &a.spec.Aggs[j]
