@@ -16,13 +16,14 @@ import (
 // general path, which parses values with types.ParseText and reports
 // errors; the records are byte for byte the same (TestCopyFastMatches).
 type copyFast struct {
-	kinds []types.Kind
+	kinds  []types.Kind
+	lo, hi []int64 // an integer column's range
 }
 
 // newCopyFast returns the fast encoder for COPY into t of columns target
 // with defaults (nil when some column is not listed), or nil.
 func newCopyFast(t *catalog.Object, target []int, defaults bool) *copyFast {
-	if defaults || len(t.PrimaryKey) > 0 || len(target) != len(t.Columns) {
+	if defaults || len(t.PrimaryKey) > 0 || len(target) != len(t.Columns) || len(t.Columns) >= 0x80 {
 		return nil
 	}
 	f := &copyFast{}
@@ -30,13 +31,19 @@ func newCopyFast(t *catalog.Object, target []int, defaults bool) *copyFast {
 		if target[i] != i {
 			return nil
 		}
+		lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
 		switch {
-		case c.Type.Kind == types.KindInt2, c.Type.Kind == types.KindInt4, c.Type.Kind == types.KindInt8:
+		case c.Type.Kind == types.KindInt2:
+			lo, hi = math.MinInt16, math.MaxInt16
+		case c.Type.Kind == types.KindInt4:
+			lo, hi = math.MinInt32, math.MaxInt32
+		case c.Type.Kind == types.KindInt8:
 		case c.Type.Kind == types.KindText && c.Type.OID == types.Text.OID:
 		default:
 			return nil
 		}
 		f.kinds = append(f.kinds, c.Type.Kind)
+		f.lo, f.hi = append(f.lo, lo), append(f.hi, hi)
 	}
 	return f
 }
@@ -48,35 +55,29 @@ func (f *copyFast) appendRecord(dst []byte, fields [][]byte) (_ []byte, ok bool)
 	if len(fields) != len(f.kinds) {
 		return dst, false
 	}
-	dst = append(dst, 2, 0) // weight +1, row id 0
-	dst = binary.AppendUvarint(dst, uint64(len(f.kinds)))
+	// Weight +1, row id 0, the column count (fewer than 0x80: one byte).
+	dst = append(dst, 2, 0, byte(len(f.kinds)))
 	for i, fl := range fields {
 		if fl == nil {
 			return dst, false
 		}
-		k := f.kinds[i]
-		switch k {
-		case types.KindInt2, types.KindInt4, types.KindInt8:
-			lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
-			switch k {
-			case types.KindInt2:
-				lo, hi = math.MinInt16, math.MaxInt16
-			case types.KindInt4:
-				lo, hi = math.MinInt32, math.MaxInt32
-			}
-			v, ok := parsePlainInt(fl, lo, hi)
-			if !ok {
-				return dst, false
-			}
-			dst = append(dst, byte(k))
-			dst = binary.AppendVarint(dst, v)
+		switch k := f.kinds[i]; k {
 		case types.KindText:
 			if !utf8.Valid(fl) {
 				return dst, false
 			}
-			dst = append(dst, byte(k))
-			dst = binary.AppendUvarint(dst, uint64(len(fl)))
+			if len(fl) < 0x80 {
+				dst = append(dst, byte(k), byte(len(fl)))
+			} else {
+				dst = binary.AppendUvarint(append(dst, byte(k)), uint64(len(fl)))
+			}
 			dst = append(dst, fl...)
+		default:
+			v, ok := parsePlainInt(fl, f.lo[i], f.hi[i])
+			if !ok {
+				return dst, false
+			}
+			dst = binary.AppendVarint(append(dst, byte(k)), v)
 		}
 	}
 	return dst, true
