@@ -105,11 +105,17 @@ func mergeBatches(batches [][][]byte) [][][]byte {
 		}
 	}
 	for _, b := range batches {
+		if len(b) >= insertBatchRecords/2 {
+			// A COPY's full batch: kept, without summing its records.
+			flush()
+			out = append(out, b)
+			continue
+		}
 		bs := 0
 		for _, r := range b {
 			bs += len(r)
 		}
-		if len(b) >= insertBatchRecords/2 || bs >= maxAppendBytes/2 {
+		if bs >= maxAppendBytes/2 {
 			flush()
 			out = append(out, b)
 			continue

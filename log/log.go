@@ -155,6 +155,9 @@ type appendReq struct {
 	// chained: the append fails if a chained append queued before it
 	// failed (Enqueue).
 	chained bool
+	// sizes are the group's batches' payload bytes, worked out once by
+	// encodedLen (a million-record group is a pass over every record).
+	sizes []int64
 }
 
 var reqPool = sync.Pool{New: func() any { return &appendReq{done: make(chan struct{}, 1)} }}
@@ -373,7 +376,7 @@ const queueLen = 1024
 
 func (l *Log) enqueue(records [][]byte, group [][][]byte, chained bool) (*appendReq, error) {
 	r := reqPool.Get().(*appendReq)
-	r.records, r.group, r.err, r.chained = records, group, nil, chained
+	r.records, r.group, r.err, r.chained, r.sizes = records, group, nil, chained, r.sizes[:0]
 	l.enqMu.RLock()
 	defer l.enqMu.RUnlock()
 	if !l.enqClosed {
@@ -383,7 +386,7 @@ func (l *Log) enqueue(records [][]byte, group [][][]byte, chained bool) (*append
 		case <-l.closing:
 		}
 	}
-	r.records, r.group = nil, nil
+	r.records, r.group, r.sizes = nil, nil, r.sizes[:0]
 	reqPool.Put(r)
 	return nil, ErrClosed
 }
@@ -392,7 +395,7 @@ func (l *Log) enqueue(records [][]byte, group [][][]byte, chained bool) (*append
 func (r *appendReq) wait() (first uint64, err error) {
 	<-r.done
 	first, err = r.first, r.err
-	r.records, r.group, r.err = nil, nil, nil
+	r.records, r.group, r.err, r.sizes = nil, nil, nil, r.sizes[:0]
 	reqPool.Put(r)
 	return first, err
 }
@@ -447,10 +450,22 @@ func (l *Log) chainFailed(r *appendReq, err error) {
 // encodedLen is the payload bytes of the request's records.
 func (r *appendReq) encodedLen() int64 {
 	n := encodedLen(r.records)
-	for _, b := range r.group {
-		n += encodedLen(b)
+	r.groupSizes()
+	for _, size := range r.sizes {
+		n += size
 	}
 	return n
+}
+
+// groupSizes fills r.sizes for a group, once.
+func (r *appendReq) groupSizes() {
+	if len(r.sizes) == len(r.group) {
+		return
+	}
+	r.sizes = r.sizes[:0]
+	for _, b := range r.group {
+		r.sizes = append(r.sizes, encodedLen(b))
+	}
 }
 
 // run is the writer goroutine: it takes Appends from the queue in groups and
@@ -614,8 +629,9 @@ func (l *Log) writeGroup(group []*appendReq) *pgerr.Error {
 func (l *Log) writeAppendGroup(r *appendReq, now int64) *pgerr.Error {
 	w := &l.w
 	var total int64
-	for _, b := range r.group {
-		n := encodedLen(b)
+	r.groupSizes()
+	for i, b := range r.group {
+		n := r.sizes[i]
 		if n > MaxBatchBytes {
 			r.err = pgerr.New(pgerr.ProgramLimitExceeded,
 				"log append of %d records is %d bytes, more than the limit of %d", len(b), n, MaxBatchBytes)
