@@ -84,6 +84,47 @@ type aggOp struct {
 	intCol    int
 	intKind   types.Kind
 	intGroups map[int64]*groupState
+	// The unused rest of the chunks new groups are cut from (newGroup):
+	// one allocation for many groups instead of four a group. A chunk
+	// lives while a group cut from it does; flush drops every group.
+	groupChunk []groupState
+	accChunk   []accState
+	keyChunk   []types.Value
+	// stateRow and stateBuf are encodeState's reused row and encoding
+	// (the store copies what it is given).
+	stateRow types.Row
+	stateBuf []byte
+	// rowChunk is the unused rest of the chunk output rows are cut from
+	// (they go downstream: a chunk is never reused).
+	rowChunk []types.Value
+}
+
+// groupChunkLen is how many groups' memory newGroup allocates at once.
+const groupChunkLen = 256
+
+// newGroup returns a zero group with n key values and an accumulator per
+// aggregate, cut from the operator's chunks.
+func (a *aggOp) newGroup(n int) *groupState {
+	if len(a.groupChunk) == 0 {
+		a.groupChunk = make([]groupState, groupChunkLen)
+	}
+	g := &a.groupChunk[0]
+	a.groupChunk = a.groupChunk[1:]
+	if m := len(a.spec.Aggs); m > 0 {
+		if len(a.accChunk) < m {
+			a.accChunk = make([]accState, groupChunkLen*m)
+		}
+		g.accs = a.accChunk[:m:m]
+		a.accChunk = a.accChunk[m:]
+	} else {
+		g.accs = []accState{}
+	}
+	if len(a.keyChunk) < n {
+		a.keyChunk = make([]types.Value, groupChunkLen*max(n, 1))
+	}
+	g.key = a.keyChunk[:n:n]
+	a.keyChunk = a.keyChunk[n:]
+	return g
 }
 
 type accState struct {
@@ -197,6 +238,7 @@ func newAggOp(spec *Aggregate, opID uint64) (*aggOp, error) {
 func (a *aggOp) reset() {
 	clear(a.groups)
 	clear(a.intGroups)
+	clear(a.order) // the chunks of the groups go with them
 	a.order = a.order[:0]
 }
 
@@ -275,19 +317,20 @@ func (a *aggOp) load(ec *epochCtx, keyEnc []byte, row types.Row, set int) (*grou
 	if g, ok := a.groups[string(keyEnc)]; ok {
 		return g, nil
 	}
-	g := &groupState{keyEnc: string(keyEnc), set: set, accs: make([]accState, len(a.spec.Aggs))}
+	var g *groupState
 	if set < 0 {
-		g.key = make(types.Row, len(a.spec.GroupBy))
+		g = a.newGroup(len(a.spec.GroupBy))
 		for i, c := range a.spec.GroupBy {
 			g.key[i] = row[c]
 		}
 	} else {
-		g.key = make(types.Row, len(a.spec.GroupBy)+1)
+		g = a.newGroup(len(a.spec.GroupBy) + 1)
 		for _, i := range a.spec.GroupingSets[set] {
 			g.key[i] = row[a.spec.GroupBy[i]]
 		}
 		g.key[len(a.spec.GroupBy)] = types.NewInt4(int64(set))
 	}
+	g.keyEnc, g.set = string(keyEnc), set
 	found := false
 	if !ec.ephemeral {
 		may, err := a.mayExist(ec, keyEnc)
@@ -442,8 +485,10 @@ func (a *aggOp) decodeState(val []byte, g *groupState) error {
 	return nil
 }
 
+// encodeState encodes the group's row of state into a buffer that the next
+// call reuses.
 func (a *aggOp) encodeState(g *groupState) []byte {
-	row := make(types.Row, 0, a.stateLen(layoutCurrent))
+	row := a.stateRow[:0]
 	row = append(row, types.NewInt8(g.count))
 	for j := range g.accs {
 		s := &g.accs[j]
@@ -464,7 +509,10 @@ func (a *aggOp) encodeState(g *groupState) []byte {
 	if a.spec.EmitOnWindowClose {
 		row = append(row, g.key...)
 	}
-	return types.AppendRow(nil, row)
+	a.stateBuf = types.AppendRow(a.stateBuf[:0], row)
+	clear(row) // no values kept alive until the next call
+	a.stateRow = row[:0]
+	return a.stateBuf
 }
 
 // encodeExtremes encodes inline min/max values: per value its
@@ -892,7 +940,7 @@ func (a *aggOp) rescan(ec *epochCtx, j int, g *groupState, isMin bool) error {
 }
 
 func (a *aggOp) flush(ec *epochCtx, emit func(*Batch) error) error {
-	out := &Batch{}
+	out := &Batch{Rows: make([]types.Row, 0, 2*len(a.order)), W: make([]int64, 0, 2*len(a.order))}
 	for _, g := range a.order {
 		for j, c := range a.spec.Aggs {
 			s := &g.accs[j]
@@ -1092,7 +1140,12 @@ func (a *aggOp) initial(ec *epochCtx) (*Batch, error) {
 
 // output computes a group's output row from its state.
 func (a *aggOp) output(ec *epochCtx, g *groupState) (types.Row, error) {
-	row := make(types.Row, len(g.key)+len(a.spec.Aggs))
+	n := len(g.key) + len(a.spec.Aggs)
+	if len(a.rowChunk) < n {
+		a.rowChunk = make([]types.Value, groupChunkLen*max(n, 1))
+	}
+	row := a.rowChunk[:n:n]
+	a.rowChunk = a.rowChunk[n:]
 	copy(row, g.key)
 	for j, c := range a.spec.Aggs {
 		s := &g.accs[j]

@@ -40,6 +40,7 @@ type config struct {
 	split      int
 	freshDur   time.Duration
 	cpuprofile string
+	memprofile string
 	// freshProfile, when set, is where the CPU profile of the freshness
 	// runs alone goes (the paced epochs, not the backfill).
 	freshProfile     string
@@ -92,6 +93,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.split, "split", runtime.GOMAXPROCS(0), "generator partitions (nexmark.split.num)")
 	fs.DurationVar(&cfg.freshDur, "freshness", 5*time.Second, "length of each freshness run at half the measured rate (0 skips it)")
 	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write a CPU profile of the throughput runs to this file")
+	fs.StringVar(&cfg.memprofile, "memprofile", "", "write a heap profile (allocations since the start: go tool pprof -sample_index=alloc_objects) to this file at the end")
 	fs.StringVar(&cfg.freshProfile, "fresh-cpuprofile", "", "write a CPU profile of the freshness run alone to this file (one query; not with -cpuprofile)")
 	fs.Float64Var(&cfg.freshRate, "fresh-rate", 0, "events/s of the freshness run (0: half the measured rate)")
 	fs.DurationVar(&cfg.barrier, "barrier", 0, "the epoch interval (barrier_interval; 0: the runtime's default)")
@@ -155,6 +157,14 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if cfg.memprofile != "" {
+		f, err := os.Create(cfg.memprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		defer pprof.Lookup("allocs").WriteTo(f, 0)
 	}
 	var results []result
 	for _, q := range qs {
