@@ -307,20 +307,25 @@ func (e *Engine) createMaterializedView(ctx context.Context, st *statement, x *s
 	for _, c := range mv.Columns {
 		o.Columns = append(o.Columns, catalog.Column{Name: c.Name, Type: c.Type})
 	}
-	// A replacement enters the catalog only at the swap: a crash before it
-	// leaves the old view, and restore removes the replacement's data.
-	if old == nil {
-		if err := e.cat.Create(o, nil); err != nil {
-			e.ddlMu.Unlock()
-			return "", err
-		}
-	}
+	// The dataflow is registered before the view enters the catalog, so
+	// that a reader that finds the view also finds a dataflow to wait for
+	// (Session.waitForReads: nothing is read before its first epoch).
 	spec := exec.DataflowSpec{ID: id, Name: o.Name, Plan: mv.Plan,
 		View: &exec.ViewSink{Rel: id, KeyCols: mv.KeyCols, Unique: mv.Unique, AppendOnly: mv.AppendOnly}}
 	if err := e.rt.Add(spec); err != nil {
-		e.discardView(o, old == nil)
+		e.discardView(o, false)
 		e.ddlMu.Unlock()
 		return "", err
+	}
+	// A replacement enters the catalog only at the swap: a crash before it
+	// leaves the old view, and restore removes the replacement's data (as
+	// it does a new view's whose catalog commit did not happen).
+	if old == nil {
+		if err := e.cat.Create(o, nil); err != nil {
+			e.discardView(o, false)
+			e.ddlMu.Unlock()
+			return "", err
+		}
 	}
 	e.ddlMu.Unlock()
 	// Backfill: the view replays its sources' logs from the start; the

@@ -50,6 +50,10 @@ type Config struct {
 	// FS is the filesystem of the data directory's logs and catalog files
 	// (vfs.Default when nil); tests wrap it to inject faults.
 	FS vfs.FS
+
+	// beforeStart, when set (by tests), runs after the dataflows are
+	// restored and before the runtime runs its first epoch.
+	beforeStart func(*Engine)
 }
 
 // Engine is one kappa database.
@@ -171,6 +175,9 @@ func Open(cfg Config) (*Engine, error) {
 	})
 	if err := e.restore(); err != nil {
 		return nil, err
+	}
+	if cfg.beforeStart != nil {
+		cfg.beforeStart(e)
 	}
 	e.rt.Start()
 	if e.cfg.RetentionInterval <= 0 {

@@ -483,22 +483,39 @@ func (s *Session) waitForReads(ctx context.Context, reads []uint64) error {
 					continue
 				}
 				if err := s.e.rt.WaitFor(ctx, id, src, off); err != nil {
-					if o.Kind == catalog.KindMaterializedView {
-						return s.e.viewError(o)
-					}
-					return err
+					return s.e.waitError(o, err)
 				}
 			}
 		}
-		// After the wait: this session's own write may have fixed (or
-		// broken) the view.
 		if o.Kind == catalog.KindMaterializedView {
+			// A view shows its query's result at some committed epoch:
+			// before its first one (a view restored without state, or
+			// one still being created) it would show no rows, even where
+			// its query has some (a global aggregate's one row), and no
+			// write above had to be waited for.
+			if err := s.e.rt.WaitStarted(ctx, id); err != nil {
+				return s.e.waitError(o, err)
+			}
+			// After the wait: this session's own write may have fixed (or
+			// broken) the view.
 			if err := s.e.viewError(o); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// waitError is the error of a read whose wait for relation o failed: the
+// view's error state when it is in one, else the wait's own error (a
+// cancel or a timeout: the read must not go on without its writes).
+func (e *Engine) waitError(o *catalog.Object, err error) error {
+	if o.Kind == catalog.KindMaterializedView {
+		if verr := e.viewError(o); verr != nil {
+			return verr
+		}
+	}
+	return err
 }
 
 // viewError reports a materialized view in an error state.

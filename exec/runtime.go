@@ -147,6 +147,10 @@ type Runtime struct {
 	stop    chan struct{}
 	done    chan struct{}
 	started atomic.Bool
+	// unstarted counts the registered dataflows that have not committed
+	// an epoch (changed under mu): while it is zero, WaitStarted need not
+	// look at any dataflow.
+	unstarted atomic.Int64
 }
 
 // NewRuntime returns a runtime; call Start to run it.
@@ -340,7 +344,13 @@ func (rt *Runtime) Add(spec DataflowSpec) error {
 		return err
 	}
 	rt.mu.Lock()
+	if prev, ok := rt.mu.dataflows[spec.ID]; ok && !prev.started {
+		rt.unstarted.Add(-1)
+	}
 	rt.mu.dataflows[spec.ID] = df
+	if !df.started {
+		rt.unstarted.Add(1)
+	}
 	rt.mu.Unlock()
 	rt.Kick()
 	return nil
@@ -352,6 +362,9 @@ func (rt *Runtime) Remove(id uint64) {
 	rt.epochMu.Lock()
 	defer rt.epochMu.Unlock()
 	rt.mu.Lock()
+	if df, ok := rt.mu.dataflows[id]; ok && !df.started {
+		rt.unstarted.Add(-1)
+	}
 	delete(rt.mu.dataflows, id)
 	rt.mu.Unlock()
 }
@@ -455,6 +468,46 @@ func (rt *Runtime) WaitFor(ctx context.Context, id, src uint64, offset uint64) e
 		if s == nil || (s.committed >= offset && df.started) {
 			rt.mu.Unlock()
 			return nil
+		}
+		ch := rt.mu.changed
+		rt.mu.Unlock()
+		rt.Kick()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return pgerr.New(pgerr.QueryCanceled, "canceling statement due to user request")
+		}
+	}
+}
+
+// WaitStarted blocks until dataflow id has committed its first epoch, or
+// it failed, or ctx ends. Before that its relation holds nothing, which
+// need not be its query's result at any point: a global aggregate has one
+// row even over empty inputs (its initial rows), and a view restored
+// without committed state (its first epoch lost in a crash, or recomputed
+// because its plan changed) would show no rows at all. A dataflow that is
+// not registered has nothing to wait for.
+func (rt *Runtime) WaitStarted(ctx context.Context, id uint64) error {
+	for {
+		if rt.unstarted.Load() == 0 {
+			// Every query reads views: no lock when all have started.
+			return nil
+		}
+		rt.mu.Lock()
+		if rt.mu.fatal != nil {
+			err := rt.mu.fatal
+			rt.mu.Unlock()
+			return err
+		}
+		df, ok := rt.mu.dataflows[id]
+		if !ok || df.started {
+			rt.mu.Unlock()
+			return nil
+		}
+		if df.err != nil {
+			err := df.err
+			rt.mu.Unlock()
+			return err
 		}
 		ch := rt.mu.changed
 		rt.mu.Unlock()
@@ -726,7 +779,10 @@ func (rt *Runtime) tryEpoch(dfs []*dataflow, ends map[uint64]uint64, timing Epoc
 			s.maxTSCommitted, s.lateCommitted = s.maxTS, s.late
 		}
 		df.rowIDCommitted = df.rowID
-		df.started = true
+		if !df.started {
+			df.started = true
+			rt.unstarted.Add(-1)
+		}
 		if df.g != nil {
 			df.g.committed()
 		}
