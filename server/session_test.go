@@ -151,7 +151,17 @@ func TestCancelRequest(t *testing.T) {
 }
 
 // TestStatementTimeoutFetch: statement_timeout bounds each FETCH of a
-// cursor, and a timeout set at connection start applies.
+// cursor, and a timeout set at connection start is the session's setting.
+//
+// A cursor's query runs from DECLARE on, on a goroutine of its own, so a
+// FETCH answers within the timeout exactly when the query has its row by
+// then. The test relies on the query being slow: a count over 64M joined
+// rows takes seconds. It must see all 400 rows of s for that: rows another
+// session wrote are visible only once their epoch commits, and a cursor
+// declared before that counted an empty table at once (the flake this test
+// had under load, a FETCH with no error, before its session wrote the rows
+// itself). The setup runs without the timeout: under load, waiting for the
+// rows' epoch may take longer than 200ms.
 func TestStatementTimeoutFetch(t *testing.T) {
 	ctx := context.Background()
 	srv := startServer(t, server.Config{})
@@ -168,14 +178,19 @@ func TestStatementTimeoutFetch(t *testing.T) {
 	if err := c2.QueryRow(ctx, "SHOW statement_timeout").Scan(&to); err != nil || to != "200ms" {
 		t.Fatalf("statement_timeout from the startup options: %q %v", to, err)
 	}
-	// This session writes the rows, so its cursor waits for them.
-	mustExec(t, c2, "CREATE TABLE s (g int PRIMARY KEY)", "INSERT INTO s SELECT generate_series(1, 400)",
-		"BEGIN", "DECLARE c CURSOR FOR SELECT count(*) FROM s a, s b, s c")
+	// This session writes the rows, so its reads wait for them.
+	mustExec(t, c2, "SET statement_timeout = 0", "CREATE TABLE s (g int PRIMARY KEY)", "INSERT INTO s SELECT generate_series(1, 400)")
+	var n int64
+	if err := c2.QueryRow(ctx, "SELECT count(*) FROM s").Scan(&n); err != nil || n != 400 {
+		t.Fatalf("s has %d rows (%v), want 400", n, err)
+	}
+	mustExec(t, c2, "SET statement_timeout = 200", "BEGIN", "DECLARE c CURSOR FOR SELECT count(*) FROM s a, s b, s c")
 	start := time.Now()
-	_, err = c2.Exec(ctx, "FETCH c")
+	n = -1
+	err = c2.QueryRow(ctx, "FETCH c", pgx.QueryExecModeSimpleProtocol).Scan(&n)
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) || pe.Code != "57014" || pe.Message != "canceling statement due to statement timeout" {
-		t.Fatalf("FETCH: got %v, want a statement timeout", err)
+		t.Fatalf("FETCH: got %v (count %d after %v), want a statement timeout", err, n, time.Since(start))
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Fatalf("the timeout took %v", d)
