@@ -555,6 +555,13 @@ func (e *Engine) dropObjects(objs []*catalog.Object) error {
 		return err
 	}
 	for _, o := range objs {
+		if o.Kind != catalog.KindView {
+			// Best effort: the drop committed; a failed compaction leaves
+			// the space to pebble's own compactions.
+			if err := exec.CompactRelationData(e.db, o.ID); err != nil {
+				e.cfg.Logger.Warn("compacting a dropped relation's data", "name", o.Name, "err", err)
+			}
+		}
 		if o.Kind == catalog.KindTable {
 			e.dropTableLog(o.ID)
 		}

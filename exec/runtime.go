@@ -369,6 +369,22 @@ func (rt *Runtime) Remove(id uint64) {
 	rt.mu.Unlock()
 }
 
+// CompactRelationData compacts the spans DeleteRelationData deleted, once
+// that deletion committed: the space comes back now, not in the
+// compactions of later writes (which would carry the deleted rows and
+// compete with the epochs for the CPU).
+func CompactRelationData(db *storage.DB, id uint64) error {
+	lo, hi := storage.RelationSpan(id)
+	if err := db.Compact(lo, hi); err != nil {
+		return err
+	}
+	lo, hi = storage.OffsetSpan(id)
+	if err := db.Compact(lo, hi); err != nil {
+		return err
+	}
+	return db.Compact(storage.StatePrefix(id<<8), storage.StatePrefix((id+1)<<8))
+}
+
 // DeleteRelationData adds to b the deletion of relation id's rows, operator
 // state and offsets.
 func DeleteRelationData(b *storage.Batch, id uint64) error {
@@ -536,8 +552,11 @@ type EpochTiming struct {
 	// Process is the time the dataflows ran, Commit the storage batch's
 	// commit.
 	Process, Commit time.Duration
-	// Records are the input records the epoch read.
+	// Records are the input records the epoch read, Bytes the size of
+	// its storage batch (what the commit, pebble's log, memtable and
+	// compactions carry).
 	Records uint64
+	Bytes   int
 }
 
 // epochTimings is how many epochs' timings the runtime keeps.
@@ -767,6 +786,7 @@ func (rt *Runtime) tryEpoch(dfs []*dataflow, ends map[uint64]uint64, timing Epoc
 		return stepErr.failed, false, stepErr.err
 	}
 	t1 := time.Now()
+	timing.Bytes = batch.Len()
 	if err := batch.Commit(false); err != nil {
 		return nil, false, err
 	}

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -365,6 +366,27 @@ func (db *DB) Sync() error {
 	}
 	return nil
 }
+
+// Compact compacts the keys in [lower, upper) down the levels now. After a
+// DeleteRange it gives the deleted keys' space back at once, and the
+// deleted keys no longer ride along in the compactions that later writes
+// set off (after a large view is dropped, those compactions read and
+// rewrote its rows while the next views ran).
+//
+// A range with less than minCompactBytes on disk is left alone: its
+// compaction would cost more (a memtable flush first) than it saves.
+func (db *DB) Compact(lower, upper []byte) error {
+	if n, err := db.pdb.EstimateDiskUsage(lower, upper); err != nil || n < minCompactBytes {
+		return nil
+	}
+	if err := db.pdb.Compact(context.Background(), lower, upper, false); err != nil {
+		return pgerr.Wrap(err, pgerr.IOError, "storage compaction")
+	}
+	return nil
+}
+
+// minCompactBytes is the least on-disk size of a range Compact compacts.
+const minCompactBytes = 32 << 20
 
 // Snapshot is a consistent read view of the store at one epoch boundary.
 type Snapshot struct{ s *pebble.Snapshot }

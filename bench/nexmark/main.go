@@ -76,6 +76,8 @@ type epochStats struct {
 	process50, proc99    time.Duration
 	commit50, commit99   time.Duration
 	records50, records99 uint64
+	bytes50, bytes99     int
+	bytesTotal           int
 	// cpuPerEvent is the process's CPU time over the paced run per event
 	// offered: what the epochs' fixed costs add to at a given interval.
 	cpuPerEvent time.Duration
@@ -265,10 +267,12 @@ func (m *Main) runQuery(ctx context.Context, cfg config, q query) result {
 		state, _ = srv.Engine().Runtime().StateBytes(o.ID)
 	}
 	m.progress("%s: %.0f events/s (%.2f cores), operator state %d bytes", q.name, float64(cfg.events)/r.wall.Seconds(), r.cpu.Seconds()/r.wall.Seconds(), state)
+	t1 := time.Now()
 	if _, err := conn.Exec(ctx, "DROP SOURCE person, auction, bid CASCADE"); err != nil {
 		r.err = err
 		return r
 	}
+	m.progress("%s: DROP of the view and sources %v", q.name, time.Since(t1))
 	if cfg.freshDur > 0 {
 		r.freshRate = float64(cfg.events) / r.wall.Seconds() / 2
 		if cfg.freshRate > 0 {
@@ -381,8 +385,9 @@ func (m *Main) freshness(ctx context.Context, cfg config, srv *server.Server, co
 	m.progress("%s: store during the freshness run: compaction debt at the start %d MB, %d flushes, %d compactions writing %d MB, %d write stalls (%v)",
 		q.name, st0.CompactionDebt>>20, st1.Flushes-st0.Flushes, st1.Compactions-st0.Compactions, (st1.CompactedBytes-st0.CompactedBytes)>>20,
 		st1.WriteStalls-st0.WriteStalls, st1.WriteStallTime-st0.WriteStallTime)
-	m.progress("%s: freshness %v / %v; epochs %d, late %v / %v, processing %v / %v, commit %v / %v, records %d / %d (p50 / p99); CPU %v per event",
-		q.name, lat[len(lat)/2], lat[len(lat)*99/100], es.n, es.late50, es.late99, es.process50, es.proc99, es.commit50, es.commit99, es.records50, es.records99, es.cpuPerEvent)
+	m.progress("%s: freshness %v / %v; epochs %d, late %v / %v, processing %v / %v, commit %v / %v, records %d / %d, batch bytes %d / %d (p50 / p99; %d MB in all); CPU %v per event",
+		q.name, lat[len(lat)/2], lat[len(lat)*99/100], es.n, es.late50, es.late99, es.process50, es.proc99, es.commit50, es.commit99, es.records50, es.records99,
+		es.bytes50, es.bytes99, es.bytesTotal>>20, es.cpuPerEvent)
 	return lat[len(lat)/2], lat[len(lat)*99/100], len(lat), es, nil
 }
 
@@ -391,6 +396,8 @@ func (m *Main) freshness(ctx context.Context, cfg config, srv *server.Server, co
 func summarizeEpochs(ts []exec.EpochTiming, from time.Time) epochStats {
 	var late, proc, commit []time.Duration
 	var recs []uint64
+	var bytes []int
+	total := 0
 	for _, t := range ts {
 		if t.Start.Before(from) {
 			continue
@@ -399,6 +406,8 @@ func summarizeEpochs(ts []exec.EpochTiming, from time.Time) epochStats {
 		proc = append(proc, t.Process)
 		commit = append(commit, t.Commit)
 		recs = append(recs, t.Records)
+		bytes = append(bytes, t.Bytes)
+		total += t.Bytes
 	}
 	if len(late) == 0 {
 		return epochStats{}
@@ -413,6 +422,8 @@ func summarizeEpochs(ts []exec.EpochTiming, from time.Time) epochStats {
 	es.commit50, es.commit99 = pct(commit)
 	sort.Slice(recs, func(i, j int) bool { return recs[i] < recs[j] })
 	es.records50, es.records99 = recs[len(recs)/2], recs[len(recs)*99/100]
+	sort.Ints(bytes)
+	es.bytes50, es.bytes99, es.bytesTotal = bytes[len(bytes)/2], bytes[len(bytes)*99/100], total
 	return es
 }
 
