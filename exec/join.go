@@ -93,9 +93,11 @@ type joinOp struct {
 // chunks a join reuses.
 const joinRowChunk, maxJoinSlabs = 256, 16
 
+// lookupRow is what the lookup side has for a key: ok, a row; out, the
+// row fails Join.LookupFilter (its entry's matches field is 1).
 type lookupRow struct {
-	row types.Row
-	ok  bool
+	row     types.Row
+	ok, out bool
 }
 
 // maxLookupRows bounds joinOp.found (it is emptied when full).
@@ -421,31 +423,8 @@ func (j *joinOp) rowPrefix(side int, key []byte, x types.Row) []byte {
 // NULL extensions), and returns how many rows x matches.
 func (j *joinOp) probe(ec *epochCtx, side int, key []byte, x types.Row, w int64) (int64, error) {
 	other := 1 - side
-	known, err := j.knownKeysOf(ec, other)
+	entries, err := j.partners(ec, other, key, x)
 	if err != nil {
-		return 0, err
-	}
-	if known != nil {
-		if _, ok := known[string(key)]; !ok {
-			return 0, nil
-		}
-	}
-	var entries []joinEntry
-	collect := func(k, val []byte) (bool, error) {
-		e, err := decodeJoinEntry(val)
-		if err != nil {
-			return false, err
-		}
-		e.key = append([]byte(nil), k...)
-		entries = append(entries, e)
-		return true, nil
-	}
-	if !j.bucketed(other) {
-		p := j.rowPrefix(other, key, nil)
-		if err := ec.store.Scan(p, storage.PrefixEnd(p), false, collect); err != nil {
-			return 0, err
-		}
-	} else if err := j.scanBuckets(ec, other, key, x, collect); err != nil {
 		return 0, err
 	}
 	var matches int64
@@ -496,14 +475,33 @@ func (j *joinOp) applyLookup(ec *epochCtx, side int, key []byte, x types.Row, w 
 		if w != 1 {
 			return pgerr.New(pgerr.InternalError, "join state: a row of weight %d on a unique lookup side", w)
 		}
-		if _, err := j.probe(ec, side, key, x, w); err != nil {
+		r := lookupRow{row: x, ok: true}
+		if f := j.spec.LookupFilter; f != nil {
+			v, err := f.Eval(ec.eval, x)
+			if err != nil {
+				if err := ec.rowError(err, w); err != nil {
+					return err
+				}
+			}
+			r.out = err != nil || !v.Bool()
+		}
+		if r.out {
+			// The rows waiting for this key will join nothing.
+			if err := j.forgetWaiting(ec, key, x); err != nil {
+				return err
+			}
+		} else if _, err := j.probe(ec, side, key, x, w); err != nil {
 			return err
 		}
 		if kk := &j.known[side]; kk.keys != nil {
 			kk.keys[string(key)] = struct{}{}
 		}
-		j.remember(key, lookupRow{row: x, ok: true})
-		return ec.store.Set(j.rowPrefix(side, key, x), encodeJoinEntry(joinEntry{mult: 1, row: x}))
+		j.remember(key, r)
+		e := joinEntry{mult: 1, row: x}
+		if r.out {
+			e.matches = 1
+		}
+		return ec.store.Set(j.rowPrefix(side, key, x), encodeJoinEntry(e))
 	}
 	p, err := j.lookupPartner(ec, key, x)
 	if err != nil {
@@ -511,6 +509,9 @@ func (j *joinOp) applyLookup(ec *epochCtx, side int, key []byte, x types.Row, w 
 	}
 	if !p.ok {
 		return j.store(ec, side, key, x, w, 0)
+	}
+	if p.out {
+		return nil
 	}
 	row := j.pair(side, x, p.row)
 	ok, err := j.residual(ec, row, w)
@@ -534,7 +535,7 @@ func (j *joinOp) lookupPartner(ec *epochCtx, key []byte, x types.Row) (lookupRow
 		// none is no answer for the key's other rows: not remembered.
 		err := j.scanBuckets(ec, j.lookup, key, x, func(_, val []byte) (bool, error) {
 			e, err := decodeJoinEntry(val)
-			r = lookupRow{row: e.row, ok: err == nil}
+			r = lookupRow{row: e.row, ok: err == nil, out: e.matches != 0}
 			return false, err
 		})
 		if err == nil && r.ok {
@@ -551,10 +552,26 @@ func (j *joinOp) lookupPartner(ec *epochCtx, key []byte, x types.Row) (lookupRow
 		if err != nil {
 			return r, err
 		}
-		r = lookupRow{row: e.row, ok: true}
+		r = lookupRow{row: e.row, ok: true, out: e.matches != 0}
 	}
 	j.remember(key, r)
 	return r, nil
+}
+
+// forgetWaiting deletes the other side's rows of key that wait for the
+// lookup side's row x, which fails the lookup filter.
+func (j *joinOp) forgetWaiting(ec *epochCtx, key []byte, x types.Row) error {
+	entries, err := j.partners(ec, 1-j.lookup, key, x)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		j.deleted = true
+		if err := ec.store.Delete(e.key); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (j *joinOp) remember(key []byte, r lookupRow) {
@@ -564,6 +581,39 @@ func (j *joinOp) remember(key []byte, r lookupRow) {
 		clear(j.found)
 	}
 	j.found[string(key)] = r
+}
+
+// partners reads the rows of side other with join key key that can join
+// x (a row of the other side).
+func (j *joinOp) partners(ec *epochCtx, other int, key []byte, x types.Row) ([]joinEntry, error) {
+	known, err := j.knownKeysOf(ec, other)
+	if err != nil {
+		return nil, err
+	}
+	if known != nil {
+		if _, ok := known[string(key)]; !ok {
+			return nil, nil
+		}
+	}
+	var entries []joinEntry
+	collect := func(k, val []byte) (bool, error) {
+		e, err := decodeJoinEntry(val)
+		if err != nil {
+			return false, err
+		}
+		e.key = append([]byte(nil), k...)
+		entries = append(entries, e)
+		return true, nil
+	}
+	if !j.bucketed(other) {
+		p := j.rowPrefix(other, key, nil)
+		if err := ec.store.Scan(p, storage.PrefixEnd(p), false, collect); err != nil {
+			return nil, err
+		}
+	} else if err := j.scanBuckets(ec, other, key, x, collect); err != nil {
+		return nil, err
+	}
+	return entries, nil
 }
 
 // store adds (x, w) to side's state.
@@ -698,6 +748,9 @@ func (j *joinOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 	// The rows of one chunk may be kept above (an ad hoc query's root
 	// keeps its rows): none is reused.
 	j.reuse, j.free, j.slabs = false, nil, nil
+	if err := j.filterLookupRows(ec); err != nil {
+		return err
+	}
 	out := &Batch{}
 	send := func() error {
 		if out.Len() == 0 {
@@ -753,6 +806,32 @@ func (j *joinOp) flush(ec *epochCtx, emit func(*Batch) error) error {
 	}
 	j.reset()
 	return send()
+}
+
+// filterLookupRows drops, in an ad hoc query, the lookup side's buffered
+// rows that fail the lookup filter (the filter the planner moved into the
+// join).
+func (j *joinOp) filterLookupRows(ec *epochCtx) error {
+	f := j.spec.LookupFilter
+	if j.lookup < 0 || f == nil {
+		return nil
+	}
+	in := &j.buf[j.lookup]
+	var kept Batch
+	for i, r := range in.Rows {
+		v, err := f.Eval(ec.eval, r)
+		if err != nil {
+			if err := ec.rowError(err, in.W[i]); err != nil {
+				return err
+			}
+			continue
+		}
+		if v.Bool() {
+			kept.Add(r, in.W[i])
+		}
+	}
+	*in = kept
+	return nil
 }
 
 // closeWindows deletes, on both sides, the rows whose key is below the

@@ -35,18 +35,23 @@ func TestLookupJoin(t *testing.T) {
 		lookupRight bool
 		otherFeed   bool
 	}{{"left/table", false, false}, {"right/table", true, false}, {"left/feed", false, true}, {"right/feed", true, true}} {
-		t.Run(c.name, func(t *testing.T) { testLookupJoin(t, c.lookupRight, c.otherFeed) })
+		t.Run(c.name, func(t *testing.T) { testLookupJoin(t, c.lookupRight, c.otherFeed, false) })
+		// The unique side's filter in the join (Join.LookupFilter).
+		t.Run(c.name+"/filter", func(t *testing.T) { testLookupJoin(t, c.lookupRight, c.otherFeed, true) })
 		// The other side's waiting keys known in memory from an epoch's
 		// first probe (knownKeys).
 		t.Run(c.name+"/known-keys", func(t *testing.T) {
 			defer func(n int) { minKnownProbes = n }(minKnownProbes)
 			minKnownProbes = 1
-			testLookupJoin(t, c.lookupRight, c.otherFeed)
+			testLookupJoin(t, c.lookupRight, c.otherFeed, true)
 		})
 	}
 }
 
-func testLookupJoin(t *testing.T, lookupRight, otherFeed bool) {
+// testLookupJoin: with filtered, the unique side's rows with v < 3 are
+// filtered out, by the join itself in the view (LookupFilter) and by a
+// Filter below it in the plan the view is compared with.
+func testLookupJoin(t *testing.T, lookupRight, otherFeed, filtered bool) {
 	seed := rand.Int63()
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewSource(seed))
@@ -55,8 +60,8 @@ func testLookupJoin(t *testing.T, lookupRight, otherFeed bool) {
 	defer rt.Close()
 	ts := []types.Type{types.Int4, types.Int4}
 	// The unique side: rows (id, v), ids 0..n-1 in random order, through
-	// a filter that keeps them all and a projection that swaps the
-	// columns.
+	// a filter (v >= 0, or v >= 3 when filtered) and a projection that
+	// swaps the columns.
 	const n = 60
 	unique := &keyedFeed{key: []int{0}}
 	other := &keyedFeed{}
@@ -65,10 +70,21 @@ func testLookupJoin(t *testing.T, lookupRight, otherFeed bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	uniqueSide := func() Node {
-		scan := &Scan{Kind: ScanSource, Rel: 1, Name: "u", Types: ts, Feed: unique, Unique: unique.key}
-		f := &Filter{Input: scan, Pred: &expr.Call{Fn: gt, Args: []expr.Expr{&expr.ColRef{Idx: 0, T: types.Int4}, &expr.Const{V: types.NewInt4(0), T: types.Int4}}}}
-		return &Project{Input: f, Exprs: []expr.Expr{&expr.ColRef{Idx: 1, T: types.Int4}, &expr.ColRef{Idx: 0, T: types.Int4}}}
+	least := int64(0)
+	if filtered {
+		least = 3
+	}
+	vAtLeast := func(col int) expr.Expr {
+		return &expr.Call{Fn: gt, Args: []expr.Expr{&expr.ColRef{Idx: col, T: types.Int4}, &expr.Const{V: types.NewInt4(least), T: types.Int4}}}
+	}
+	// uniqueSide is the unique side with its filter, or without it (the
+	// view's plan, whose join filters).
+	uniqueSide := func(withFilter bool) Node {
+		var in Node = &Scan{Kind: ScanSource, Rel: 1, Name: "u", Types: ts, Feed: unique, Unique: unique.key}
+		if withFilter {
+			in = &Filter{Input: in, Pred: vAtLeast(1)}
+		}
+		return &Project{Input: in, Exprs: []expr.Expr{&expr.ColRef{Idx: 1, T: types.Int4}, &expr.ColRef{Idx: 0, T: types.Int4}}}
 	}
 	otherSide := func() Node {
 		if otherFeed {
@@ -85,8 +101,13 @@ func testLookupJoin(t *testing.T, lookupRight, otherFeed bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := func() *Join {
-		j := &Join{Left: uniqueSide(), Right: otherSide(), Kind: JoinInner, LeftKeys: []int{1}, RightKeys: []int{0}, Lookup: LookupLeft}
+	// plan is the view's plan (hoisted: the unique side's filter in the
+	// join), or the same with the filter below the join.
+	plan := func(hoisted bool) *Join {
+		j := &Join{Left: uniqueSide(!hoisted), Right: otherSide(), Kind: JoinInner, LeftKeys: []int{1}, RightKeys: []int{0}, Lookup: LookupLeft}
+		if hoisted {
+			j.LookupFilter = vAtLeast(0)
+		}
 		uv, ov := 0, 3
 		if lookupRight {
 			j.Left, j.Right, j.LeftKeys, j.RightKeys, j.Lookup = j.Right, j.Left, j.RightKeys, j.LeftKeys, LookupRight
@@ -98,13 +119,13 @@ func testLookupJoin(t *testing.T, lookupRight, otherFeed bool) {
 		}}
 		return j
 	}
-	if p := plan(); UniqueOn(p.Left, p.LeftKeys) == lookupRight || UniqueOn(p.Right, p.RightKeys) != lookupRight {
+	if p := plan(false); UniqueOn(p.Left, p.LeftKeys) == lookupRight || UniqueOn(p.Right, p.RightKeys) != lookupRight {
 		t.Fatalf("UniqueOn does not find the unique side")
 	}
 	if err := rt.Add(DataflowSpec{ID: 102, TableID: 2, Table: &TableSink{Rel: 2}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := rt.Add(DataflowSpec{ID: 200, Plan: plan(), View: &ViewSink{Rel: 200, KeyCols: []int{0, 1, 2, 3}}}); err != nil {
+	if err := rt.Add(DataflowSpec{ID: 200, Plan: plan(true), View: &ViewSink{Rel: 200, KeyCols: []int{0, 1, 2, 3}}}); err != nil {
 		t.Fatal(err)
 	}
 	// live: the other side's rows now, by table row id.
@@ -145,7 +166,9 @@ func testLookupJoin(t *testing.T, lookupRight, otherFeed bool) {
 			}
 		}
 		drain(t, rt)
-		checkViewIsQuery(t, ob.db, 200, plan(), round)
+		checkViewIsQuery(t, ob.db, 200, plan(false), round)
+		// Ad hoc, the join drops the rows its filter fails.
+		checkViewIsQuery(t, ob.db, 200, plan(true), round)
 	}
 	// The other side keeps only its rows without a partner: keys the
 	// unique side lacks.

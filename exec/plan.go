@@ -210,6 +210,14 @@ type Join struct {
 	// and go when it comes (join.go). The planner sets it for views whose
 	// state has that layout (planner.JoinStateVersion 2).
 	Lookup JoinLookup
+	// LookupFilter, with Lookup, is a condition on the lookup side's rows
+	// (over that side's columns): a row that fails it (false, NULL or an
+	// error) is still its key's one row, but joins nothing. The planner
+	// moves a filter of the lookup side here (planner.JoinStateVersion 3),
+	// so that the other side's rows of a key the filter drops need not
+	// wait in the state for a partner that never comes (Nexmark q20's bids
+	// of auctions outside category 10).
+	LookupFilter expr.Expr
 	// ID numbers this operator's state within its dataflow (set by Build).
 	ID uint64
 }

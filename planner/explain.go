@@ -167,6 +167,9 @@ func Explain(n exec.Node) []string {
 			}
 			if x.Lookup != exec.LookupNone {
 				line += " lookup=" + x.Lookup.String()
+				if x.LookupFilter != nil {
+					line += " where " + x.LookupFilter.String()
+				}
 				lines = append(lines, line+" (state: the lookup side by key; the other side's rows until their partner comes)")
 			} else {
 				line += " (state: both inputs by key"

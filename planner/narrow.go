@@ -149,18 +149,77 @@ func setTimeBuckets(n exec.Node) {
 // Nexmark's auctions joined on their id) the join's lookup table
 // (exec.Join.Lookup): the other side's rows are then stored only until
 // their partner comes.
-func setJoinLookups(n exec.Node) {
+//
+// With hoist, the filters at the top of the lookup side move into the join
+// (exec.Join.LookupFilter): the side then holds every row of the source,
+// and a row of the other side whose partner the filter drops finds it and
+// is not stored, instead of waiting for ever.
+func setJoinLookups(n exec.Node, hoist bool) {
 	if j, ok := n.(*exec.Join); ok && j.Kind == exec.JoinInner && !j.NullSafe && len(j.LeftKeys) > 0 {
+		side := &j.Left
 		switch {
 		case exec.UniqueOn(j.Left, j.LeftKeys):
 			j.Lookup = exec.LookupLeft
 		case exec.UniqueOn(j.Right, j.RightKeys):
-			j.Lookup = exec.LookupRight
+			j.Lookup, side = exec.LookupRight, &j.Right
+		}
+		if j.Lookup != exec.LookupNone && hoist {
+			*side, j.LookupFilter = hoistFilters(*side)
 		}
 	}
 	for _, in := range exec.Inputs(n) {
-		setJoinLookups(*in)
+		setJoinLookups(*in, hoist)
 	}
+}
+
+// hoistFilters takes the filters off the top of n: Filters, under a
+// Project when every column they read is one the Project passes on. It
+// returns n without them and their condition over n's columns (nil: none
+// taken). Nodes are copied, not changed: plans may share subtrees.
+func hoistFilters(n exec.Node) (exec.Node, expr.Expr) {
+	switch x := n.(type) {
+	case *exec.Filter:
+		if !knownRefs(x.Pred) {
+			return n, nil
+		}
+		in, p := hoistFilters(x.Input)
+		if p == nil {
+			return in, x.Pred
+		}
+		return in, andOf([]expr.Expr{p, x.Pred})
+	case *exec.Project:
+		if _, ok := x.Input.(*exec.Filter); !ok {
+			return n, nil
+		}
+		in, p := hoistFilters(x.Input)
+		if p == nil {
+			return n, nil
+		}
+		// p reads the Filter's columns; each must be an output of x.
+		out := map[int]int{}
+		for i, e := range x.Exprs {
+			if c, ok := e.(*expr.ColRef); ok {
+				if _, dup := out[c.Idx]; !dup {
+					out[c.Idx] = i
+				}
+			}
+		}
+		ok := true
+		walkBound(p, func(e expr.Expr) {
+			if c, isCol := e.(*expr.ColRef); isCol {
+				if _, found := out[c.Idx]; !found {
+					ok = false
+				}
+			}
+		})
+		if !ok {
+			return n, nil
+		}
+		np := *x
+		np.Input = in
+		return &np, remapCols(p, func(i int) int { return out[i] })
+	}
+	return n, nil
 }
 
 func indexOf(xs []int, x int) int {

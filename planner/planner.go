@@ -183,8 +183,10 @@ type MaterializedView struct {
 // inputs to the columns read above it (narrowJoinInputs) and keeps an
 // interval join's forgetting sides by time bucket (exec.Join.TimeBuckets);
 // 2 also makes an inner join's side that is unique on its join keys a
-// lookup table (exec.Join.Lookup, setJoinLookups); 0 did none of these.
-const JoinStateVersion = 2
+// lookup table (exec.Join.Lookup, setJoinLookups); 3 also moves the
+// filters of a lookup side into the join (exec.Join.LookupFilter); 0 did
+// none of these.
+const JoinStateVersion = 3
 
 // PlanMaterializedView plans the dataflow of a new materialized view.
 func (p *Planner) PlanMaterializedView(src string, sel *sql.Select, names []string) (*MaterializedView, error) {
@@ -246,7 +248,7 @@ func (p *Planner) PlanMaterializedViewAt(src string, sel *sql.Select, names []st
 		setTimeBuckets(mv.Plan)
 	}
 	if joinState >= 2 {
-		setJoinLookups(mv.Plan)
+		setJoinLookups(mv.Plan, joinState >= 3)
 	}
 	return mv, nil
 }
