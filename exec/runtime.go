@@ -352,6 +352,12 @@ func (rt *Runtime) Add(spec DataflowSpec) error {
 		rt.unstarted.Add(1)
 	}
 	rt.mu.Unlock()
+	if v := spec.View; v != nil && !v.AppendOnly {
+		// Its rows change only in this runtime's epochs: the DB may serve
+		// reads of them from memory (storage/serve.go), an index built
+		// between epochs (runEpoch) once a read asks for it.
+		rt.opts.DB.ServeCandidate(v.Rel)
+	}
 	rt.Kick()
 	return nil
 }
@@ -362,11 +368,17 @@ func (rt *Runtime) Remove(id uint64) {
 	rt.epochMu.Lock()
 	defer rt.epochMu.Unlock()
 	rt.mu.Lock()
-	if df, ok := rt.mu.dataflows[id]; ok && !df.started {
+	df := rt.mu.dataflows[id]
+	if df != nil && !df.started {
 		rt.unstarted.Add(-1)
 	}
 	delete(rt.mu.dataflows, id)
 	rt.mu.Unlock()
+	if df != nil && df.spec.View != nil {
+		// Before the caller deletes the rows: nothing but epochs may
+		// write a served relation.
+		rt.opts.DB.Unserve(df.spec.View.Rel)
+	}
 }
 
 // CompactRelationData compacts the spans DeleteRelationData deleted, once
@@ -585,6 +597,11 @@ func (rt *Runtime) recordTimingLocked(t EpochTiming) {
 func (rt *Runtime) runEpoch(due time.Time) (more bool, err error) {
 	rt.epochMu.Lock()
 	defer rt.epochMu.Unlock()
+	// Between epochs no batch writes a view's rows: the serving indexes
+	// that reads asked for are built here.
+	if err := rt.opts.DB.BuildServed(); err != nil {
+		rt.opts.Logger.Warn("building a view's serving index failed; its reads stay on the store", "err", err)
+	}
 	rt.mu.Lock()
 	dfs := make([]*dataflow, 0, len(rt.mu.dataflows))
 	for _, df := range rt.mu.dataflows {

@@ -39,6 +39,8 @@ type DB struct {
 		compactedBytes, stallNanos   atomic.Int64
 		stallStart                   atomic.Int64 // unix nanos of the open stall
 	}
+	// serve holds the in-memory serving indexes of relations (serve.go).
+	serve serving
 }
 
 // Stats are counts of the store's background work since it opened: what
@@ -248,11 +250,30 @@ func iterate(it *pebble.Iterator, reverse bool, fn func(key, val []byte) (bool, 
 	return false, nil
 }
 
-func (db *DB) Get(key []byte) ([]byte, bool, error) { return get(db.pdb, key) }
+func (db *DB) Get(key []byte) ([]byte, bool, error) {
+	if v, found, ok := db.serveGet(key); ok {
+		if !found {
+			return nil, false, nil
+		}
+		return bytes.Clone(v), true, nil
+	}
+	return get(db.pdb, key)
+}
+
 func (db *DB) GetFunc(key []byte, fn func([]byte) error) error {
+	if v, found, ok := db.serveGet(key); ok {
+		if !found {
+			return nil
+		}
+		return fn(v)
+	}
 	return getFunc(db.pdb, key, fn)
 }
+
 func (db *DB) Scan(lower, upper []byte, reverse bool, fn func(key, val []byte) (bool, error)) error {
+	if c, t := db.serve.indexed(lower); t != nil && servedSpan(c, lower, upper) {
+		return servedScan(c, t, lower, upper, reverse, fn)
+	}
 	p, err := db.iter(lower, upper)
 	if err != nil {
 		return pgerr.Wrap(err, pgerr.IOError, "storage scan")
@@ -410,6 +431,9 @@ func (s *Snapshot) Close() error { return s.s.Close() }
 type Batch struct {
 	b  *pebble.Batch
 	db *DB
+	// serve holds the batch's changes to relations served from memory,
+	// applied to their indexes at commit (serve.go).
+	serve []serveOp
 }
 
 // NewBatch starts an indexed batch.
@@ -435,6 +459,9 @@ func (b *Batch) Set(key, val []byte) error {
 	if err := b.b.Set(key, val, nil); err != nil {
 		return pgerr.Wrap(err, pgerr.IOError, "storage set")
 	}
+	if len(key) >= 9 && key[0] == spaceRelation {
+		b.noteSet(key, val)
+	}
 	return nil
 }
 
@@ -442,6 +469,9 @@ func (b *Batch) Set(key, val []byte) error {
 func (b *Batch) Delete(key []byte) error {
 	if err := b.b.Delete(key, nil); err != nil {
 		return pgerr.Wrap(err, pgerr.IOError, "storage delete")
+	}
+	if len(key) >= 9 && key[0] == spaceRelation {
+		b.noteDelete(key)
 	}
 	return nil
 }
@@ -451,6 +481,7 @@ func (b *Batch) DeleteRange(lower, upper []byte) error {
 	if err := b.b.DeleteRange(lower, upper, nil); err != nil {
 		return pgerr.Wrap(err, pgerr.IOError, "storage delete range")
 	}
+	b.noteDeleteRange(lower, upper)
 	return nil
 }
 
@@ -459,6 +490,7 @@ func (b *Batch) Apply(o *Batch) error {
 	if err := b.b.Apply(o.b, nil); err != nil {
 		return pgerr.Wrap(err, pgerr.IOError, "storage apply batch")
 	}
+	b.serve = append(b.serve, o.serve...)
 	return nil
 }
 
@@ -472,6 +504,25 @@ func (b *Batch) Commit(sync bool) error {
 		opts = pebble.Sync
 	}
 	empty := b.b.Empty()
+	if len(b.serve) > 0 {
+		// The indexes change in pebble's commit order: the commit and
+		// their update are one step for batches that change one.
+		sv := &b.db.serve
+		sv.mu.Lock()
+		err := b.b.Commit(opts)
+		if err == nil {
+			sv.applyServeLocked(b.serve)
+		} else {
+			sv.dropServeLocked(b.serve)
+		}
+		sv.mu.Unlock()
+		b.serve = nil
+		b.db.committed()
+		if err != nil {
+			return pgerr.Wrap(err, pgerr.IOError, "storage commit")
+		}
+		return nil
+	}
 	err := b.b.Commit(opts)
 	// Even a failed commit may have applied: stop reusing older iterators
 	// either way, before the caller can tell anyone about the writes. An
@@ -486,4 +537,7 @@ func (b *Batch) Commit(sync bool) error {
 }
 
 // Close discards an uncommitted batch (and releases a committed one).
-func (b *Batch) Close() error { return b.b.Close() }
+func (b *Batch) Close() error {
+	b.serve = nil
+	return b.b.Close()
+}
