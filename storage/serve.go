@@ -105,6 +105,13 @@ type served struct {
 	bytes  int64      // counted against the budget while indexed
 	tooBig bool       // did not fit: not built again
 	gone   bool       // no longer a candidate
+
+	// px is the prefix index (nil: none), wantL the lookup length asked
+	// for; pxBytes and pxTooBig are under serving.mu.
+	px       atomic.Pointer[prefixIndex]
+	wantL    atomic.Int32
+	pxBytes  int64
+	pxTooBig bool
 }
 
 // serving is a DB's serving indexes.
@@ -213,6 +220,7 @@ func (db *DB) Unserve(rel uint64) {
 
 // dropLocked removes c's index; reads of c go to pebble.
 func (sv *serving) dropLocked(c *served) {
+	sv.dropPrefixLocked(c)
 	c.snap.Store(nil)
 	c.tree = nil
 	sv.used -= c.bytes
@@ -272,12 +280,14 @@ func (db *DB) BuildServed() error {
 		return nil
 	}
 	for _, c := range *m {
-		if c.tree != nil || c.tooBig || !c.wanted.Load() {
-			continue
+		if c.tree == nil && !c.tooBig && c.wanted.Load() {
+			if err := sv.buildLocked(db, c); err != nil {
+				c.tooBig = true // not retried every epoch
+				return err
+			}
 		}
-		if err := sv.buildLocked(db, c); err != nil {
-			c.tooBig = true // not retried every epoch
-			return err
+		if c.tree != nil {
+			sv.buildPrefixLocked(c)
 		}
 	}
 	return nil
@@ -393,6 +403,16 @@ func (b *Batch) noteDeleteRange(lower, upper []byte) {
 // indexes and publishes them (serving.mu held).
 func (sv *serving) applyServeLocked(ops []serveOp) {
 	var touched []*served
+	var changed map[*served][]string // keys changed, of indexes with a prefix index
+	note := func(c *served, k string) {
+		if c.px.Load() == nil {
+			return
+		}
+		if changed == nil {
+			changed = map[*served][]string{}
+		}
+		changed[c] = append(changed[c], k)
+	}
 	for _, op := range ops {
 		c := op.c
 		if c.tree == nil {
@@ -418,14 +438,17 @@ func (sv *serving) applyServeLocked(ops []serveOp) {
 				if _, v, ok := c.tree.Delete(k); ok {
 					c.bytes -= entrySize(k.s, v)
 					sv.used -= entrySize(k.s, v)
+					note(c, k.s)
 				}
 			}
 		case op.del:
 			if k, v, ok := c.tree.Delete(mkey(op.key)); ok {
 				c.bytes -= entrySize(k.s, v)
 				sv.used -= entrySize(k.s, v)
+				note(c, k.s)
 			}
 		default:
+			note(c, op.key)
 			n := entrySize(op.key, op.val)
 			if k, v, ok := c.tree.ReplaceOrInsert(mkey(op.key), op.val); ok {
 				n -= entrySize(k.s, v)
@@ -433,6 +456,9 @@ func (sv *serving) applyServeLocked(ops []serveOp) {
 			c.bytes += n
 			sv.used += n
 		}
+	}
+	for c, keys := range changed {
+		sv.applyPrefixLocked(c, keys)
 	}
 	budget := sv.budgetLocked()
 	for _, c := range touched {
@@ -512,10 +538,272 @@ func servedSpan(c *served, lower, upper []byte) bool {
 // serveGet looks key up in an index; ok=false means the DB must read
 // pebble (the relation is not indexed).
 func (db *DB) serveGet(key []byte) (val []byte, found, ok bool) {
-	_, t := db.serve.indexed(key)
+	c, t := db.serve.indexed(key)
 	if t == nil {
 		return nil, false, false
 	}
+	if val, found, ok := c.prefixGet(&db.serve, key); ok {
+		return val, found, true
+	}
 	_, v, found := t.Get(bkey(key))
 	return v, found, true
+}
+
+// A prefix index is a hash index over an indexed relation's keys, grouped
+// by their first l bytes: the lookups that point queries make (a Get of a
+// key of l bytes, a Scan of [p, PrefixEnd(p)) for a p of l bytes) become
+// one hash probe instead of a B-tree search, which misses the CPU caches
+// at every level. l is learned from the lookups (the first length asked
+// for); the index is built between epochs like the tree (BuildServed) and
+// changed at commit with it.
+//
+// Its groups are immutable, replaced when they change; the map is read
+// under mu's read lock (a probe) and changed under its write lock, all of
+// one commit's groups at once, so a reader sees each commit whole.
+type prefixIndex struct {
+	l  int
+	mu sync.RWMutex
+	m  map[pkey]pslot
+}
+
+// pkey is a prefix, zero-padded: inline in the map's slots, so that a
+// probe compares without reading another cache line. Lookups of longer
+// prefixes use the tree.
+type pkey [maxPrefix]byte
+
+const maxPrefix = 32
+
+func mkp[B []byte | string](p B) (k pkey) {
+	copy(k[:], p)
+	return k
+}
+
+// pslot is the entries whose keys start with one prefix, in key order:
+// the first inline in the map's slot (most groups have one entry: a probe
+// then reads no other memory than the slot and the entry's bytes), the
+// others in rest.
+type pslot struct {
+	key  string
+	val  []byte
+	rest *pgroup
+}
+
+// pgroup is a group's entries after its first.
+type pgroup struct {
+	keys []string
+	vals [][]byte
+}
+
+func mkslot(keys []string, vals [][]byte) pslot {
+	sl := pslot{key: keys[0], val: vals[0]}
+	if len(keys) > 1 {
+		sl.rest = &pgroup{keys: keys[1:], vals: vals[1:]}
+	}
+	return sl
+}
+
+func (sl *pslot) n() int {
+	if sl.rest == nil {
+		return 1
+	}
+	return 1 + len(sl.rest.keys)
+}
+
+func (sl *pslot) entry(i int) (string, []byte) {
+	if i == 0 {
+		return sl.key, sl.val
+	}
+	return sl.rest.keys[i-1], sl.rest.vals[i-1]
+}
+
+// pgroupOverhead is what a group costs beside its entries: the map's
+// slot (pkey and pslot, 80 bytes, and the table's spare room), and rest's
+// header.
+const pgroupOverhead = 128
+
+// pentryOverhead is what an entry costs in a group (its key and value
+// headers; the bytes are the tree's).
+const pentryOverhead = 40
+
+func (sl *pslot) size() int64 {
+	return pgroupOverhead + pentryOverhead*int64(sl.n())
+}
+
+// wantPrefix notes a lookup by a prefix of n bytes.
+func (c *served) wantPrefix(sv *serving, n int) {
+	// A lookup of the whole relation (9 bytes) is a scan, not a probe.
+	if n > 9 && c.wantL.Load() == 0 {
+		c.wantL.Store(int32(n))
+		sv.anyWanted.Store(true)
+	}
+}
+
+// buildPrefixLocked builds c's prefix index for the lookup length asked
+// for (serving.mu held, c indexed).
+func (sv *serving) buildPrefixLocked(c *served) {
+	l := int(c.wantL.Load())
+	if l <= 9 || l > maxPrefix || c.px.Load() != nil || c.pxTooBig {
+		return
+	}
+	room := sv.budgetLocked() - sv.used
+	px := &prefixIndex{l: l, m: map[pkey]pslot{}}
+	var n int64
+	var keys []string
+	var vals [][]byte
+	var curPrefix string
+	end := func() {
+		if len(keys) > 0 {
+			sl := mkslot(keys, vals)
+			px.m[mkp(curPrefix)] = sl
+			n += sl.size()
+		}
+		keys, vals = nil, nil
+	}
+	c.tree.AscendFunc(btreemap.Min[skey](), btreemap.Max[skey](), func(k skey, v []byte) bool {
+		if len(k.s) < l {
+			return true
+		}
+		if len(keys) == 0 || k.s[:l] != curPrefix {
+			end()
+			curPrefix = k.s[:l]
+		}
+		keys = append(keys, k.s)
+		vals = append(vals, v)
+		return n <= room
+	})
+	end()
+	if n > room {
+		c.pxTooBig = true
+		return
+	}
+	c.pxBytes = n
+	sv.used += n
+	c.px.Store(px)
+}
+
+// dropPrefixLocked removes c's prefix index.
+func (sv *serving) dropPrefixLocked(c *served) {
+	c.px.Store(nil)
+	sv.used -= c.pxBytes
+	c.pxBytes = 0
+}
+
+// applyPrefixLocked brings c's prefix index up to date with its tree for
+// the keys a commit changed (serving.mu held).
+func (sv *serving) applyPrefixLocked(c *served, changed []string) {
+	px := c.px.Load()
+	if px == nil {
+		return
+	}
+	type upd struct {
+		prefix pkey
+		sl     pslot
+		gone   bool
+	}
+	var upds []upd
+	seen := map[string]bool{}
+	for _, k := range changed {
+		if len(k) < px.l || seen[k[:px.l]] {
+			continue
+		}
+		p := k[:px.l]
+		seen[p] = true
+		var keys []string
+		var vals [][]byte
+		stop := btreemap.Max[skey]()
+		if end := PrefixEnd([]byte(p)); end != nil {
+			stop = btreemap.LT(mkey(string(end)))
+		}
+		c.tree.AscendFunc(btreemap.GE(mkey(p)), stop, func(k skey, v []byte) bool {
+			keys = append(keys, k.s)
+			vals = append(vals, v)
+			return true
+		})
+		if len(keys) == 0 {
+			upds = append(upds, upd{prefix: mkp(p), gone: true})
+			continue
+		}
+		upds = append(upds, upd{prefix: mkp(p), sl: mkslot(keys, vals)})
+	}
+	px.mu.Lock()
+	for _, u := range upds {
+		if old, ok := px.m[u.prefix]; ok {
+			c.pxBytes -= old.size()
+			sv.used -= old.size()
+		}
+		if u.gone {
+			delete(px.m, u.prefix)
+			continue
+		}
+		px.m[u.prefix] = u.sl
+		c.pxBytes += u.sl.size()
+		sv.used += u.sl.size()
+	}
+	px.mu.Unlock()
+}
+
+// group returns the group of prefix p (len(p) == px.l).
+func (px *prefixIndex) group(p []byte) (pslot, bool) {
+	px.mu.RLock()
+	sl, ok := px.m[mkp(p)]
+	px.mu.RUnlock()
+	return sl, ok
+}
+
+// isPrefixEnd reports whether upper is PrefixEnd(p).
+func isPrefixEnd(upper, p []byte) bool {
+	i := len(p) - 1
+	for i >= 0 && p[i] == 0xff {
+		i--
+	}
+	if i < 0 || len(upper) != i+1 || upper[i] != p[i]+1 {
+		return false
+	}
+	return bytes.Equal(upper[:i], p[:i])
+}
+
+// prefixScan answers a Scan of [p, PrefixEnd(p)) from a prefix index;
+// ok=false when it cannot.
+func (c *served) prefixScan(sv *serving, lower, upper []byte, reverse bool, fn func(key, val []byte) (bool, error)) (ok bool, err error) {
+	if !isPrefixEnd(upper, lower) {
+		return false, nil
+	}
+	px := c.px.Load()
+	if px == nil || px.l != len(lower) {
+		c.wantPrefix(sv, len(lower))
+		return false, nil
+	}
+	sl, found := px.group(lower)
+	if !found {
+		return true, nil
+	}
+	n := sl.n()
+	for i := range n {
+		j := i
+		if reverse {
+			j = n - 1 - i
+		}
+		k, v := sl.entry(j)
+		more, err := fn(unsafe.Slice(unsafe.StringData(k), len(k)), v)
+		if err != nil || !more {
+			return true, err
+		}
+	}
+	return true, nil
+}
+
+// prefixGet answers a Get of key from a prefix index; ok=false when it
+// cannot.
+func (c *served) prefixGet(sv *serving, key []byte) (val []byte, found, ok bool) {
+	px := c.px.Load()
+	if px == nil || px.l != len(key) {
+		c.wantPrefix(sv, len(key))
+		return nil, false, false
+	}
+	sl, ok := px.group(key)
+	// A key of the prefix's length sorts first in its group.
+	if !ok || sl.key != string(key) {
+		return nil, false, true
+	}
+	return sl.val, true, true
 }

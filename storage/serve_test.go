@@ -33,6 +33,15 @@ func relKey(rel uint64, i int) []byte {
 // and that Unserve, a too small budget and a relation not asked for read
 // pebble.
 func TestServedRelationMatchesStore(t *testing.T) {
+	// The prefix index's length: 11 groups keys by their first two id
+	// bytes (prefix scans), 13 is the whole key (gets). Until it is built
+	// (the check named "tree") the reads go to the B-tree.
+	for _, l := range []int{11, 13} {
+		t.Run(fmt.Sprintf("prefix=%d", l), func(t *testing.T) { testServedRelation(t, l) })
+	}
+}
+
+func testServedRelation(t *testing.T, prefixLen int) {
 	db, err := Open(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -88,10 +97,22 @@ func TestServedRelationMatchesStore(t *testing.T) {
 	}
 	check := func(what string) {
 		t.Helper()
+		// The lookup that picks the prefix index's length goes first.
+		switch prefixLen {
+		case 11:
+			p := relKey(rel, 256*rng.Intn(12))[:11]
+			db.Scan(p, PrefixEnd(p), false, func(k, v []byte) (bool, error) { return true, nil })
+		case 13:
+			db.Get(relKey(rel, rng.Intn(3000)))
+		}
 		snap := db.NewSnapshot()
 		defer snap.Close()
 		lo, hi := RelationSpan(rel)
-		spans := [][2][]byte{{lo, hi}, {relKey(rel, 100), relKey(rel, 900)}, {relKey(rel, 2000)[:11], PrefixEnd(relKey(rel, 2000)[:11])}}
+		spans := [][2][]byte{{lo, hi}, {relKey(rel, 100), relKey(rel, 900)}}
+		for range 10 {
+			p := relKey(rel, rng.Intn(3000))
+			spans = append(spans, [2][]byte{p[:11], PrefixEnd(p[:11])}, [2][]byte{p, PrefixEnd(p)}, [2][]byte{p[:12], PrefixEnd(p[:12])})
+		}
 		for _, sp := range spans {
 			for _, rev := range []bool{false, true} {
 				if got, want := readAll(t, db, sp[0], sp[1], rev), readAll(t, snap, sp[0], sp[1], rev); got != want {
@@ -120,18 +141,33 @@ func TestServedRelationMatchesStore(t *testing.T) {
 	if n, bytes := db.ServeStats(); n != 1 || bytes == 0 {
 		t.Fatalf("after BuildServed: %d indexes of %d bytes", n, bytes)
 	}
+	c := (*db.serve.rels.Load())[rel]
+	check("tree")
+	if err := db.BuildServed(); err != nil {
+		t.Fatal(err)
+	}
+	if px := c.px.Load(); px == nil || px.l != prefixLen {
+		t.Fatalf("prefix index %+v, want length %d", px, prefixLen)
+	}
 	for i := range 50 {
 		commit(rng.Intn(200))
 		check(fmt.Sprintf("commit %d", i))
 	}
-	// The bytes counted are the entries'.
+	// The bytes counted are the entries' and the prefix index's groups'.
 	_, used := db.ServeStats()
 	lo, hi := RelationSpan(rel)
 	var want int64
+	groups := map[string]int{}
 	db.Scan(lo, hi, false, func(k, v []byte) (bool, error) {
 		want += int64(len(k)+len(v)) + serveEntryOverhead
+		if prefixLen > 0 {
+			groups[string(k[:prefixLen])]++
+		}
 		return true, nil
 	})
+	for _, n := range groups {
+		want += pgroupOverhead + pentryOverhead*int64(n)
+	}
 	if used != want {
 		t.Errorf("index counted at %d bytes, its entries take %d", used, want)
 	}

@@ -272,6 +272,9 @@ func (db *DB) GetFunc(key []byte, fn func([]byte) error) error {
 
 func (db *DB) Scan(lower, upper []byte, reverse bool, fn func(key, val []byte) (bool, error)) error {
 	if c, t := db.serve.indexed(lower); t != nil && servedSpan(c, lower, upper) {
+		if ok, err := c.prefixScan(&db.serve, lower, upper, reverse, fn); ok {
+			return err
+		}
 		return servedScan(c, t, lower, upper, reverse, fn)
 	}
 	p, err := db.iter(lower, upper)
