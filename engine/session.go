@@ -66,10 +66,18 @@ type Session struct {
 	stmtTimeout time.Duration
 	// queryMemory is query_memory in bytes (negative: no bound).
 	queryMemory int64
+	// startup are the settings the client's startup packet gave (its
+	// parameters and its "options"): RESET and RESET ALL return to them,
+	// as in PostgreSQL.
+	startup map[string]string
 }
 
-// defaultSetting is the value RESET gives setting k.
+// defaultSetting is the value RESET gives setting k: the startup packet's
+// value when it set one, else the server's default.
 func (s *Session) defaultSetting(k string) string {
+	if v, ok := s.startup[k]; ok {
+		return v
+	}
 	if k == "query_memory" {
 		m := s.e.cfg.QueryMemory
 		switch {
@@ -172,16 +180,20 @@ func newSession(e *Engine, p pgwire.SessionParams) *Session {
 	}
 	s.settings["session_authorization"] = s.user
 	s.settings["application_name"] = p.ApplicationName
-	for k, v := range p.Options {
-		lk := strings.ToLower(k)
-		if st, ok := settings[lk]; ok && !st.fixed {
-			_ = s.set(lk, v)
+	startup := func(k, v string) {
+		if st, ok := settings[k]; !ok || st.fixed || s.set(k, v) != nil {
+			return
 		}
+		if s.startup == nil {
+			s.startup = map[string]string{}
+		}
+		s.startup[k] = s.settings[k]
+	}
+	for k, v := range p.Options {
+		startup(strings.ToLower(k), v)
 	}
 	for k, v := range commandLineOptions(p.Options["options"]) {
-		if st, ok := settings[k]; ok && !st.fixed {
-			_ = s.set(k, v)
-		}
+		startup(k, v)
 	}
 	return s
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/kappa-db/kappa/pgerr"
 	"github.com/kappa-db/kappa/pgwire"
@@ -120,7 +119,6 @@ func (s *Session) resetSettings(w pgwire.ResultWriter) {
 	for k := range s.placeholders {
 		s.settings[k] = ""
 	}
-	s.loc = time.UTC
 }
 
 // ParseMemory parses a memory size as query_memory takes it ("512MB",

@@ -198,6 +198,65 @@ func TestStatementTimeoutFetch(t *testing.T) {
 	mustExec(t, c2, "ROLLBACK")
 }
 
+// TestResetToStartupOptions: RESET and RESET ALL give back the values the
+// startup packet set (its parameters and its "-c" options), as PostgreSQL
+// does, not the server's defaults.
+func TestResetToStartupOptions(t *testing.T) {
+	ctx := context.Background()
+	srv := startServer(t, server.Config{})
+	cfg, err := pgx.ParseConfig(dsn(srv.Addr(), "kappa", "", "sslmode=disable application_name=app1 options='-c statement_timeout=200 -c TimeZone=Europe/Paris'"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	show := func(name string) string {
+		t.Helper()
+		var v string
+		if err := c.QueryRow(ctx, "SHOW "+name, pgx.QueryExecModeSimpleProtocol).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	tsText := func() string {
+		t.Helper()
+		var v string
+		if err := c.QueryRow(ctx, "SELECT '2026-01-01 12:00:00+00'::timestamptz::text", pgx.QueryExecModeSimpleProtocol).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	mustExec(t, c, "SET statement_timeout = '5s'", "SET TimeZone = 'UTC'", "SET application_name = 'app2'")
+	mustExec(t, c, "RESET statement_timeout", "RESET TimeZone", "RESET application_name")
+	if got := show("statement_timeout"); got != "200ms" {
+		t.Errorf("RESET statement_timeout: %q, want 200ms", got)
+	}
+	if got := show("TimeZone"); got != "Europe/Paris" {
+		t.Errorf("RESET TimeZone: %q, want Europe/Paris", got)
+	}
+	if got := tsText(); got != "2026-01-01 13:00:00+01" {
+		t.Errorf("a timestamptz after RESET TimeZone: %q", got)
+	}
+	if got := show("application_name"); got != "app1" {
+		t.Errorf("RESET application_name: %q, want app1", got)
+	}
+	mustExec(t, c, "SET statement_timeout = '5s'", "SET TimeZone = 'UTC'", "RESET ALL")
+	if got := show("statement_timeout"); got != "200ms" {
+		t.Errorf("RESET ALL statement_timeout: %q, want 200ms", got)
+	}
+	if got := tsText(); got != "2026-01-01 13:00:00+01" {
+		t.Errorf("a timestamptz after RESET ALL: %q", got)
+	}
+	// A setting the startup packet did not give goes back to the server's.
+	mustExec(t, c, "SET extra_float_digits = 3", "RESET extra_float_digits")
+	if got := show("extra_float_digits"); got != "1" {
+		t.Errorf("RESET extra_float_digits: %q, want 1", got)
+	}
+}
+
 // TestQueryMemory: an ad hoc query that would hold more than query_memory
 // (a cross join of two 100k-row tables, sorted) fails with 53200 while
 // another session keeps working; --query-memory sets the default.
