@@ -78,6 +78,14 @@ type joinOp struct {
 	// lookup side's rows by join key as read or stored (ok false: none).
 	lookup int
 	found  map[string]lookupRow
+	// memo[side] holds, within the epoch, side's stored rows by join key
+	// as partners read them, for an inner join without a lookup side
+	// whose side is not kept by time bucket (memoOK): a key probed by
+	// many rows of the other side in one epoch (Nexmark q5's window
+	// maxima, probed by every changed count of their window) is scanned
+	// once. store drops the key's entry; memoRows bounds the total.
+	memo     [2]map[string][]joinEntry
+	memoRows int
 	// Output rows are cut from chunks of joinRowChunk rows (free is
 	// what is left of the current one). When reuse (the parent is a
 	// projection, which copies what it keeps and keeps no row), a view's
@@ -102,6 +110,9 @@ type lookupRow struct {
 
 // maxLookupRows bounds joinOp.found (it is emptied when full).
 const maxLookupRows = 1 << 16
+
+// maxMemoRows bounds the rows joinOp.memo holds (it is emptied when full).
+const maxMemoRows = 1 << 16
 
 // knownKeys is a side's join keys, read from its state once an epoch has
 // probed it often enough to pay for the read (probes, size), and added to
@@ -176,7 +187,23 @@ func (j *joinOp) reset() {
 		j.known[i].keys, j.known[i].loaded, j.known[i].probes = nil, false, 0
 	}
 	clear(j.found)
+	j.clearMemo()
 	j.epochs++
+}
+
+// clearMemo empties both sides' memo of partners.
+func (j *joinOp) clearMemo() {
+	clear(j.memo[0])
+	clear(j.memo[1])
+	j.memoRows = 0
+}
+
+// memoOK: side's partners may be memoized within the epoch. Only an inner
+// join's probe reads its partners without changing them (an outer join
+// updates their match counts, a lookup join deletes the waiting rows), and
+// a side kept by time bucket is read per row, not per key.
+func (j *joinOp) memoOK(side int) bool {
+	return j.lookup < 0 && !j.preserve[0] && !j.preserve[1] && !j.bucketed(side)
 }
 
 // knownKeysOf returns side's join keys, or nil when they are not known
@@ -595,6 +622,12 @@ func (j *joinOp) partners(ec *epochCtx, other int, key []byte, x types.Row) ([]j
 			return nil, nil
 		}
 	}
+	memo := j.memoOK(other)
+	if memo {
+		if m, ok := j.memo[other][string(key)]; ok {
+			return m, nil
+		}
+	}
 	var entries []joinEntry
 	collect := func(k, val []byte) (bool, error) {
 		e, err := decodeJoinEntry(val)
@@ -613,11 +646,24 @@ func (j *joinOp) partners(ec *epochCtx, other int, key []byte, x types.Row) ([]j
 	} else if err := j.scanBuckets(ec, other, key, x, collect); err != nil {
 		return nil, err
 	}
+	if memo {
+		if j.memoRows+len(entries)+1 > maxMemoRows {
+			j.clearMemo()
+		}
+		if j.memo[other] == nil {
+			j.memo[other] = make(map[string][]joinEntry)
+		}
+		j.memo[other][string(key)] = entries
+		j.memoRows += len(entries) + 1
+	}
 	return entries, nil
 }
 
 // store adds (x, w) to side's state.
 func (j *joinOp) store(ec *epochCtx, side int, key []byte, x types.Row, w, matches int64) error {
+	if j.memo[side] != nil {
+		delete(j.memo[side], string(key))
+	}
 	k := j.rowPrefix(side, key, x)
 	e := joinEntry{matches: matches, row: x}
 	if kk := &j.known[side]; kk.keys != nil && w > 0 {
@@ -842,6 +888,7 @@ func (j *joinOp) closeWindows(ec *epochCtx) error {
 	if j.closeWM == nil || ec.wms == nil {
 		return nil
 	}
+	j.clearMemo()
 	wm, ok := j.closeWM.value(ec.wms)
 	if !ok {
 		return nil
