@@ -53,7 +53,6 @@ func leafUse(leaf *node, ncols int) (need []bool, private bool) {
 // exprCols marks in need the columns e reads; false when e holds an
 // expression it does not know (which might read any column).
 func exprCols(e expr.Expr, need []bool) bool {
-	var kids []expr.Expr
 	switch x := e.(type) {
 	case nil:
 		return true
@@ -65,38 +64,9 @@ func exprCols(e expr.Expr, need []bool) bool {
 		return true
 	case *expr.Const, *expr.Param:
 		return true
-	case *expr.Call:
-		kids = x.Args
-	case *expr.And:
-		kids = x.Args
-	case *expr.Or:
-		kids = x.Args
-	case *expr.Not:
-		kids = []expr.Expr{x.Arg}
-	case *expr.IsNull:
-		kids = []expr.Expr{x.Arg}
-	case *expr.IsBool:
-		kids = []expr.Expr{x.Arg}
-	case *expr.IsDistinct:
-		kids = []expr.Expr{x.L, x.R}
-	case *expr.Case:
-		for _, w := range x.Whens {
-			kids = append(kids, w.Cond, w.Then)
-		}
-		kids = append(kids, x.Else)
-	case *expr.Coalesce:
-		kids = x.Args
-	case *expr.NullIf:
-		kids = []expr.Expr{x.L, x.R}
-	case *expr.Greatest:
-		kids = x.Args
-	case *expr.InList:
-		kids = append([]expr.Expr{x.Arg}, x.List...)
-	case *expr.ScalarArrayOp:
-		kids = []expr.Expr{x.Arg, x.Array}
-	case *expr.Cast:
-		kids = []expr.Expr{x.Arg}
-	default:
+	}
+	kids, ok := exprKids(e)
+	if !ok {
 		return false
 	}
 	for _, k := range kids {
@@ -105,6 +75,50 @@ func exprCols(e expr.Expr, need []bool) bool {
 		}
 	}
 	return true
+}
+
+// exprKids returns the operands of e, an expression made of others; false
+// when e is of a kind it does not know (which might read anything). Leaves
+// (columns, constants, parameters) are the callers' to handle.
+func exprKids(e expr.Expr) ([]expr.Expr, bool) {
+	switch x := e.(type) {
+	case *expr.Call:
+		return x.Args, true
+	case *expr.And:
+		return x.Args, true
+	case *expr.Or:
+		return x.Args, true
+	case *expr.Not:
+		return []expr.Expr{x.Arg}, true
+	case *expr.IsNull:
+		return []expr.Expr{x.Arg}, true
+	case *expr.IsBool:
+		return []expr.Expr{x.Arg}, true
+	case *expr.IsDistinct:
+		return []expr.Expr{x.L, x.R}, true
+	case *expr.Case:
+		var kids []expr.Expr
+		for _, w := range x.Whens {
+			kids = append(kids, w.Cond, w.Then)
+		}
+		if x.Else != nil {
+			kids = append(kids, x.Else)
+		}
+		return kids, true
+	case *expr.Coalesce:
+		return x.Args, true
+	case *expr.NullIf:
+		return []expr.Expr{x.L, x.R}, true
+	case *expr.Greatest:
+		return x.Args, true
+	case *expr.InList:
+		return append([]expr.Expr{x.Arg}, x.List...), true
+	case *expr.ScalarArrayOp:
+		return []expr.Expr{x.Arg, x.Array}, true
+	case *expr.Cast:
+		return []expr.Expr{x.Arg}, true
+	}
+	return nil, false
 }
 
 // rowSlab hands out the rows a source decodes for one chunk. When the

@@ -386,29 +386,31 @@ func (rt *Runtime) Remove(id uint64) {
 // compactions of later writes (which would carry the deleted rows and
 // compete with the epochs for the CPU).
 func CompactRelationData(db *storage.DB, id uint64) error {
-	lo, hi := storage.RelationSpan(id)
-	if err := db.Compact(lo, hi); err != nil {
-		return err
+	for _, sp := range relationSpans(id) {
+		if err := db.Compact(sp[0], sp[1]); err != nil {
+			return err
+		}
 	}
-	lo, hi = storage.OffsetSpan(id)
-	if err := db.Compact(lo, hi); err != nil {
-		return err
-	}
-	return db.Compact(storage.StatePrefix(id<<8), storage.StatePrefix((id+1)<<8))
+	return nil
 }
 
 // DeleteRelationData adds to b the deletion of relation id's rows, operator
 // state and offsets.
 func DeleteRelationData(b *storage.Batch, id uint64) error {
-	lo, hi := storage.RelationSpan(id)
-	if err := b.DeleteRange(lo, hi); err != nil {
-		return err
+	for _, sp := range relationSpans(id) {
+		if err := b.DeleteRange(sp[0], sp[1]); err != nil {
+			return err
+		}
 	}
-	lo, hi = storage.OffsetSpan(id)
-	if err := b.DeleteRange(lo, hi); err != nil {
-		return err
-	}
-	return b.DeleteRange(storage.StatePrefix(id<<8), storage.StatePrefix((id+1)<<8))
+	return nil
+}
+
+// relationSpans are the key spans [lo, hi) of relation id's rows, offsets
+// and operator state.
+func relationSpans(id uint64) [3][2][]byte {
+	rlo, rhi := storage.RelationSpan(id)
+	olo, ohi := storage.OffsetSpan(id)
+	return [3][2][]byte{{rlo, rhi}, {olo, ohi}, {storage.StatePrefix(id << 8), storage.StatePrefix((id + 1) << 8)}}
 }
 
 // Err returns the error state of dataflow id (nil when healthy or unknown).

@@ -284,7 +284,6 @@ func sameFunc(f, g *expr.Func) bool {
 // deterministic says e is made of expressions it knows, with no volatile
 // call (random(), a subquery).
 func deterministic(e expr.Expr) bool {
-	var kids []expr.Expr
 	switch x := e.(type) {
 	case *expr.ColRef, *expr.Const, *expr.Param:
 		return true
@@ -292,39 +291,9 @@ func deterministic(e expr.Expr) bool {
 		if x.Fn == nil || x.Fn.Volatile {
 			return false
 		}
-		kids = x.Args
-	case *expr.And:
-		kids = x.Args
-	case *expr.Or:
-		kids = x.Args
-	case *expr.Not:
-		kids = []expr.Expr{x.Arg}
-	case *expr.IsNull:
-		kids = []expr.Expr{x.Arg}
-	case *expr.IsBool:
-		kids = []expr.Expr{x.Arg}
-	case *expr.IsDistinct:
-		kids = []expr.Expr{x.L, x.R}
-	case *expr.Case:
-		for _, w := range x.Whens {
-			kids = append(kids, w.Cond, w.Then)
-		}
-		if x.Else != nil {
-			kids = append(kids, x.Else)
-		}
-	case *expr.Coalesce:
-		kids = x.Args
-	case *expr.NullIf:
-		kids = []expr.Expr{x.L, x.R}
-	case *expr.Greatest:
-		kids = x.Args
-	case *expr.InList:
-		kids = append([]expr.Expr{x.Arg}, x.List...)
-	case *expr.ScalarArrayOp:
-		kids = []expr.Expr{x.Arg, x.Array}
-	case *expr.Cast:
-		kids = []expr.Expr{x.Arg}
-	default:
+	}
+	kids, ok := exprKids(e)
+	if !ok {
 		return false
 	}
 	for _, k := range kids {
