@@ -474,6 +474,34 @@ func (rt *Runtime) Sources(id uint64) []uint64 {
 // log before offset (read-your-writes), or it failed, or ctx ends. A
 // dataflow that does not read src has nothing to wait for.
 func (rt *Runtime) WaitFor(ctx context.Context, id, src uint64, offset uint64) error {
+	return rt.waitDataflow(ctx, id, func(df *dataflow) bool {
+		s := df.source(src)
+		// A dataflow that has not run its first epoch has not committed
+		// its initial rows yet (a global aggregate's row over an empty
+		// table), even when offset is 0.
+		return s == nil || (s.committed >= offset && df.started)
+	})
+}
+
+// WaitStarted blocks until dataflow id has committed its first epoch, or
+// it failed, or ctx ends. Before that its relation holds nothing, which
+// need not be its query's result at any point: a global aggregate has one
+// row even over empty inputs (its initial rows), and a view restored
+// without committed state (its first epoch lost in a crash, or recomputed
+// because its plan changed) would show no rows at all. A dataflow that is
+// not registered has nothing to wait for.
+func (rt *Runtime) WaitStarted(ctx context.Context, id uint64) error {
+	if rt.unstarted.Load() == 0 {
+		// Every query reads views: no lock when all have started.
+		return nil
+	}
+	return rt.waitDataflow(ctx, id, func(df *dataflow) bool { return df.started })
+}
+
+// waitDataflow blocks until done (called under rt.mu) holds for dataflow
+// id, or the dataflow or the runtime failed (their error), or ctx ends
+// (57014). A dataflow that is not registered has nothing to wait for.
+func (rt *Runtime) waitDataflow(ctx context.Context, id uint64, done func(*dataflow) bool) error {
 	for {
 		rt.mu.Lock()
 		if rt.mu.fatal != nil {
@@ -491,53 +519,9 @@ func (rt *Runtime) WaitFor(ctx context.Context, id, src uint64, offset uint64) e
 			rt.mu.Unlock()
 			return err
 		}
-		s := df.source(src)
-		// A dataflow that has not run its first epoch has not committed
-		// its initial rows yet (a global aggregate's row over an empty
-		// table), even when offset is 0.
-		if s == nil || (s.committed >= offset && df.started) {
+		if done(df) {
 			rt.mu.Unlock()
 			return nil
-		}
-		ch := rt.mu.changed
-		rt.mu.Unlock()
-		rt.Kick()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return pgerr.New(pgerr.QueryCanceled, "canceling statement due to user request")
-		}
-	}
-}
-
-// WaitStarted blocks until dataflow id has committed its first epoch, or
-// it failed, or ctx ends. Before that its relation holds nothing, which
-// need not be its query's result at any point: a global aggregate has one
-// row even over empty inputs (its initial rows), and a view restored
-// without committed state (its first epoch lost in a crash, or recomputed
-// because its plan changed) would show no rows at all. A dataflow that is
-// not registered has nothing to wait for.
-func (rt *Runtime) WaitStarted(ctx context.Context, id uint64) error {
-	for {
-		if rt.unstarted.Load() == 0 {
-			// Every query reads views: no lock when all have started.
-			return nil
-		}
-		rt.mu.Lock()
-		if rt.mu.fatal != nil {
-			err := rt.mu.fatal
-			rt.mu.Unlock()
-			return err
-		}
-		df, ok := rt.mu.dataflows[id]
-		if !ok || df.started {
-			rt.mu.Unlock()
-			return nil
-		}
-		if df.err != nil {
-			err := df.err
-			rt.mu.Unlock()
-			return err
 		}
 		ch := rt.mu.changed
 		rt.mu.Unlock()
