@@ -219,7 +219,19 @@ func TestPartitionsBackfill(t *testing.T) {
 			}
 		}
 	}
-	check()
+	// The writes above came from another session: a read here waits for
+	// this session's writes only, so the views may still be an epoch
+	// behind them. Each must catch up.
+	for name, q := range views {
+		deadline := time.Now().Add(20 * time.Second)
+		for got, want := rowsOf(t, conn, `SELECT * FROM `+name), rowsOf(t, conn, q); !slices.Equal(got, want); got, want = rowsOf(t, conn, `SELECT * FROM `+name), rowsOf(t, conn, q) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s = %v\nits query gives %v", name, got, want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	// From here on the writes are this session's: its reads wait for them.
 	mustExec(t, conn, `UPDATE kv SET k = k + 100000 WHERE k % 11 = 0`)
 	mustExec(t, conn, `DELETE FROM ev WHERE note = 'late'`)
 	check()
