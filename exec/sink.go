@@ -301,21 +301,28 @@ func DistinctRowsKey(n Node) ([]int, bool) {
 		if !ok {
 			return nil, false
 		}
-		out := make([]int, 0, len(in))
-		for _, c := range in {
-			found := -1
-			for i, e := range x.Exprs {
-				if r, ok := e.(*expr.ColRef); ok && r.Idx == c {
-					found = i
-					break
-				}
-			}
-			if found < 0 {
-				return nil, false
-			}
-			out = append(out, found)
-		}
-		return out, true
+		return ProjectedCols(x, in)
 	}
 	return nil, false
+}
+
+// ProjectedCols returns where projection p passes on each of its input's
+// columns cols (the first output that is exactly that column); false when
+// p drops one of them.
+func ProjectedCols(p *Project, cols []int) ([]int, bool) {
+	var out []int
+	for _, c := range cols {
+		found := -1
+		for i, e := range p.Exprs {
+			if r, ok := e.(*expr.ColRef); ok && r.Idx == c {
+				found = i
+				break
+			}
+		}
+		if found < 0 {
+			return nil, false
+		}
+		out = append(out, found)
+	}
+	return out, true
 }

@@ -5,7 +5,6 @@ import (
 
 	"github.com/kappa-db/kappa/catalog"
 	"github.com/kappa-db/kappa/exec"
-	"github.com/kappa-db/kappa/expr"
 	"github.com/kappa-db/kappa/pgerr"
 	"github.com/kappa-db/kappa/sql"
 	"github.com/kappa-db/kappa/types"
@@ -310,25 +309,15 @@ func viewKey(n exec.Node) ([]int, bool) {
 	if !ok {
 		return all, false
 	}
-	var keys []int
 	groupCols := a.GroupBy
 	if a.GroupingSets != nil {
 		// Unique per (group columns, set index): the set's index must be
 		// projected too.
 		groupCols = append(append([]int(nil), a.GroupBy...), len(a.GroupBy))
 	}
-	for _, g := range groupCols {
-		found := -1
-		for i, e := range p.Exprs {
-			if c, ok := e.(*expr.ColRef); ok && c.Idx == g {
-				found = i
-				break
-			}
-		}
-		if found < 0 {
-			return all, false
-		}
-		keys = append(keys, found)
+	keys, ok := exec.ProjectedCols(p, groupCols)
+	if !ok {
+		return all, false
 	}
 	return keys, true
 }
