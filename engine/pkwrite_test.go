@@ -54,15 +54,6 @@ func openPK(t *testing.T, fs vfs.FS) *Engine {
 	return e
 }
 
-func pkSession(t *testing.T, e *Engine) pgwire.Session {
-	t.Helper()
-	s, err := e.NewSession(context.Background(), pgwire.SessionParams{User: "kappa", Database: "kappa"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
 
 // exec runs one Query message as pgwire does: the statements, then the end
 // of the implicit transaction. It returns the last tag and rows.
@@ -129,7 +120,7 @@ func TestPKInsertRace(t *testing.T) {
 
 func testPKInsertRace(t *testing.T, with string) {
 	e := openPK(t, nil)
-	s := pkSession(t, e)
+	s := startSession(t, e)
 	mustQ(t, s, "CREATE TABLE t (k int PRIMARY KEY, v int)"+with)
 	mustQ(t, s, "CREATE MATERIALIZED VIEW mv AS SELECT count(*) AS n, sum(k) AS s FROM t")
 	const sessions, keys = 12, 150
@@ -137,7 +128,7 @@ func testPKInsertRace(t *testing.T, with string) {
 	var wg sync.WaitGroup
 	errs := make(chan error, sessions)
 	for g := range sessions {
-		ss := pkSession(t, e)
+		ss := startSession(t, e)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -194,14 +185,14 @@ func TestPKInsertThenWrite(t *testing.T) {
 
 func testPKInsertThenWrite(t *testing.T, with string) {
 	e := openPK(t, nil)
-	s := pkSession(t, e)
+	s := startSession(t, e)
 	mustQ(t, s, "CREATE TABLE t (k int PRIMARY KEY, v int)"+with)
 	const pairs, keys = 4, 60
 	var wg sync.WaitGroup
 	errs := make(chan error, 3*pairs)
 	fail := func(format string, args ...any) { errs <- fmt.Errorf(format, args...) }
 	for p := range pairs {
-		a, b, c := pkSession(t, e), pkSession(t, e), pkSession(t, e)
+		a, b, c := startSession(t, e), startSession(t, e), startSession(t, e)
 		ch := make(chan int)
 		back := make(chan int)
 		wg.Add(2)
@@ -270,7 +261,7 @@ func testPKInsertThenWrite(t *testing.T, with string) {
 // block's own keys and others' pending ones.
 func TestPKInsertTxn(t *testing.T) {
 	e := openPK(t, nil)
-	s, s2 := pkSession(t, e), pkSession(t, e)
+	s, s2 := startSession(t, e), startSession(t, e)
 	mustQ(t, s, "CREATE TABLE t (k int PRIMARY KEY, v int)")
 	mustQ(t, s, "INSERT INTO t VALUES (1, 1)")
 	mustQ(t, s2, "INSERT INTO t VALUES (2, 2)")
@@ -323,7 +314,7 @@ func testPKInsertAppendFailure(t *testing.T, with string) {
 		return nil
 	})
 	e := openPK(t, fs)
-	s := pkSession(t, e)
+	s := startSession(t, e)
 	mustQ(t, s, "CREATE TABLE t (k int PRIMARY KEY, v int)"+with)
 	mustQ(t, s, "INSERT INTO t VALUES (0, 0)")
 	full.Store(true)
@@ -336,7 +327,7 @@ func testPKInsertAppendFailure(t *testing.T, with string) {
 	var wg sync.WaitGroup
 	errs := make(chan error, sessions)
 	for g := range sessions {
-		ss := pkSession(t, e)
+		ss := startSession(t, e)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -382,7 +373,7 @@ func testPKInsertAppendFailure(t *testing.T, with string) {
 // and a COPY with a duplicate key writes nothing.
 func TestPKCopy(t *testing.T) {
 	e := openPK(t, nil)
-	s, s2 := pkSession(t, e), pkSession(t, e)
+	s, s2 := startSession(t, e), startSession(t, e)
 	mustQ(t, s, "CREATE TABLE t (k int PRIMARY KEY, v int)")
 	rows := func(from, to int) string {
 		var sb strings.Builder

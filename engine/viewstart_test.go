@@ -80,23 +80,14 @@ func TestViewReadWaitsForFirstEpoch(t *testing.T) {
 				// What a SIGKILL leaves when the views' first epoch was
 				// still in pebble's WAL buffer: catalog entries (synced)
 				// without rows, state or offsets.
-				db, err := storage.Open(filepath.Join(dir, "state"), nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				b := db.NewBatch()
-				for _, id := range ids {
-					if err := exec.DeleteRelationData(b, id); err != nil {
-						t.Fatal(err)
+				editStore(t, dir, func(b *storage.Batch) error {
+					for _, id := range ids {
+						if err := exec.DeleteRelationData(b, id); err != nil {
+							return err
+						}
 					}
-				}
-				if err := b.Commit(true); err != nil {
-					t.Fatal(err)
-				}
-				b.Close()
-				if err := db.Close(); err != nil {
-					t.Fatal(err)
-				}
+					return nil
+				})
 			}
 			// The first epoch after the restart waits at the barrier until
 			// the reads have been tried.
@@ -229,5 +220,26 @@ func mustExec(t *testing.T, s pgwire.Session, query string) {
 	t.Helper()
 	if _, _, err := execQ(s, query); err != nil {
 		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+// editStore commits edit's writes to the store of the closed data
+// directory dir, as a crash or another version might have left it.
+func editStore(t *testing.T, dir string, edit func(*storage.Batch) error) {
+	t.Helper()
+	db, err := storage.Open(filepath.Join(dir, "state"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := db.NewBatch()
+	if err := edit(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(true); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
