@@ -161,19 +161,7 @@ func TestWindowStateStaysFlat(t *testing.T) {
 func TestWatermarkSurvivesRestart(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	start := func() (*server.Server, *pgx.Conn) {
-		srv, err := server.Start(ctx, server.Config{DataDir: dir, Listen: "127.0.0.1:0"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn, err := pgx.Connect(ctx, dsn(srv.Addr(), "kappa", "", ""))
-		if err != nil {
-			srv.Close()
-			t.Fatal(err)
-		}
-		return srv, conn
-	}
-	srv, conn := start()
+	srv, conn := startOn(t, dir)
 	exec := func(sql string) {
 		t.Helper()
 		if _, err := conn.Exec(ctx, sql); err != nil {
@@ -235,7 +223,7 @@ func TestWatermarkSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	srv, conn = start()
+	srv, conn = startOn(t, dir)
 	defer func() {
 		conn.Close(ctx)
 		if err := srv.Close(); err != nil {

@@ -33,6 +33,23 @@ func startServer(t testing.TB, cfg server.Config) *server.Server {
 
 // connect opens a connection to srv as the bootstrap superuser, closed when
 // the test ends.
+// startOn starts kappa on data directory dir and connects to it, for a
+// test that stops and restarts it there: the caller closes both.
+func startOn(t testing.TB, dir string) (*server.Server, *pgx.Conn) {
+	t.Helper()
+	ctx := context.Background()
+	srv, err := server.Start(ctx, server.Config{DataDir: dir, Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, dsn(srv.Addr(), "kappa", "", ""))
+	if err != nil {
+		srv.Close()
+		t.Fatal(err)
+	}
+	return srv, conn
+}
+
 func connect(t testing.TB, srv *server.Server) *pgx.Conn {
 	t.Helper()
 	ctx := context.Background()

@@ -8,7 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/kappa-db/kappa/server"
 )
 
 // TestLookupJoinSurvivesRestart restarts kappa while a view joins paced
@@ -22,19 +21,7 @@ func TestLookupJoinSurvivesRestart(t *testing.T) {
 	const events = 30000
 	const q = `SELECT a.id, a.category, count(*) AS n, max(b.price) AS top FROM bid b JOIN auction a ON a.id = b.auction
 		WHERE b.date_time >= a.date_time GROUP BY a.id, a.category`
-	open := func() (*server.Server, *pgx.Conn) {
-		srv, err := server.Start(ctx, server.Config{DataDir: dir, Listen: "127.0.0.1:0"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn, err := pgx.Connect(ctx, dsn(srv.Addr(), "kappa", "", ""))
-		if err != nil {
-			srv.Close()
-			t.Fatal(err)
-		}
-		return srv, conn
-	}
-	srv, conn := open()
+	srv, conn := startOn(t, dir)
 	// 30,000 events over 1.5 s of wall-clock time.
 	for _, kind := range []string{"auction", "bid"} {
 		if _, err := conn.Exec(ctx, `CREATE SOURCE `+kind+` WITH (connector = 'nexmark', nexmark.table.type = '`+kind+
@@ -66,7 +53,7 @@ func TestLookupJoinSurvivesRestart(t *testing.T) {
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
-	srv, conn = open()
+	srv, conn = startOn(t, dir)
 	defer srv.Close()
 	defer conn.Close(ctx)
 	if n := srv.Engine().Replanned(); n != 0 {
