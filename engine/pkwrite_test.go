@@ -54,7 +54,6 @@ func openPK(t *testing.T, fs vfs.FS) *Engine {
 	return e
 }
 
-
 // exec runs one Query message as pgwire does: the statements, then the end
 // of the implicit transaction. It returns the last tag and rows.
 func execQ(s pgwire.Session, query string) (string, [][]string, error) {

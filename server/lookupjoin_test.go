@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
 )
 
 // TestLookupJoinSurvivesRestart restarts kappa while a view joins paced
